@@ -1,0 +1,84 @@
+"""The pipeline: problem -> selection -> data -> model -> solution -> result.
+
+``solve(problem, ...) -> Result`` chains the one-function modules in the order of the data flow; it holds
+no modelling logic of its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from tokenplan.catalog import Catalog, select
+from tokenplan.errors import InputError
+from tokenplan.schema import Problem
+
+
+def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float | None = None,
+          threads: int | None = None, disable: Iterable[str] = (), catalog: Catalog | None = None,
+          write_model: str | PathLike[str] | None = None, log: Callable[[str], None] | None = None,
+          start: dict[str, float] | None = None, diagnose: bool = True) -> Any:
+    """Solve a problem and return a :class:`tokenplan.result.Result`.
+
+    :param problem: from :func:`tokenplan.load`.
+    :param time_limit_s: wall-clock limit (default: ``problem.time_limit_s``); the solver process is
+        killed shortly after it, keeping the best plan found.
+    :param mip_gap: relative gap at which to stop (default: ``problem.mip_gap``).
+    :param threads: HiGHS threads (default: ``problem.threads``).
+    :param disable: plugin names not to load (in addition to ``[plugins] disable``).
+    :param catalog: a catalog to use instead of the installed plugins (tests, studies).
+    :param write_model: also write the model to this ``.lp`` or ``.mps`` file.
+    :param log: called with every HiGHS log line.
+    :param start: variable name -> value, a MIP start (e.g. a previous plan).
+    :param diagnose: on infeasibility, run the elastic re-solve to say what must give.
+    """
+    from tokenplan.build import build
+    from tokenplan.coefficients import compute
+    from tokenplan.diagnose import elastic, precheck
+    from tokenplan.result import Result, make
+    from tokenplan.solver import SolveOptions, run
+
+    p = problem.problem
+    options = SolveOptions(
+        time_limit_s=p.time_limit_s if time_limit_s is None else float(time_limit_s),
+        mip_gap=p.mip_gap if mip_gap is None else float(mip_gap),
+        threads=p.threads if threads is None else int(threads), seed=p.seed, start=start, log=log)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    selection = select(problem, catalog, disable=disable)
+    data = compute(selection)
+    timings["coefficients_s"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    model = build(data)
+    timings["build_s"] = time.perf_counter() - t1
+    if write_model is not None:
+        write_model_file(model, write_model)
+    diagnosis = precheck(data)
+    if diagnosis is not None:
+        import pandas as pd
+
+        from tokenplan.result import PLAN_COLUMNS
+        return Result("infeasible", None, p.currency, None, None, {}, pd.DataFrame(columns=PLAN_COLUMNS),
+                      [], diagnosis, timings, termination="precheck", warnings=selection.warnings,
+                      problem_name=p.name, model=model, data=data)
+    solution = run(model, options)
+    result = make(model, data, solution, warnings=selection.warnings, timings=timings)
+    if solution.status == "infeasible" and diagnose:
+        result.diagnosis = elastic(data, options)
+    if result.solved:
+        result.reports = selection.catalog.report(result)
+    return result
+
+
+def write_model_file(model: Any, path: str | PathLike[str]) -> Path:
+    """Write the model with readable names; the format follows the suffix (.lp or .mps)."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".lp", ".mps"):
+        raise InputError("the model file must end in .lp or .mps", key="--write-model", value=str(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model.write(str(target), format=suffix[1:], io_options={"symbolic_solver_labels": True})
+    return target

@@ -1,0 +1,390 @@
+"""The catalog: a typed facade over the plugins, and the selection a problem makes from it.
+
+Business code calls :class:`Catalog` (``catalog.chips()``), never the hooks. The facade validates what
+plugins return, rejects duplicate ids naming both plugins, and wraps plugin exceptions with the plugin's
+name. :func:`select` resolves a problem against the catalog: inline records, overrides, allow/deny globs,
+region packs (``extends``), rule parameters and the throughput model -> a :class:`Selection`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from tokenplan.errors import InputError, PluginError
+from tokenplan.host import PluginHost
+from tokenplan.loader import key_path
+from tokenplan.records import Chip, Cooling, Region, Rule, RuleParams, ThroughputModel, glob_to_regex
+from tokenplan.schema import Problem, Workload
+
+R = TypeVar("R", bound=BaseModel)
+
+
+class Catalog:
+    """Everything the installed (and enabled) plugins contribute.
+
+    :param host: the plugin host; by default one is made with ``disable``.
+    :param disable: plugin names not to load.
+    """
+
+    def __init__(self, host: PluginHost | None = None, *, disable: Iterable[str] = ()) -> None:
+        self.host = host if host is not None else PluginHost(disable)
+        #: (kind, id) -> plugin name that contributed it
+        self.provider: dict[tuple[str, str], str] = {}
+
+    # -- records -----------------------------------------------------------------------------
+    def chips(self) -> list[Chip]:
+        """All catalog chips, sorted by id."""
+        return list(self._chips)
+
+    def coolings(self) -> list[Cooling]:
+        return list(self._coolings)
+
+    def regions(self) -> list[Region]:
+        return list(self._regions)
+
+    def rules(self) -> dict[str, type[Rule]]:
+        """Rule id -> rule class."""
+        return dict(self._rules)
+
+    def throughput_models(self) -> dict[str, ThroughputModel]:
+        return dict(self._throughput_models)
+
+    @cached_property
+    def _chips(self) -> list[Chip]:
+        return self._collect("tokenplan_chips", Chip, "chip")
+
+    @cached_property
+    def _coolings(self) -> list[Cooling]:
+        return self._collect("tokenplan_coolings", Cooling, "cooling")
+
+    @cached_property
+    def _regions(self) -> list[Region]:
+        return self._collect("tokenplan_regions", Region, "region")
+
+    @cached_property
+    def _throughput_models(self) -> dict[str, ThroughputModel]:
+        models = self._collect("tokenplan_throughput_models", ThroughputModel, "throughput model",
+                               id_field="name")
+        return {m.name: m for m in models}
+
+    @cached_property
+    def _rules(self) -> dict[str, type[Rule]]:
+        out: dict[str, type[Rule]] = {}
+        for plugin, items in self.host.call("tokenplan_rules"):
+            for item in self._as_list(plugin, "tokenplan_rules", items):
+                if not (isinstance(item, type) and issubclass(item, Rule)):
+                    raise PluginError(plugin, f"tokenplan_rules returned {item!r}, not a Rule subclass")
+                rule_id = getattr(item, "id", None)
+                if not isinstance(rule_id, str) or not rule_id:
+                    raise PluginError(plugin, f"rule class {item.__name__} has no id")
+                if not (isinstance(item.Params, type) and issubclass(item.Params, RuleParams)):
+                    raise PluginError(plugin, f"rule {rule_id!r}: Params must subclass RuleParams")
+                self._claim("rule", rule_id, plugin)
+                out[rule_id] = item
+        return dict(sorted(out.items()))
+
+    def _collect(self, hook: str, model: type[R], kind: str, id_field: str = "id") -> list[R]:
+        records: list[R] = []
+        for plugin, items in self.host.call(hook):
+            for item in self._as_list(plugin, hook, items):
+                record = self._validate(plugin, item, model, kind)
+                self._claim(kind, getattr(record, id_field), plugin)
+                records.append(record)
+        return sorted(records, key=lambda r: getattr(r, id_field))
+
+    @staticmethod
+    def _as_list(plugin: str, hook: str, items: Any) -> list[Any]:
+        if not isinstance(items, list | tuple):
+            raise PluginError(plugin, f"{hook} returned {type(items).__name__}, expected a list")
+        return list(items)
+
+    @staticmethod
+    def _validate(plugin: str, item: Any, model: type[R], kind: str) -> R:
+        if isinstance(item, model):
+            return item
+        if not isinstance(item, dict):
+            raise PluginError(plugin, f"returned {item!r} where a {kind} was expected")
+        try:
+            return model.model_validate(item)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = key_path(err["loc"], item)
+            name = item.get("id") or item.get("name") or "?"
+            raise PluginError(plugin, f"{kind} {name!r}: {where} = {err.get('input')!r}: "
+                                      f"{err['msg'].removeprefix('Value error, ')}") from None
+
+    def _claim(self, kind: str, record_id: str, plugin: str) -> None:
+        other = self.provider.get((kind, record_id))
+        if other is not None:
+            a, b = self.host.infos.get(other), self.host.infos.get(plugin)
+            da = f" (distribution {a.distribution})" if a and a.distribution else ""
+            db = f" (distribution {b.distribution})" if b and b.distribution else ""
+            raise PluginError(plugin, f"{kind} id {record_id!r} is defined by two plugins: "
+                                      f"{other!r}{da} and {plugin!r}{db}")
+        self.provider[(kind, record_id)] = plugin
+
+    # -- calls -------------------------------------------------------------------------------
+    def throughput(self, chip: Chip, workload: Workload, params: dict[str, Any]) -> float | None:
+        """Tokens/s per accelerator from the first plugin that answers (None if none does)."""
+        answer = self.host.call_first("tokenplan_throughput", chip=chip, workload=workload, params=params)
+        if answer is None:
+            return None
+        plugin, value = answer
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+                or value < 0:
+            raise PluginError(plugin, f"tokenplan_throughput returned {value!r} for chip {chip.id!r} and "
+                                      f"workload {workload.id!r}; expected a finite number >= 0")
+        return float(value)
+
+    def validate(self, problem: Problem) -> list[str]:
+        messages = []
+        for plugin, items in self.host.call("tokenplan_validate", problem=problem, catalog=self):
+            for message in self._as_list(plugin, "tokenplan_validate", items):
+                messages.append(f"{plugin}: {message}")
+        return messages
+
+    def report(self, result: Any) -> dict[str, Any]:
+        return {plugin: section for plugin, section in self.host.call("tokenplan_report", result=result)}
+
+
+# -- selection -------------------------------------------------------------------------------------
+@dataclass
+class Selection:
+    """What a problem uses from the catalog, resolved and checked."""
+
+    problem: Problem
+    catalog: Catalog
+    chips: list[Chip]
+    coolings: list[Cooling]
+    regions: list[Region]
+    rules: list[Rule]
+    throughput_model: ThroughputModel
+    throughput_params: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    #: chip id -> why it is not used
+    excluded: dict[str, str] = field(default_factory=dict)
+
+    def rule_plugin(self, rule: Rule) -> str:
+        """The name of the plugin that contributed ``rule``."""
+        return self.catalog.provider.get(("rule", rule.id), "?")
+
+
+def select(problem: Problem, catalog: Catalog | None = None, *, disable: Iterable[str] = ()) -> Selection:
+    """Resolve ``problem`` against the catalog (made from the problem's ``[plugins]`` if not given)."""
+    if catalog is None:
+        catalog = Catalog(disable=[*problem.plugins.disable, *disable])
+    warnings: list[str] = []
+    for message in catalog.validate(problem):
+        plugin_message = message.split(": ", 1)[1]
+        if plugin_message.startswith("error: "):
+            raise InputError(plugin_message.removeprefix("error: "), file=problem.source,
+                             key=f"(plugin {message.split(':', 1)[0]})")
+        warnings.append(message)
+    model, params = _throughput(problem, catalog)
+    excluded: dict[str, str] = {}
+    chips = _chips(problem, catalog, warnings, excluded)
+    coolings = _coolings(problem, catalog, warnings)
+    regions = _regions(problem, catalog)
+    rules = _rules(problem, catalog)
+    _check_money(problem, chips, coolings, regions)
+    return Selection(problem, catalog, chips, coolings, regions, rules, model, params, warnings, excluded)
+
+
+def _err(problem: Problem, key: str, message: str, value: Any = ...) -> InputError:
+    return InputError(message, file=problem.source, key=key, value=value)
+
+
+def _throughput(problem: Problem, catalog: Catalog) -> tuple[ThroughputModel, dict[str, Any]]:
+    name = problem.problem.throughput_model
+    models = catalog.throughput_models()
+    if name not in models:
+        raise _err(problem, "problem.throughput_model",
+                   f"no installed plugin provides this throughput model (available: "
+                   f"{', '.join(sorted(models)) or 'none'})", name)
+    model = models[name]
+    for w in problem.workloads:
+        for needed in model.workload_fields:
+            if getattr(w, needed) is None:
+                raise _err(problem, f"workloads[{w.id}].{needed}",
+                           f"missing; the {name!r} throughput model needs it")
+    for key in problem.throughput:
+        if key not in model.params:
+            raise _err(problem, f"throughput.{key}",
+                       f"unknown parameter of throughput model {name!r} (known: "
+                       f"{', '.join(sorted(model.params)) or 'none'})", problem.throughput[key])
+    return model, {**model.params, **problem.throughput, "model": name}
+
+
+def _matcher(patterns: list[str]) -> list[tuple[str, Any]]:
+    return [(p, glob_to_regex(p)) for p in patterns]
+
+
+def _apply_override(problem: Problem, record: R, override: BaseModel, key: str) -> R:
+    given = override.model_dump(exclude_none=True)
+    data = record.model_dump()
+    data.update(given)
+    sources = dict(data.get("sources") or {})
+    for name in given:
+        if name not in ("sources", "estimate", "notes"):
+            sources[name] = f"problem override ({problem.source})"
+    data["sources"] = sources
+    if "estimate" not in given:
+        data["estimate"] = [f for f in data.get("estimate", []) if f.split(".")[0] not in given]
+    try:
+        return type(record).model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise _err(problem, f"{key}.{key_path(err['loc'], data)}",
+                   err["msg"].removeprefix("Value error, "), err.get("input")) from None
+
+
+def _select_records(problem: Problem, catalog: Catalog, kind: str, section: Any, catalog_records: list[R],
+                    warnings: list[str]) -> tuple[list[R], set[str]]:
+    """Merge catalog and inline records, apply overrides and allow/deny; return (records, named ids)."""
+    records: dict[str, R] = {r.id: r for r in catalog_records}
+    for i, custom in enumerate(section.custom):
+        if custom.id in records:
+            raise _err(problem, f"{kind}.custom[{i}].id",
+                       f"already defined by plugin {catalog.provider.get((kind[:-1], custom.id))!r}; "
+                       f"use [{kind}.overrides] to change it", custom.id)
+        records[custom.id] = custom
+    named: set[str] = {c.id for c in section.custom}
+    for record_id, override in section.overrides.items():
+        key = f'{kind}.overrides."{record_id}"'
+        if record_id not in records:
+            raise _err(problem, key, f"unknown {kind[:-1]} id (known: {_some(records)})")
+        records[record_id] = _apply_override(problem, records[record_id], override, key)
+        named.add(record_id)
+    allow, deny = _matcher(section.allow), _matcher(section.deny)
+    for label, patterns in (("allow", allow), ("deny", deny)):
+        for pattern, regex in patterns:
+            if not any(regex.match(rid) for rid in records):
+                warnings.append(f"{kind}.{label}: pattern {pattern!r} matches no {kind[:-1]}")
+            if label == "allow" and not any(ch in pattern for ch in "*?"):
+                named.add(pattern)
+    chosen = [r for rid, r in sorted(records.items())
+              if any(rx.match(rid) for _, rx in allow) and not any(rx.match(rid) for _, rx in deny)]
+    return chosen, named
+
+
+def _some(records: Iterable[str]) -> str:
+    ids = sorted(records)
+    return ", ".join(ids[:12]) + (f", ... ({len(ids)} in all)" if len(ids) > 12 else "")
+
+
+def _chips(problem: Problem, catalog: Catalog, warnings: list[str], excluded: dict[str, str]) -> list[Chip]:
+    chosen, named = _select_records(problem, catalog, "chips", problem.chips, catalog.chips(), warnings)
+    needed = ["tdp_w", "price_per_accel"]
+    if problem.hbm.supply:
+        needed += ["hbm_pool", "hbm_stacks" if problem.hbm.unit == "stacks" else "hbm_gb"]
+    out = []
+    for chip in chosen:
+        if chip.cloud_only and not problem.chips.allow_cloud_only:
+            excluded[chip.id] = "cloud-only (set chips.allow_cloud_only = true to buy it)"
+            continue
+        missing = [f for f in needed if getattr(chip, f) is None]
+        if missing:
+            if chip.id in named:
+                raise _err(problem, f'chips."{chip.id}"',
+                           f"{', '.join(missing)} unknown for this chip (not published); give "
+                           f'{"it" if len(missing) == 1 else "them"} in [chips.overrides."{chip.id}"] '
+                           f"or deny the chip")
+            excluded[chip.id] = f"{', '.join(missing)} unknown (give them in [chips.overrides])"
+            continue
+        out.append(chip)
+    for chip_id in problem.chips.supply_accelerators:
+        if chip_id not in {c.id for c in out}:
+            raise _err(problem, f'chips.supply_accelerators."{chip_id}"', "not a chip this problem can buy")
+    if excluded:
+        warnings.append("chips not used: " + "; ".join(f"{k}: {v}" for k, v in sorted(excluded.items())))
+    if not out:
+        raise _err(problem, "chips.allow", "no chip is left to buy after allow, deny and the checks",
+                   problem.chips.allow)
+    return out
+
+
+def _coolings(problem: Problem, catalog: Catalog, warnings: list[str]) -> list[Cooling]:
+    chosen, _ = _select_records(problem, catalog, "coolings", problem.coolings, catalog.coolings(), warnings)
+    if not chosen:
+        raise _err(problem, "coolings.allow", "no cooling option is left after allow and deny",
+                   problem.coolings.allow)
+    return chosen
+
+
+REGION_REQUIRED = ("country", "power_mw", "facility_capex_per_mw", "power_price_per_kwh")
+
+
+def _regions(problem: Problem, catalog: Catalog) -> list[Region]:
+    packs = {r.id: r for r in catalog.regions()}
+    out = []
+    for spec in problem.regions:
+        key = f"regions[{spec.id}]"
+        given = spec.model_dump(exclude_none=True)
+        base: dict[str, Any] = {}
+        extends = given.pop("extends", None)
+        if extends is not None:
+            if extends not in packs:
+                raise _err(problem, f"{key}.extends", f"unknown region (known: {_some(packs)})", extends)
+            base = packs[extends].model_dump()
+            base["sources"] = {k: f"{v} (via {extends})" for k, v in base.get("sources", {}).items()}
+        data = {**base, **given}
+        for name in REGION_REQUIRED:
+            if data.get(name) is None:
+                raise _err(problem, f"{key}.{name}", "missing required key" +
+                           (f" (region {extends!r} does not set it)" if extends else ""))
+        try:
+            region = Region.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise _err(problem, f"{key}.{key_path(err['loc'], data)}",
+                       err["msg"].removeprefix("Value error, "), err.get("input")) from None
+        for name in ("power_mw", "power_price_per_kwh"):
+            value = getattr(region, name)
+            if isinstance(value, dict):
+                bad = [y for y in value if y not in problem.periods]
+                missing = [y for y in problem.periods if y not in value]
+                if bad or missing:
+                    raise _err(problem, f"{key}.{name}", f"the table must have exactly the periods "
+                               f"{', '.join(map(str, problem.periods))}", value)
+        out.append(region)
+    return out
+
+
+def _rules(problem: Problem, catalog: Catalog) -> list[Rule]:
+    classes = catalog.rules()
+    for rule_id in problem.rules:
+        if rule_id not in classes:
+            raise _err(problem, f'rules."{rule_id}"',
+                       f"unknown rule (installed: {', '.join(classes) or 'none'})")
+    out = []
+    for rule_id, cls in classes.items():
+        given = problem.rules.get(rule_id, {})
+        try:
+            params = cls.Params.model_validate(given)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            message = "unknown parameter" if err["type"] == "extra_forbidden" else \
+                err["msg"].removeprefix("Value error, ")
+            raise _err(problem, f'rules."{rule_id}".{key_path(err["loc"], given)}', message,
+                       err.get("input")) from None
+        if params.enabled:
+            out.append(cls(params))
+    return out
+
+
+def _check_money(problem: Problem, chips: list[Chip], coolings: list[Cooling], regions: list[Region]) -> None:
+    fx = problem.problem.fx
+    currency = problem.problem.currency
+    for kind, items, attr in (("chip", chips, "price_currency"), ("cooling", coolings, "currency"),
+                              ("region", regions, "currency")):
+        for item in items:
+            code = getattr(item, attr)
+            if code is not None and code != currency and code not in fx:
+                raise _err(problem, "problem.fx", f"no exchange rate for {code} into {currency} "
+                                                  f"(needed by {kind} {item.id!r})")

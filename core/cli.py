@@ -1,0 +1,250 @@
+"""The ``tokenplan`` command (click). Heavy imports happen inside the commands, so ``--help`` is fast.
+
+Expected errors print one line (``error: FILE: KEY = VALUE: what is wrong``) and exit with their
+:class:`~tokenplan.errors.ExitCode`; ``--debug`` adds the traceback. Machine output (``--json``) goes to
+stdout; everything else to stderr or the console.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from tokenplan.errors import ExitCode, TokenplanError
+
+EXIT_BY_STATUS = {"optimal": ExitCode.OK, "feasible": ExitCode.OK, "infeasible": ExitCode.INFEASIBLE,
+                  "unbounded": ExitCode.INTERNAL_ERROR, "error": ExitCode.INTERNAL_ERROR}
+CATALOG_KINDS = ("chips", "coolings", "regions", "rules")
+
+
+class Ctx:
+    def __init__(self, debug: bool, quiet: bool, disable: tuple[str, ...]) -> None:
+        self.debug, self.quiet, self.disable = debug, quiet, list(disable)
+
+
+def _disable_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--disable-plugin", "disable", multiple=True, metavar="NAME",
+                        help="Do not load this plugin (repeatable).")(f)
+
+
+def _set_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+                        help="Override a problem key (TOML value; repeatable), e.g. --set problem.mip_gap=0.01")(f)
+
+
+def _version(ctx: click.Context, _param: Any, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from tokenplan import __version__
+    from tokenplan.host import PluginHost
+
+    click.echo(f"tokenplan {__version__}")
+    try:
+        for info in PluginHost().plugin_infos():
+            click.echo(f"  {info.name} ({info.distribution or '-'} {info.version or ''}) {info.status}".rstrip())
+    except TokenplanError as exc:
+        click.echo(f"  plugins: {exc}")
+    ctx.exit(0)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and the installed plugins.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the status line (and errors).")
+@_disable_option
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, quiet: bool, disable: tuple[str, ...]) -> None:
+    """tokenplan: plan the AI-compute fleet that serves a token demand.
+
+    Which accelerators to buy, how many, where, with which cooling, and when, at the least net present
+    cost under token-throughput, power and HBM-supply limits.
+    """
+    ctx.obj = Ctx(debug, quiet, disable)
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:  # pipes and files: do not squeeze tables into 80 columns
+        console = Console(stderr=stderr, highlight=False, width=200)
+    return console
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_set_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write plan.csv, plan.parquet, kpis.json.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="Wall-clock limit in seconds (default: problem.time_limit_s).")
+@click.option("--gap", type=click.FloatRange(0, 1, max_open=True), metavar="G", help="Relative MIP gap.")
+@click.option("--threads", type=click.IntRange(1, 256), metavar="N", help="HiGHS threads.")
+@click.option("--write-model", type=click.Path(dir_okay=False), metavar="FILE.lp|FILE.mps",
+              help="Also write the model (readable names).")
+@click.option("-v", "--verbose", is_flag=True, help="Stream the HiGHS log to stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the status line.")
+@_disable_option
+@click.pass_obj
+def solve(obj: Ctx, file: str, overrides: tuple[str, ...], as_json: bool, out_dir: str | None,
+          time_limit: float | None, gap: float | None, threads: int | None, write_model: str | None,
+          verbose: bool, quiet: bool, disable: tuple[str, ...]) -> None:
+    """Solve a problem file and show the plan."""
+    obj.quiet = obj.quiet or quiet
+    from tokenplan.api import solve as run_solve
+    from tokenplan.loader import load
+    from tokenplan.report import print_result
+
+    problem = load(file, overrides)
+    err = _console(stderr=True)
+    log = (lambda line: err.print(line, markup=False, highlight=False)) if verbose else None
+    status = None
+    if not (obj.quiet or as_json or verbose) and err.is_terminal:
+        status = err.status("solving...")
+        status.start()
+    try:
+        result = run_solve(problem, time_limit_s=time_limit, mip_gap=gap, threads=threads,
+                           disable=[*obj.disable, *disable], write_model=write_model, log=log)
+    finally:
+        if status is not None:
+            status.stop()
+    if out_dir:
+        result.write(out_dir)
+    if as_json:
+        click.echo(result.to_json())
+    else:
+        print_result(result, _console(), quiet=obj.quiet)
+    code = EXIT_BY_STATUS.get(result.status, ExitCode.OK)
+    if result.status == "time_limit":
+        code = ExitCode.OK if result.solved else ExitCode.NO_SOLUTION
+    sys.exit(int(code))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_set_option
+@_disable_option
+@click.pass_obj
+def validate(obj: Ctx, file: str, overrides: tuple[str, ...], disable: tuple[str, ...]) -> None:
+    """Check a problem file (schema, catalog, coefficients) without solving."""
+    from tokenplan.catalog import select
+    from tokenplan.coefficients import compute
+    from tokenplan.loader import load
+
+    problem = load(file, overrides)
+    selection = select(problem, disable=[*obj.disable, *disable])
+    data = compute(selection)
+    console = _console()
+    for message in selection.warnings:
+        console.print(f"[yellow]warning:[/yellow] {message}")
+    console.print(f"ok: {file}: {len(problem.workloads)} workloads, {len(data.regions)} regions, "
+                  f"{len(data.chips)} chips, {len(data.coolings)} coolings, {len(data.periods)} periods, "
+                  f"{len(data.buy)} purchase options, {len(selection.rules)} rules")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of problem files."""
+    from tokenplan.schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+def _catalog(obj: Ctx, disable: tuple[str, ...]) -> Any:
+    from tokenplan.catalog import Catalog
+
+    return Catalog(disable=[*obj.disable, *disable])
+
+
+def _contributions(catalog: Any) -> dict[str, str]:
+    counts: dict[str, dict[str, int]] = {}
+    catalog.chips(), catalog.coolings(), catalog.regions(), catalog.rules(), catalog.throughput_models()
+    for (kind, _id), plugin in catalog.provider.items():
+        counts.setdefault(plugin, {}).setdefault(kind, 0)
+        counts[plugin][kind] += 1
+    return {plugin: ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(kinds.items()))
+            for plugin, kinds in counts.items()}
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
+@_disable_option
+@click.pass_obj
+def plugins(obj: Ctx, as_json: bool, disable: tuple[str, ...]) -> None:
+    """List the installed plugins: distribution, version, status and what each contributes."""
+    from dataclasses import asdict
+
+    catalog = _catalog(obj, disable)
+    contributes = _contributions(catalog)
+    infos = catalog.host.plugin_infos()
+    if as_json:
+        click.echo(json.dumps([{**asdict(i), "contributes": contributes.get(i.name, "")} for i in infos],
+                              indent=2))
+        return
+    from tokenplan.report import plugins_table
+
+    _console().print(plugins_table(infos, contributes))
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(CATALOG_KINDS))
+@click.option("--json", "as_json", is_flag=True, help="Full records with their sources.")
+@_disable_option
+@click.pass_obj
+def catalog(obj: Ctx, kind: str, as_json: bool, disable: tuple[str, ...]) -> None:
+    """Show the catalog of chips, coolings, regions or rules."""
+    cat = _catalog(obj, disable)
+    if as_json:
+        if kind == "rules":
+            items = [{"id": rid, "description": cls.description, "plugin": cat.provider.get(("rule", rid)),
+                      "params": cls.Params.model_json_schema()} for rid, cls in cat.rules().items()]
+        else:
+            records = getattr(cat, kind)()
+            items = [{**r.model_dump(mode="json"), "plugin": cat.provider.get((kind[:-1], r.id))}
+                     for r in records]
+        click.echo(json.dumps(items, indent=2))
+        return
+    from tokenplan import report
+
+    table = {"chips": report.chips_table, "coolings": report.coolings_table, "regions": report.regions_table,
+             "rules": report.rules_table}[kind](cat)
+    _console().print(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the CLI and map errors to exit codes."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="tokenplan", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE_ERROR)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except TokenplanError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(int(exc.exit_code))
+    except Exception as exc:  # a bug
+        if debug:
+            traceback.print_exc()
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        sys.exit(ExitCode.INTERNAL_ERROR)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

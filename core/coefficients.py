@@ -1,0 +1,298 @@
+"""Coefficients: a :class:`~tokenplan.catalog.Selection` -> :class:`Data` (numpy arrays and sparse sets).
+
+Everything the model needs is computed here, in model units:
+
+- money in millions of the problem currency (``MONEY``), power in MW, throughput in tokens/s;
+- ``buy`` tuples (chip c, cooling k, region r, period t) exist only where the chip is available in t,
+  supports k (cooling list and rack kW), k keeps within the region's PUE cap, and no rule forbids it;
+- per ``buy`` tuple: the present value of every cost it causes (capex, opex over its active periods,
+  salvage), so the model's objective is a plain sum.
+
+Rules change coefficients in :meth:`~tokenplan.records.Rule.adjust` (between :func:`compute`'s base arrays
+and :meth:`Data.finalize`): ``forbid`` tuples, multiply prices.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tokenplan.catalog import Selection
+from tokenplan.economics import Horizon, horizon
+from tokenplan.errors import InputError, blame
+from tokenplan.records import Chip, Cooling, Region
+
+#: Model money unit: millions of the problem currency.
+MONEY = 1e6
+SECONDS_PER_DAY = 86400.0
+HOURS_PER_YEAR = 8760.0
+
+
+def _per_year(value: float | dict[int, float] | None, periods: list[int], default: float = math.nan
+              ) -> np.ndarray:
+    if value is None:
+        return np.full(len(periods), default)
+    if isinstance(value, dict):
+        return np.array([value.get(y, default) for y in periods], dtype=float)
+    return np.full(len(periods), float(value))
+
+
+@dataclass
+class BuyCosts:
+    """Per-``buy``-tuple coefficients (arrays aligned with ``Data.buy``), money in ``MONEY``."""
+
+    capex_accel: np.ndarray   # nominal accelerator capex per unit, paid at y[t]
+    capex_cooling: np.ndarray  # nominal cooling capex per unit
+    it_mw: np.ndarray          # IT MW per unit
+    facility_mw: np.ndarray    # facility MW per unit (x PUE x pue_factor)
+    hbm: np.ndarray            # HBM per unit (stacks or GB)
+    pv_capex_accel: np.ndarray
+    pv_capex_cooling: np.ndarray
+    pv_energy: np.ndarray
+    pv_maintenance: np.ndarray
+    pv_cooling_opex: np.ndarray
+    pv_salvage_accel: np.ndarray
+    pv_salvage_cooling: np.ndarray
+
+
+@dataclass
+class Data:
+    """The numbers of one problem, in model units, with the sparse index sets."""
+
+    selection: Selection
+    horizon: Horizon
+    chips: list[Chip]
+    coolings: list[Cooling]
+    regions: list[Region]
+    workload_ids: list[str]
+    pools: list[str]
+    # per chip
+    unit_size: np.ndarray
+    it_kw: np.ndarray          # IT kW per accelerator
+    price: np.ndarray          # problem currency per accelerator (after fx)
+    lifetime: np.ndarray
+    hbm_per_accel: np.ndarray  # stacks or GB (nan: unknown)
+    # per cooling
+    pue: np.ndarray
+    capex_per_kw_it: np.ndarray
+    opex_per_kw_it_year: np.ndarray
+    site_fixed_cost: np.ndarray  # problem currency
+    # per region (x period)
+    power_mw: np.ndarray       # [r, t]
+    existing_mw: np.ndarray
+    block_mw: np.ndarray
+    facility_capex_per_mw: np.ndarray
+    power_price: np.ndarray    # [r, t] per kWh
+    pue_factor: np.ndarray
+    # per workload x period
+    tokens_per_day: np.ndarray  # [w, t]
+    demand_tps: np.ndarray      # [w, t] tokens/s to provide (x peak_to_average)
+    # chip x workload
+    tps: np.ndarray            # [c, w] tokens/s per accelerator
+    # caps (nan = unlimited)
+    hbm_supply: np.ndarray     # [p, t]
+    budget: np.ndarray         # [t] problem currency
+    chip_supply: np.ndarray    # [c, t] accelerators
+    # masks and multipliers (rules may change them in adjust)
+    allowed: np.ndarray        # [c, k, r, t] bool
+    price_multiplier: np.ndarray  # [c, r, t]
+    load_factor: float = 0.7
+    maintenance_rate: float = 0.03
+    facility_lifetime: float = 20.0
+    #: why tuples were removed: (chip id, region id, year or None) -> reason (for reports)
+    forbidden: dict[tuple[str, str, int | None], str] = field(default_factory=dict)
+    # filled by finalize()
+    buy: list[tuple[int, int, int, int]] = field(default_factory=list)
+    costs: BuyCosts | None = None
+    fleet: dict[tuple[int, int, int, int], list[int]] = field(default_factory=dict)
+    build: list[tuple[int, int]] = field(default_factory=list)
+    cool_sites: list[tuple[int, int]] = field(default_factory=list)
+    serve: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+
+    # -- lookups -------------------------------------------------------------------------------
+    @property
+    def problem(self) -> Any:
+        return self.selection.problem
+
+    @property
+    def periods(self) -> list[int]:
+        return list(self.horizon.years)
+
+    @property
+    def chip_ids(self) -> list[str]:
+        return [c.id for c in self.chips]
+
+    @property
+    def cooling_ids(self) -> list[str]:
+        return [k.id for k in self.coolings]
+
+    @property
+    def region_ids(self) -> list[str]:
+        return [r.id for r in self.regions]
+
+    def chip_index(self, chip_id: str) -> int:
+        return self.chip_ids.index(chip_id)
+
+    def region_index(self, region_id: str) -> int:
+        return self.region_ids.index(region_id)
+
+    def period_index(self, year: int) -> int:
+        return self.periods.index(year)
+
+    def is_domestic(self, c: int, r: int) -> bool:
+        """A chip is domestic in a region when its origin equals the region's country."""
+        return self.chips[c].origin == self.regions[r].country
+
+    # -- changes by rules (before finalize) ----------------------------------------------------
+    def forbid(self, c: int, r: int, t: int | None = None, *, reason: str) -> None:
+        """Forbid buying chip ``c`` in region ``r`` (in period ``t``, or in every period)."""
+        if t is None:
+            self.allowed[c, :, r, :] = False
+        else:
+            self.allowed[c, :, r, t] = False
+        self.forbidden[(self.chips[c].id, self.regions[r].id, None if t is None else self.periods[t])] = reason
+
+    # -- sparse sets and per-tuple costs -------------------------------------------------------
+    def finalize(self) -> None:
+        h = self.horizon
+        C, K, R, T = self.allowed.shape
+        self.buy = [(c, k, r, t) for r in range(R) for c in range(C) for k in range(K) for t in range(T)
+                    if self.allowed[c, k, r, t]]
+        n = len(self.buy)
+        idx = np.array(self.buy, dtype=int).reshape(n, 4)
+        c_, k_, r_, t_ = idx[:, 0], idx[:, 1], idx[:, 2], idx[:, 3]
+        units = self.unit_size[c_].astype(float)
+        capex_accel = self.price[c_] * self.price_multiplier[c_, r_, t_] * units / MONEY
+        it_mw = self.it_kw[c_] * units / 1000.0
+        capex_cooling = self.capex_per_kw_it[k_] * it_mw * 1000.0 / MONEY
+        facility_mw = it_mw * self.pue[k_] * self.pue_factor[r_]
+        df_buy = np.array([h.df(h.years[t]) for t in t_]) if n else np.zeros(0)
+        salvage = np.array([h.salvage_df() * h.salvage_fraction(t, self.lifetime[c])
+                            for c, t in zip(c_, t_)]) if n else np.zeros(0)
+        pv_energy, pv_maint, pv_cool = np.zeros(n), np.zeros(n), np.zeros(n)
+        energy_per_mw_year = HOURS_PER_YEAR * 1000.0 * self.load_factor / MONEY  # x price per kWh
+        self.fleet = {}
+        for i, (c, k, r, s) in enumerate(self.buy):
+            for t in h.active_periods(s, self.lifetime[c]):
+                pdf = h.period_df(t)
+                pv_energy[i] += facility_mw[i] * energy_per_mw_year * self.power_price[r, t] * pdf
+                pv_maint[i] += self.maintenance_rate * capex_accel[i] * pdf
+                pv_cool[i] += self.opex_per_kw_it_year[k] * it_mw[i] * 1000.0 / MONEY * pdf
+                self.fleet.setdefault((c, k, r, t), []).append(i)
+        self.fleet = dict(sorted(self.fleet.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1], kv[0][3])))
+        self.costs = BuyCosts(
+            capex_accel=capex_accel, capex_cooling=capex_cooling, it_mw=it_mw, facility_mw=facility_mw,
+            hbm=np.nan_to_num(self.hbm_per_accel[c_]) * units,
+            pv_capex_accel=df_buy * capex_accel, pv_capex_cooling=df_buy * capex_cooling,
+            pv_energy=pv_energy, pv_maintenance=pv_maint, pv_cooling_opex=pv_cool,
+            pv_salvage_accel=salvage * capex_accel, pv_salvage_cooling=salvage * capex_cooling)
+        regions = sorted({r for (_, _, r, _) in self.buy})
+        self.build = [(r, t) for r in regions for t in range(T)]
+        self.cool_sites = sorted({(k, r) for (_, k, r, _) in self.buy}, key=lambda kr: (kr[1], kr[0]))
+        W = len(self.workload_ids)
+        self.serve = [(c, k, r, w, t) for (c, k, r, t) in self.fleet for w in range(W)
+                      if self.tps[c, w] > 0 and self.demand_tps[w, t] > 0]
+
+    # -- facility and cooling coefficients -----------------------------------------------------
+    def block_capex(self, r: int) -> float:
+        """Nominal capex of one facility block at region r (MONEY)."""
+        return self.block_mw[r] * self.facility_capex_per_mw[r] / MONEY
+
+    def blocks_active(self, t: int) -> list[int]:
+        """Periods s whose facility blocks are still in service in period t."""
+        return [s for s in range(self.horizon.n) if self.horizon.active(s, t, self.facility_lifetime)]
+
+    def cooling_big_m(self, k: int, r: int) -> float:
+        """Most IT MW that cooling k can ever carry at region r: the grid cap over PUE x pue_factor."""
+        return float(np.max(self.power_mw[r])) / (self.pue[k] * self.pue_factor[r])
+
+
+def compute(selection: Selection) -> Data:
+    """Compute base arrays, let rules adjust them, and build the sparse sets (``finalize``)."""
+    problem = selection.problem
+    p = problem.problem
+    periods = p.periods
+    h = horizon(periods, p.last_period_years, p.discount_rate)
+    chips, coolings, regions = selection.chips, selection.coolings, selection.regions
+    workloads = problem.workloads
+    T = len(periods)
+
+    def fx(code: str | None) -> float:
+        return 1.0 if code is None or code == p.currency else p.fx[code]
+
+    unit_size = np.array([c.unit_size for c in chips], dtype=int)
+    it_kw = np.array([c.it_kw_per_accel for c in chips], dtype=float)
+    price = np.array([c.price_per_accel * fx(c.price_currency) for c in chips], dtype=float)
+    lifetime = np.array([c.lifetime_years for c in chips], dtype=float)
+    unit_hbm = "hbm_stacks" if problem.hbm.unit == "stacks" else "hbm_gb"
+    hbm_per_accel = np.array([math.nan if getattr(c, unit_hbm) is None else getattr(c, unit_hbm)
+                              for c in chips], dtype=float)
+
+    pue = np.array([k.pue for k in coolings])
+    capex_per_kw = np.array([k.capex_per_kw_it * fx(k.currency) for k in coolings])
+    opex_per_kw = np.array([k.opex_per_kw_it_year * fx(k.currency) for k in coolings])
+    fixed = np.array([k.site_fixed_cost * fx(k.currency) for k in coolings])
+
+    power_mw = np.array([_per_year(r.power_mw, periods) for r in regions])
+    power_price = np.array([_per_year(r.power_price_per_kwh, periods) * fx(r.currency) for r in regions])
+    facility_capex = np.array([r.facility_capex_per_mw * fx(r.currency) for r in regions])
+    existing = np.array([r.existing_mw for r in regions])
+    for i, r in enumerate(regions):
+        for t, year in enumerate(periods):
+            if existing[i] > power_mw[i, t]:
+                raise InputError(f"existing_mw {existing[i]:g} exceeds the grid cap power_mw = "
+                                 f"{power_mw[i, t]:g} in {year}", file=problem.source,
+                                 key=f"regions[{r.id}].existing_mw", value=r.existing_mw)
+
+    tokens = np.array([_per_year(w.tokens_per_day, periods) for w in workloads])
+    peak = np.array([w.peak_to_average for w in workloads])
+    demand_tps = tokens / SECONDS_PER_DAY * peak[:, None]
+
+    tps = np.zeros((len(chips), len(workloads)))
+    for ci, chip in enumerate(chips):
+        for wi, w in enumerate(workloads):
+            value = selection.catalog.throughput(chip, w, selection.throughput_params)
+            tps[ci, wi] = 0.0 if value is None else value
+
+    pools = sorted({c.hbm_pool for c in chips if c.hbm_pool} | set(problem.hbm.supply))
+    hbm_supply = np.array([_per_year(problem.hbm.supply.get(pool), periods) for pool in pools]).reshape(
+        len(pools), T)
+    budget = _per_year(problem.budget.capex_per_period, periods)
+    chip_supply = np.array([_per_year(problem.chips.supply_accelerators.get(c.id), periods) for c in chips]
+                           ).reshape(len(chips), T)
+
+    allowed = np.zeros((len(chips), len(coolings), len(regions), T), dtype=bool)
+    for ci, chip in enumerate(chips):
+        years_ok = np.array([chip.year_available <= y and (chip.year_last is None or y <= chip.year_last)
+                             for y in periods])
+        rack_kw = chip.rack_kw if chip.rack_kw is not None else it_kw[ci] * chip.unit_size
+        for ki, k in enumerate(coolings):
+            if k.id not in chip.cooling or rack_kw > k.max_rack_kw:
+                continue
+            for ri, region in enumerate(regions):
+                if region.pue_cap is not None and k.pue * region.pue_factor > region.pue_cap + 1e-12:
+                    continue
+                allowed[ci, ki, ri, :] = years_ok
+
+    data = Data(
+        selection=selection, horizon=h, chips=chips, coolings=coolings, regions=regions,
+        workload_ids=[w.id for w in workloads], pools=pools,
+        unit_size=unit_size, it_kw=it_kw, price=price, lifetime=lifetime, hbm_per_accel=hbm_per_accel,
+        pue=pue, capex_per_kw_it=capex_per_kw, opex_per_kw_it_year=opex_per_kw, site_fixed_cost=fixed,
+        power_mw=power_mw, existing_mw=existing, block_mw=np.array([r.block_mw for r in regions]),
+        facility_capex_per_mw=facility_capex, power_price=power_price,
+        pue_factor=np.array([r.pue_factor for r in regions]),
+        tokens_per_day=tokens, demand_tps=demand_tps, tps=tps,
+        hbm_supply=hbm_supply, budget=budget, chip_supply=chip_supply,
+        allowed=allowed, price_multiplier=np.ones((len(chips), len(regions), T)),
+        load_factor=p.load_factor, maintenance_rate=p.maintenance_rate,
+        facility_lifetime=p.facility_lifetime_years,
+    )
+    for rule in selection.rules:
+        with blame(selection.rule_plugin(rule), f"rule {rule.id!r} adjust()"):
+            rule.adjust(data)
+    data.finalize()
+    return data

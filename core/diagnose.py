@@ -1,0 +1,97 @@
+"""Diagnostics in domain words (design section 7).
+
+- :func:`precheck`: before solving, obvious impossibility (no chip can serve a workload; demand needs more
+  power than all sites together have, even with the most power-efficient chip allowed).
+- :func:`elastic`: after an infeasible solve, re-solve with penalised slacks on demand, grid caps, HBM,
+  chip supply and budget; report which families and places must give, and by how much.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tokenplan.build import build
+from tokenplan.coefficients import MONEY, Data
+from tokenplan.solver import SolveOptions, run
+
+UNITS = {"demand": "tokens/s", "power_cap": "MW", "hbm": "{hbm}", "chip_supply": "accelerators",
+         "budget": "{cur}"}
+WHERE = {"demand": ("workload", "period"), "power_cap": ("region", "period"), "hbm": ("pool", "period"),
+         "chip_supply": ("chip", "period"), "budget": ("period",)}
+
+
+def precheck(data: Data) -> dict[str, Any] | None:
+    """Return a diagnosis if the problem is infeasible for a reason visible without solving."""
+    shortfalls: list[dict[str, Any]] = []
+    messages: list[str] = []
+    served = {(w, t) for (_, _, _, w, t) in data.serve}
+    for w, wid in enumerate(data.workload_ids):
+        for t, year in enumerate(data.periods):
+            if data.demand_tps[w, t] > 0 and (w, t) not in served:
+                reason = "no allowed chip is available there and then, or none has throughput on it"
+                messages.append(f"workload {wid!r} in {year}: no allowed chip can serve it ({reason})")
+                shortfalls.append({"constraint": "demand", "where": {"workload": wid, "period": year},
+                                   "amount": float(data.demand_tps[w, t]), "unit": "tokens/s",
+                                   "share": 1.0})
+    if not messages:
+        # facility MW per token/s of the most power-efficient (chip, cooling, region) tuple per workload
+        cost = data.costs
+        for t, year in enumerate(data.periods):
+            need = 0.0
+            for w in range(len(data.workload_ids)):
+                if data.demand_tps[w, t] <= 0:
+                    continue
+                best = math.inf
+                for i, (c, _k, _r, s) in enumerate(data.buy):
+                    if data.tps[c, w] > 0 and data.horizon.active(s, t, data.lifetime[c]):
+                        best = min(best, cost.facility_mw[i] / (data.unit_size[c] * data.tps[c, w]))
+                need += best * data.demand_tps[w, t]
+            regions = sorted({r for r, _ in data.build})
+            have = float(np.sum(data.power_mw[regions, t])) if regions else 0.0
+            if need > have * (1 + 1e-9):
+                messages.append(f"demand {year} needs at least {need:,.0f} MW with the most power-efficient "
+                                f"chip allowed; all sites together have {have:,.0f} MW")
+                shortfalls.append({"constraint": "power_cap", "where": {"period": year},
+                                   "amount": need - have, "unit": "MW", "share": (need - have) / need})
+    if not messages:
+        return None
+    return {"summary": "; ".join(messages), "shortfalls": shortfalls, "method": "precheck"}
+
+
+def elastic(data: Data, options: SolveOptions) -> dict[str, Any]:
+    """Re-solve with slacks and report what must give."""
+    model = build(data, elastic=True)
+    solution = run(model, SolveOptions(time_limit_s=options.time_limit_s, mip_gap=options.mip_gap,
+                                       threads=options.threads, seed=options.seed, duals=False,
+                                       kill_grace_s=options.kill_grace_s))
+    if not solution.has_plan:
+        return {"summary": "infeasible; the elastic re-solve found no plan within the time limit either",
+                "shortfalls": [], "method": "elastic"}
+    currency = data.problem.problem.currency
+    hbm_unit = "HBM stacks" if data.problem.hbm.unit == "stacks" else "GB of HBM"
+    shortfalls = []
+    for family, (var, scale) in model.slack_families.items():
+        con = getattr(model, family)
+        for index in var:
+            amount = var[index].value or 0.0
+            if amount <= 1e-7:
+                continue
+            real = amount / scale * (MONEY if family == "budget" else 1.0)
+            idx = index if isinstance(index, tuple) else (index,)
+            rhs = abs(con[index].ub if con[index].has_ub() else con[index].lb) / scale
+            rhs *= MONEY if family == "budget" else 1.0
+            shortfalls.append({"constraint": family, "where": dict(zip(WHERE[family], idx)),
+                               "amount": real, "unit": UNITS[family].format(cur=currency, hbm=hbm_unit),
+                               "share": real / rhs if rhs else None})
+    parts = []
+    for s in shortfalls:
+        where = ", ".join(f"{k} {v}" for k, v in s["where"].items())
+        verb = "falls short by" if s["constraint"] == "demand" else "must grow by"
+        share = f" ({s['share']:.1%})" if s["share"] is not None else ""
+        parts.append(f"{s['constraint']} ({where}) {verb} {s['amount']:,.4g} {s['unit']}{share}")
+    summary = "infeasible: " + ("; ".join(parts) if parts else "no slack needed in the relaxed families "
+                                "(the conflict is elsewhere, e.g. cooling or rules)")
+    return {"summary": summary, "shortfalls": shortfalls, "method": "elastic"}

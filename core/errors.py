@@ -1,0 +1,92 @@
+"""Exit codes and the exceptions that carry them.
+
+Every expected failure is a :class:`TokenplanError` with a one-line message that names where the problem
+is (file, key path, plugin) and an :class:`ExitCode`. The CLI prints the message and exits with the code;
+only unexpected exceptions (bugs) produce a traceback, and only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes of the ``tokenplan`` command (design section 5)."""
+
+    #: Solved: optimal, or a feasible plan within the time limit (the status says which).
+    OK = 0
+    #: Internal error: a bug. ``--debug`` shows the traceback.
+    INTERNAL_ERROR = 1
+    #: Bad input or usage: the message names the file, the key and the value.
+    USAGE_ERROR = 2
+    #: The problem is infeasible; the diagnosis says what must give.
+    INFEASIBLE = 3
+    #: No feasible plan was found within the time limit.
+    NO_SOLUTION = 4
+    #: A plugin failed or returned bad data; the message names the plugin.
+    PLUGIN_ERROR = 5
+    #: Interrupted (Ctrl-C).
+    INTERRUPTED = 130
+
+
+class TokenplanError(Exception):
+    """Base class of expected errors; ``exit_code`` says how the CLI ends."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL_ERROR
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class InputError(TokenplanError):
+    """Bad input: a problem file, an override or a command-line value.
+
+    The message has the shape ``FILE: KEY = VALUE: what is wrong`` so that a user can find and fix it.
+    """
+
+    exit_code = ExitCode.USAGE_ERROR
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None,
+                 value: Any = ..., ) -> None:
+        self.file, self.key, self.value, self.reason = file, key, value, message
+        parts = []
+        if file:
+            parts.append(str(file))
+        if key:
+            parts.append(key if value is ... else f"{key} = {_show(value)}")
+        parts.append(message)
+        super().__init__(": ".join(parts))
+
+
+class PluginError(TokenplanError):
+    """A plugin raised, returned bad data or could not be loaded; the message names the plugin."""
+
+    exit_code = ExitCode.PLUGIN_ERROR
+
+    def __init__(self, plugin: str, message: str) -> None:
+        self.plugin = plugin
+        super().__init__(f"plugin {plugin!r}: {message}")
+
+
+class SolverError(TokenplanError):
+    """The solver process failed in a way that is not the problem's fault."""
+
+    exit_code = ExitCode.INTERNAL_ERROR
+
+
+class blame:
+    """Turn an exception raised by plugin code into a :class:`PluginError` naming the plugin."""
+
+    def __init__(self, plugin: str, what: str) -> None:
+        self.plugin, self.what = plugin, what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or isinstance(exc, TokenplanError) or not isinstance(exc, Exception):
+            return False
+        raise PluginError(self.plugin, f"{self.what} raised {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,139 @@
+"""Load a problem: TOML file (or dict) -> overrides -> validated :class:`~tokenplan.schema.Problem`.
+
+Every error is an :class:`~tokenplan.errors.InputError` naming the file, the key path and the value.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tokenplan import overrides as _overrides
+from tokenplan.errors import InputError
+from tokenplan.schema import Problem
+
+
+def load(source: str | PathLike[str] | Mapping[str, Any], overrides: Iterable[str] = ()) -> Problem:
+    """Load and validate a problem.
+
+    :param source: a path to a TOML problem file, or the same content as a dict.
+    :param overrides: ``key.path=value`` strings applied before validation (``--set``).
+    """
+    if isinstance(source, Mapping):
+        data, name = dict(source), "<problem>"
+    else:
+        name = str(source)
+        data = read_toml(Path(source))
+    data = _overrides.apply(data, overrides)
+    return parse(data, source=name)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such file", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", file=str(path)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+
+
+def parse(data: Mapping[str, Any], *, source: str = "<problem>") -> Problem:
+    """Validate a problem dict; check ids and years; name the key of the first error."""
+    try:
+        problem = Problem.model_validate(data)
+    except ValidationError as exc:
+        raise _input_error(exc, source, data) from None
+    problem._source = source
+    check(problem)
+    return problem
+
+
+def key_path(loc: Iterable[Any], data: Any = None) -> str:
+    """Format a pydantic location as a dotted key path (``workloads[0].tokens_per_day.2027``)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int) and not isinstance(data, dict):
+            element = data[part] if isinstance(data, list) and part < len(data) else None
+            label = element.get("id") if isinstance(element, dict) else None
+            out += f"[{part}]" if label is None else f"[{label}]"
+        else:
+            text = str(part)
+            out += ("." if out else "") + (f'"{text}"' if "." in text else text)
+        data = _step(data, part)
+    return out
+
+
+def _step(data: Any, part: Any) -> Any:
+    if isinstance(data, dict):
+        return data.get(part, data.get(str(part)))
+    if isinstance(data, list) and isinstance(part, int) and part < len(data):
+        return data[part]
+    return None
+
+
+def _input_error(exc: ValidationError, source: str, data: Mapping[str, Any]) -> InputError:
+    err = exc.errors()[0]
+    loc = [p for p in err["loc"] if not _is_type_tag(p)]
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key (not in the problem schema; see `tokenplan schema`)"
+        return InputError(message, file=source, key=key_path(loc, data))
+    if err["type"] == "missing":
+        return InputError("missing required key", file=source, key=key_path(loc, data))
+    more = len(exc.errors()) - 1
+    if more:
+        message += f" (and {more} more error{'s' if more > 1 else ''})"
+    return InputError(message, file=source, key=key_path(loc, data), value=err.get("input"))
+
+
+def _is_type_tag(part: Any) -> bool:
+    """pydantic adds union member and validator names to locations; they are not keys."""
+    return isinstance(part, str) and (part.startswith(("function-", "json-or-python")) or "[" in part)
+
+
+def check(problem: Problem) -> None:
+    """Cross-field checks: unique ids, per-year tables keyed by periods and covering them where needed."""
+    src = problem.source
+    periods = problem.periods
+    for name, items in (("workloads", problem.workloads), ("regions", problem.regions),
+                        ("chips.custom", problem.chips.custom), ("coolings.custom", problem.coolings.custom)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id is None:
+                raise InputError("missing required key", file=src, key=f"{name}[{i}].id")
+            if item.id in seen:
+                raise InputError("duplicate id", file=src, key=f"{name}[{i}].id", value=item.id)
+            seen.add(item.id)
+
+    def years(value: Any, key: str, *, complete: bool) -> None:
+        if not isinstance(value, dict):
+            return
+        for year in value:
+            if year not in periods:
+                raise InputError(f"year {year} is not a period (periods: {', '.join(map(str, periods))})",
+                                 file=src, key=f"{key}.{year}", value=value[year])
+        if complete:
+            missing = [y for y in periods if y not in value]
+            if missing:
+                raise InputError(f"no value for period{'s' if len(missing) > 1 else ''} "
+                                 f"{', '.join(map(str, missing))}", file=src, key=key)
+
+    for w in problem.workloads:
+        years(w.tokens_per_day, f"workloads[{w.id}].tokens_per_day", complete=True)
+    for r in problem.regions:
+        years(r.power_mw, f"regions[{r.id}].power_mw", complete=True)
+        years(r.power_price_per_kwh, f"regions[{r.id}].power_price_per_kwh", complete=True)
+    for pool, value in problem.hbm.supply.items():
+        years(value, f"hbm.supply.{pool}", complete=False)
+    years(problem.budget.capex_per_period, "budget.capex_per_period", complete=False)
+    for chip_id, value in problem.chips.supply_accelerators.items():
+        years(value, f'chips.supply_accelerators."{chip_id}"', complete=False)

@@ -1,0 +1,200 @@
+"""Compile a Pyomo model to the column-wise arrays HiGHS takes (one row per constraint).
+
+It uses Pyomo's linear standard-form compiler (rows kept in their senses, ``mixed_form``), with a small
+numpy-only sparse container in place of scipy's: through Pyomo's deferred-import hooks, the first use of
+scipy imports ``scipy.stats`` too, which costs about 1.3 s per process. If Pyomo's internals change, the
+public compiler (with scipy) is used instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+try:  # pragma: no branch - depends on the installed Pyomo
+    from pyomo.repn.plugins.standard_form import _LinearStandardFormCompiler_impl as _Impl
+except ImportError:  # pragma: no cover
+    _Impl = None
+
+
+class _Compressed:
+    """The subset of scipy's compressed sparse arrays that Pyomo's compiler uses (CSC or CSR)."""
+
+    def __init__(self, arg: tuple[Any, Any, Any], shape: Any, *, csc: bool = True) -> None:
+        data, indices, indptr = arg
+        self.data = np.asarray(data, dtype=float)
+        self.indices = np.asarray(indices, dtype=np.int32)
+        self.indptr = np.asarray(indptr, dtype=np.int64)
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.csc = csc
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indptr[-1]) if len(self.indptr) else 0
+
+    def _triplets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        counts = np.diff(self.indptr)
+        major = np.repeat(np.arange(len(counts)), counts)
+        return (self.indices, major, self.data) if self.csc else (major, self.indices, self.data)
+
+    @classmethod
+    def from_triplets(cls, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int],
+                      csc: bool = True) -> _Compressed:
+        major, minor = (cols, rows) if csc else (rows, cols)
+        n_major = shape[1] if csc else shape[0]
+        order = np.lexsort((minor, major))
+        major, minor, vals = major[order], minor[order], vals[order]
+        indptr = np.zeros(n_major + 1, dtype=np.int64)
+        np.add.at(indptr, major + 1, 1)
+        return cls((vals, minor, np.cumsum(indptr)), shape, csc=csc)
+
+    def tocsc(self) -> _Compressed:
+        if self.csc:
+            return self
+        r, c, v = self._triplets()
+        return _Compressed.from_triplets(r, c, v, self.shape, csc=True)
+
+    def tocsr(self) -> _Compressed:
+        if not self.csc:
+            return self
+        r, c, v = self._triplets()
+        return _Compressed.from_triplets(r, c, v, self.shape, csc=False)
+
+    def sum_duplicates(self) -> None:
+        r, c, v = self._triplets()
+        if len(v) == 0:
+            return
+        n_minor = self.shape[0] if self.csc else self.shape[1]
+        major, minor = (c, r) if self.csc else (r, c)
+        keys = major.astype(np.int64) * n_minor + minor
+        unique, inverse = np.unique(keys, return_inverse=True)
+        if len(unique) == len(keys):
+            return
+        sums = np.zeros(len(unique))
+        np.add.at(sums, inverse, v)
+        major_u, minor_u = unique // n_minor, unique % n_minor
+        rows, cols = (minor_u, major_u) if self.csc else (major_u, minor_u)
+        new = _Compressed.from_triplets(rows, cols, sums, self.shape, csc=self.csc)
+        self.data, self.indices, self.indptr = new.data, new.indices, new.indptr
+
+    def eliminate_zeros(self) -> None:
+        r, c, v = self._triplets()
+        keep = v != 0
+        if keep.all():
+            return
+        new = _Compressed.from_triplets(r[keep], c[keep], v[keep], self.shape, csc=self.csc)
+        self.data, self.indices, self.indptr = new.data, new.indices, new.indptr
+
+    def toarray(self) -> np.ndarray:
+        out = np.zeros(self.shape)
+        r, c, v = self._triplets()
+        np.add.at(out, (r, c), v)
+        return out
+
+    def __getitem__(self, key: Any) -> _Compressed:
+        rows, cols = key
+        dense = self.toarray()[rows][:, cols] if not isinstance(rows, slice) else self.toarray()[:, cols]
+        r, c = np.nonzero(dense)
+        return _Compressed.from_triplets(r, c, dense[r, c], dense.shape, csc=self.csc)
+
+    def __matmul__(self, x: Any) -> np.ndarray:
+        return self.toarray() @ np.asarray(x, dtype=float)
+
+
+if _Impl is not None:
+    class _NumpyImpl(_Impl):  # type: ignore[misc, valid-type]
+        _to_vector = np.fromiter
+        _csc_matrix = _Compressed
+
+        @staticmethod
+        def _csr_matrix(arg: Any, shape: Any) -> _Compressed:
+            return _Compressed(arg, shape, csc=False)
+
+        def __init__(self, config: Any) -> None:  # skip the base class's scipy set-up
+            self.config = config
+
+
+def standard_form(model: pyo.ConcreteModel, **options: Any) -> Any:
+    """Pyomo's ``LinearStandardFormInfo`` for ``model`` (sparse arrays without scipy when possible)."""
+    if _Impl is None:  # pragma: no cover
+        return LinearStandardFormCompiler().write(model, **options)
+    config = LinearStandardFormCompiler.CONFIG(options)
+    with PauseGC():
+        return _NumpyImpl(config).write(model)
+
+
+@dataclass
+class Matrix:
+    """The model as HiGHS sees it, with the Pyomo objects of its columns and rows."""
+
+    lp: dict[str, Any]
+    columns: list[Any]
+    rows: list[Any]
+    binary_cols: list[int]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [v.name for v in self.columns]
+
+    @property
+    def row_names(self) -> list[str]:
+        return [c.name for c in self.rows]
+
+
+def compile_matrix(model: pyo.ConcreteModel) -> Matrix:
+    """Pyomo model -> HiGHS column-wise arrays (one row per constraint, ranged rows merged)."""
+    columns = list(model.component_data_objects(pyo.Var, active=True, descend_into=True, sort=False))
+    info = standard_form(model, mixed_form=True, column_order=columns)
+    rows: list[Any] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    picks: list[int] = []
+    where: dict[int, int] = {}
+    for i, (con, sense) in enumerate(info.rows):
+        j = where.get(id(con))
+        if j is None:
+            where[id(con)] = j = len(rows)
+            rows.append(con)
+            lower.append(-math.inf)
+            upper.append(math.inf)
+            picks.append(i)
+        rhs = float(info.rhs[i])
+        if sense <= 0:
+            lower[j] = rhs
+        if sense >= 0:
+            upper[j] = rhs
+    cols = info.columns
+    A = info.A.tocsc()
+    if len(picks) != len(info.rows):  # ranged constraints came as two rows: keep the first of each
+        keep = np.zeros(len(info.rows), dtype=bool)
+        keep[picks] = True
+        r, c, v = _triplets_csc(A)
+        new_index = np.cumsum(keep) - 1
+        mask = keep[r]
+        A = _Compressed.from_triplets(new_index[r[mask]], c[mask], v[mask], (len(rows), len(cols)))
+    col_lower = np.array([-math.inf if v.lb is None else float(v.lb) for v in cols])
+    col_upper = np.array([math.inf if v.ub is None else float(v.ub) for v in cols])
+    integrality = np.array([0 if v.is_continuous() else 1 for v in cols], dtype=np.int8)
+    binary = [i for i, v in enumerate(cols) if v.is_binary()]
+    cost = np.asarray(info.c.toarray()).ravel() if info.c.shape[0] else np.zeros(len(cols))
+    offset = float(np.asarray(info.c_offset).ravel()[0]) if np.asarray(info.c_offset).size else 0.0
+    lp = {
+        "n_col": len(cols), "n_row": len(rows), "col_cost": cost, "offset": offset,
+        "col_lower": col_lower, "col_upper": col_upper,
+        "row_lower": np.array(lower, dtype=float), "row_upper": np.array(upper, dtype=float),
+        "a_start": np.asarray(A.indptr, dtype=np.int32), "a_index": np.asarray(A.indices, dtype=np.int32),
+        "a_value": np.asarray(A.data, dtype=float), "integrality": integrality,
+    }
+    return Matrix(lp, list(cols), rows, binary)
+
+
+def _triplets_csc(A: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    counts = np.diff(A.indptr)
+    cols = np.repeat(np.arange(len(counts)), counts)
+    return np.asarray(A.indices), cols, np.asarray(A.data)

@@ -1,0 +1,264 @@
+"""The typed records that plugins contribute and problem files define inline.
+
+Chips, cooling options and regions are pydantic models with units in the field names; validation rejects
+impossible values. Every figure may carry a source (``sources``: field name -> citation) and an estimate
+flag (``estimate``: names of the fields whose value is an estimate). Rules are classes (see :class:`Rule`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+if TYPE_CHECKING:
+    from tokenplan.coefficients import Data
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+PRECISIONS = ("fp4", "fp6", "fp8", "int8", "fp16", "bf16", "tf32", "fp32", "fp64")
+#: Wider formats a chip falls back to when it lacks native support for a workload's precision.
+PRECISION_FALLBACK = {
+    "fp4": ("fp6", "fp8", "int8", "bf16", "fp16"),
+    "fp6": ("fp8", "int8", "bf16", "fp16"),
+    "fp8": ("bf16", "fp16"),
+    "int8": ("bf16", "fp16"),
+    "bf16": ("fp16",),
+    "fp16": ("bf16",),
+    "tf32": ("fp32",),
+    "fp32": (),
+    "fp64": (),
+}
+
+
+
+def _per_year(value: Any) -> float | dict[int, float]:
+    """Accept a number (every year) or a table ``{year = number}`` (TOML keys are strings)."""
+    def number(v: Any, where: str) -> float:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError(f"{where}expected a number, got {v!r}")
+        return float(v)
+
+    if isinstance(value, dict):
+        out: dict[int, float] = {}
+        for key, v in value.items():
+            try:
+                year = int(key)
+            except (TypeError, ValueError):
+                raise ValueError(f"table keys must be years, got {key!r}") from None
+            if not 1900 <= year <= 2200:
+                raise ValueError(f"table keys must be years, got {key!r}")
+            out[year] = number(v, f"year {year}: ")
+        return dict(sorted(out.items()))
+    return number(value, "")
+
+
+#: A per-year quantity: a scalar (every year) or a table keyed by period year.
+PerYear = Annotated[
+    float | dict[int, float],
+    PlainValidator(_per_year),
+    WithJsonSchema({"anyOf": [
+        {"type": "number"},
+        {"type": "object", "patternProperties": {"^[0-9]{4}$": {"type": "number"}},
+         "additionalProperties": False}],
+        "description": "A number (every year) or a table keyed by year"}),
+]
+
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 country code")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code")]
+
+
+class Record(BaseModel):
+    """Common base: unknown keys are errors; figures carry sources and estimate flags."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=ID_PATTERN, description="Unique id, e.g. 'nvidia.h200'")
+    sources: dict[str, str] = Field(
+        default_factory=dict, description="Provenance: field name -> citation ('*' for the whole record)")
+    estimate: list[str] = Field(
+        default_factory=list, description="Names of fields whose value is an estimate, not a published figure")
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _provenance_names_fields(self) -> Record:
+        names = set(type(self).model_fields) | {"*"}
+        for key in self.sources:
+            if key.split(".")[0] not in names:
+                raise ValueError(f"sources names unknown field {key!r}")
+        for key in self.estimate:
+            if key.split(".")[0] not in names:
+                raise ValueError(f"estimate names unknown field {key!r}")
+        return self
+
+    def is_estimate(self, field: str) -> bool:
+        return field in self.estimate or field.split(".")[0] in self.estimate
+
+
+class Chip(Record):
+    """An accelerator as it is bought: specs per accelerator, sold in units of ``unit_size``."""
+
+    vendor: str
+    name: str | None = Field(None, description="Display name, e.g. 'NVIDIA H200 SXM'")
+    family: str | None = None
+    origin: Country = Field(description="Country of the designer; a chip is domestic where it equals the "
+                                        "region's country")
+    year_available: int = Field(ge=1990, le=2100)
+    year_last: int | None = Field(None, ge=1990, le=2100, description="Last year it can be bought")
+    tflops: dict[str, Annotated[float, Field(gt=0, le=100_000)]] = Field(
+        default_factory=dict, description="Dense peak TFLOPS by precision (no sparsity)")
+    hbm_gb: float | None = Field(None, ge=0, le=10_000)
+    hbm_stacks: int | None = Field(None, ge=0, le=64)
+    hbm_pool: str | None = Field(None, description="HBM supply pool, e.g. 'global' or 'cn'")
+    mem_bw_tbs: float | None = Field(None, gt=0, le=100)
+    tdp_w: float | None = Field(None, gt=0, le=5000)
+    host_w_per_accel: float = Field(0.0, ge=0, le=5000, description="Server overhead per accelerator, W")
+    unit_size: int = Field(1, ge=1, le=100_000, description="Accelerators per purchasable unit")
+    price_per_accel: float | None = Field(None, gt=0, le=1e9)
+    price_currency: Currency | None = Field(None, description="Currency of the price (default: the problem's)")
+    price_year: int | None = Field(None, ge=1990, le=2100)
+    cooling: list[str] = Field(min_length=1, description="Cooling kinds the chip supports")
+    rack_kw: float | None = Field(None, gt=0, le=2000,
+                                  description="Rack power; default: IT kW of one purchasable unit")
+    lifetime_years: float = Field(5.0, gt=0, le=30)
+    cloud_only: bool = Field(False, description="Rented only, not purchasable unless the problem allows it")
+
+    @field_validator("tflops")
+    @classmethod
+    def _known_precisions(cls, value: dict[str, float]) -> dict[str, float]:
+        for key in value:
+            if key not in PRECISIONS:
+                raise ValueError(f"unknown precision {key!r} (known: {', '.join(PRECISIONS)})")
+        return value
+
+    @model_validator(mode="after")
+    def _years_ordered(self) -> Chip:
+        if self.year_last is not None and self.year_last < self.year_available:
+            raise ValueError(f"year_last {self.year_last} is before year_available {self.year_available}")
+        return self
+
+    @property
+    def it_kw_per_accel(self) -> float | None:
+        """IT kW per accelerator: (tdp + host overhead) / 1000."""
+        if self.tdp_w is None:
+            return None
+        return (self.tdp_w + self.host_w_per_accel) / 1000.0
+
+    def effective_tflops(self, precision: str) -> tuple[float, str] | None:
+        """Peak TFLOPS at ``precision``, or at the next wider precision the chip supports."""
+        for candidate in (precision, *PRECISION_FALLBACK.get(precision, ())):
+            if candidate in self.tflops:
+                return self.tflops[candidate], candidate
+        return None
+
+
+class Cooling(Record):
+    """A cooling option for a site: efficiency, density limit and costs per kW of IT load."""
+
+    name: str | None = None
+    pue: float = Field(ge=1.0, le=3.0)
+    max_rack_kw: float = Field(gt=0, le=2000)
+    capex_per_kw_it: float = Field(ge=0, le=1e7)
+    opex_per_kw_it_year: float = Field(ge=0, le=1e6)
+    site_fixed_cost: float = Field(0.0, ge=0, le=1e12, description="Paid once per site that uses it")
+    water_l_per_kwh: float | None = Field(None, ge=0, le=100)
+    currency: Currency | None = Field(None, description="Currency of the costs (default: the problem's)")
+
+
+class Region(Record):
+    """A site or region where accelerators can be installed."""
+
+    name: str | None = None
+    country: Country
+    tags: list[str] = Field(default_factory=list)
+    power_mw: PerYear | None = Field(None, description="Grid connection cap, MW (per year)")
+    existing_mw: float = Field(0.0, ge=0, le=1e6)
+    block_mw: float = Field(10.0, gt=0, le=1e5, description="Facility build granularity, MW")
+    facility_capex_per_mw: float | None = Field(None, ge=0, le=1e12)
+    power_price_per_kwh: PerYear | None = None
+    pue_cap: float | None = Field(None, ge=1.0, le=3.0, description="Regulatory PUE ceiling")
+    pue_factor: float = Field(1.0, gt=0.5, le=2.0, description="Climate factor on the cooling's PUE")
+    currency: Currency | None = Field(None, description="Currency of the money fields (default: the problem's)")
+
+    @field_validator("power_mw", "power_price_per_kwh")
+    @classmethod
+    def _non_negative(cls, value: PerYear | None) -> PerYear | None:
+        values = value.values() if isinstance(value, dict) else [value]
+        for v in values:
+            if v is not None and v < 0:
+                raise ValueError(f"must be >= 0, got {v}")
+        return value
+
+
+class ThroughputModel(BaseModel):
+    """A throughput model a plugin provides (``tokenplan_throughput_models``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    workload_fields: list[str] = Field(description="Workload keys the model needs")
+    params: dict[str, Any] = Field(default_factory=dict, description="Default parameters")
+
+
+class RuleParams(BaseModel):
+    """Base of a rule's parameter model: unknown keys are errors; ``enabled`` switches the rule."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+
+
+class Rule:
+    """A rule plugin: parameters plus the components and cost terms it adds to the model.
+
+    Subclasses set ``id``, ``description`` and ``Params`` (a :class:`RuleParams` subclass whose fields have
+    defaults and, in ``json_schema_extra={"source": ...}``, their sources) and override any of:
+
+    - :meth:`adjust` (before the model is built): change coefficients in ``data`` — forbid tuples
+      (``data.forbid``), scale prices (``data.price_multiplier``);
+    - :meth:`apply` (while it is built): add Pyomo components to ``model`` and append
+      :class:`tokenplan.build.CostTerm` entries to ``model.cost_terms``; never edit the objective;
+    - :meth:`report` (after the solve): a dict for the result's ``rules`` section.
+    """
+
+    id: ClassVar[str]
+    description: ClassVar[str] = ""
+    Params: ClassVar[type[RuleParams]] = RuleParams
+
+    def __init__(self, params: RuleParams | None = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    def adjust(self, data: Data) -> None:  # pragma: no cover - default does nothing
+        """Change coefficients before the model is built."""
+
+    def apply(self, model: Any, data: Data) -> None:  # pragma: no cover - default does nothing
+        """Add components and cost terms to the model."""
+
+    def report(self, model: Any, data: Data) -> dict[str, Any] | None:  # pragma: no cover
+        """Summarise what the rule did in the solved model (values are loaded in ``model``)."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Rule {self.id}>"
+
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """Compile an fnmatch-style glob on ids (``*`` and ``?``; case-sensitive)."""
+    out = []
+    for ch in pattern:
+        if ch == "*":
+            out.append(".*")
+        elif ch == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+    return re.compile("^" + "".join(out) + "$")

@@ -1,0 +1,157 @@
+"""Console rendering with rich: the plan and KPIs of a result, catalogs and the plugin list."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from tokenplan.catalog import Catalog
+    from tokenplan.host import PluginInfo
+    from tokenplan.result import Result
+
+
+def money(value: float | None, currency: str) -> str:
+    if value is None:
+        return "-"
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.3f} {suffix} {currency}"
+    return f"{value:,.2f} {currency}"
+
+
+def status_line(result: Result) -> str:
+    parts = [f"status: [bold]{result.status}[/bold]"]
+    if result.objective is not None:
+        parts.append(f"net present cost {money(result.objective, result.currency)}")
+    if result.gap is not None and result.status != "optimal":
+        parts.append(f"gap {result.gap:.3%}")
+    if result.termination and result.termination.lower() != "optimal":
+        parts.append(f"({result.termination})")
+    return "  ".join(parts)
+
+
+def print_result(result: Result, console: Console, *, quiet: bool = False) -> None:
+    console.print(status_line(result))
+    if quiet:
+        return
+    if result.diagnosis:
+        console.print(f"[red]diagnosis:[/red] {result.diagnosis['summary']}")
+    if not result.solved:
+        return
+    plan = result.plan
+    table = Table(title=f"Plan: {result.problem_name}", show_lines=False)
+    for name, justify in (("period", "left"), ("region", "left"), ("chip", "left"), ("cooling", "left"),
+                          ("units bought", "right"), ("accel. bought", "right"), ("accel. active", "right"),
+                          ("IT MW", "right"), ("facility MW", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in plan.itertuples(index=False):
+        table.add_row(str(row.period), row.region, row.chip, row.cooling, f"{row.units_bought:,}",
+                      f"{row.accelerators_bought:,}", f"{row.accelerators_active:,}", f"{row.it_mw:,.2f}",
+                      f"{row.facility_mw:,.2f}")
+    console.print(table)
+    k = result.kpis
+    kpis = Table(title="KPIs (present values)", show_header=False)
+    kpis.add_column("kpi")
+    kpis.add_column("value", justify="right")
+    cur = result.currency
+    for label, value in (("capex", money(k["capex"], cur)), ("opex", money(k["opex"], cur)),
+                         ("subsidy", money(k["subsidy"], cur)), ("salvage", money(k["salvage"], cur)),
+                         ("net present cost", money(result.objective, cur)),
+                         ("accelerators bought", f"{k['accelerators']:,.0f}"),
+                         ("peak IT MW", f"{k['it_mw']:,.2f}"), ("peak facility MW", f"{k['facility_mw']:,.2f}"),
+                         ("cost per million tokens", money(k["cost_per_million_tokens"], cur))):
+        kpis.add_row(label, value)
+    console.print(kpis)
+    if result.binding:
+        top = sorted(result.binding, key=lambda b: -b["shadow_price"])[:10]
+        duals = Table(title="Binding constraints (shadow prices, conditional on the integer plan)")
+        for name in ("constraint", "where", "shadow price"):
+            duals.add_column(name)
+        for b in top:
+            where = ", ".join(f"{v}" for v in b["where"].values())
+            duals.add_row(b["constraint"], where, f"{b['shadow_price']:,.4g} {b['unit']}")
+        console.print(duals)
+    for section, content in {**result.rules, **result.reports}.items():
+        console.print(f"[bold]{section}[/bold]: {content}")
+    for message in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {message}")
+    t = result.timings
+    console.print(f"build {t.get('build_s', 0):.2f} s, solve {t.get('solve_s', 0):.2f} s", style="dim")
+
+
+def plugins_table(infos: list[PluginInfo], contributes: dict[str, str]) -> Table:
+    table = Table(title="tokenplan plugins")
+    for name in ("name", "distribution", "version", "status", "contributes", "hooks"):
+        table.add_column(name)
+    for info in infos:
+        table.add_row(info.name, info.distribution or "-", info.version or "-", info.status,
+                      contributes.get(info.name, ""), ", ".join(h.removeprefix("tokenplan_") for h in info.hooks))
+    return table
+
+
+def _num(value: Any, fmt: str = "{:,.0f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def chips_table(catalog: Catalog) -> Table:
+    table = Table(title="Chips (* = estimate)")
+    for name in ("id", "origin", "FP8 TF", "BF16 TF", "HBM GB", "TB/s", "W", "unit", "price", "cooling",
+                 "plugin"):
+        table.add_column(name, justify="right" if name in ("FP8 TF", "BF16 TF", "HBM GB", "TB/s", "W", "unit",
+                                                            "price") else "left")
+    for chip in catalog.chips():
+        def mark(field: str, text: str, chip: Any = chip) -> str:
+            return text + ("*" if chip.is_estimate(field) and text != "-" else "")
+        price = "-" if chip.price_per_accel is None else \
+            f"{chip.price_per_accel:,.0f} {chip.price_currency or ''}".strip()
+        table.add_row(
+            chip.id + (" (cloud)" if chip.cloud_only else ""), chip.origin,
+            mark("tflops.fp8", _num(chip.tflops.get("fp8"))), mark("tflops.bf16", _num(chip.tflops.get("bf16"))),
+            mark("hbm_gb", _num(chip.hbm_gb)), mark("mem_bw_tbs", _num(chip.mem_bw_tbs, "{:,.2f}")),
+            mark("tdp_w", _num(chip.tdp_w)), mark("unit_size", str(chip.unit_size)), mark("price_per_accel", price),
+            mark("cooling", ",".join(chip.cooling)), catalog.provider.get(("chip", chip.id), "?"))
+    return table
+
+
+def coolings_table(catalog: Catalog) -> Table:
+    table = Table(title="Cooling options (* = estimate)")
+    for name in ("id", "PUE", "max rack kW", "capex/kW IT", "opex/kW IT/yr", "site fixed", "water L/kWh",
+                 "plugin"):
+        table.add_column(name)
+    for k in catalog.coolings():
+        def mark(field: str, text: str, k: Any = k) -> str:
+            return text + ("*" if k.is_estimate(field) else "")
+        cur = k.currency or ""
+        table.add_row(k.id, mark("pue", f"{k.pue:.2f}"), mark("max_rack_kw", f"{k.max_rack_kw:,.0f}"),
+                      mark("capex_per_kw_it", f"{k.capex_per_kw_it:,.0f} {cur}"),
+                      mark("opex_per_kw_it_year", f"{k.opex_per_kw_it_year:,.0f} {cur}"),
+                      mark("site_fixed_cost", f"{k.site_fixed_cost:,.0f} {cur}"),
+                      mark("water_l_per_kwh", _num(k.water_l_per_kwh, "{:.2f}")),
+                      catalog.provider.get(("cooling", k.id), "?"))
+    return table
+
+
+def regions_table(catalog: Catalog) -> Table:
+    table = Table(title="Regions")
+    for name in ("id", "name", "country", "tags", "power price /kWh", "PUE cap", "plugin"):
+        table.add_column(name)
+    for r in catalog.regions():
+        price = r.power_price_per_kwh
+        price_text = "-" if price is None else (f"{price:g} {r.currency or ''}" if not isinstance(price, dict)
+                                                else ", ".join(f"{y}: {v:g}" for y, v in price.items()))
+        table.add_row(r.id, r.name or "", r.country, ", ".join(r.tags), price_text,
+                      _num(r.pue_cap, "{:.2f}"), catalog.provider.get(("region", r.id), "?"))
+    return table
+
+
+def rules_table(catalog: Catalog) -> Table:
+    table = Table(title="Rules")
+    for name in ("id", "description", "parameters", "plugin"):
+        table.add_column(name)
+    for rule_id, cls in catalog.rules().items():
+        params = ", ".join(f"{k}={v.default!r}" for k, v in cls.Params.model_fields.items())
+        table.add_row(rule_id, cls.description, params, catalog.provider.get(("rule", rule_id), "?"))
+    return table

@@ -1,0 +1,247 @@
+"""Result: the solved plan as tables, KPIs and shadow prices, and its JSON / CSV / Parquet forms.
+
+``make(model, data, solution) -> Result``. Money in the result is in the problem currency (the model works
+in millions). KPIs are present values at the first period's year, so that
+``objective = capex + opex - subsidy - salvage``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from tokenplan.coefficients import MONEY, SECONDS_PER_DAY, Data
+from tokenplan.solver import Solution
+
+PLAN_COLUMNS = ["period", "region", "chip", "cooling", "units_bought", "accelerators_bought",
+                "accelerators_active", "it_mw", "facility_mw", "accelerators_serving"]
+
+#: constraint family -> (unit label template, factor from model units to that unit)
+DUAL_UNITS = {
+    "demand": ("{cur} per token/s", 1.0),
+    "power": ("{cur} per MW", 1.0),
+    "power_cap": ("{cur} per MW", 1.0),
+    "hbm": ("{cur} per {hbm}", 1.0),
+    "chip_supply": ("{cur} per accelerator", 1.0),
+    "budget": ("{cur} per {cur} of budget", 1.0 / MONEY),
+    "cooling": ("{cur} per MW", 1.0),
+}
+INDEX_NAMES = {
+    "demand": ("workload", "period"), "power": ("region", "period"), "power_cap": ("region", "period"),
+    "hbm": ("pool", "period"), "chip_supply": ("chip", "period"), "budget": ("period",),
+    "cooling": ("cooling", "region", "period"),
+}
+
+
+def _value(expr: Any) -> float:
+    v = pyo.value(expr, exception=False)
+    return 0.0 if v is None else float(v)
+
+
+@dataclass
+class Result:
+    """A solved (or diagnosed) problem."""
+
+    status: str
+    objective: float | None
+    currency: str
+    gap: float | None
+    bound: float | None
+    kpis: dict[str, float]
+    plan: pd.DataFrame
+    binding: list[dict[str, Any]]
+    diagnosis: dict[str, Any] | None
+    timings: dict[str, float]
+    termination: str = ""
+    warnings: list[str] = field(default_factory=list)
+    cost_terms: dict[str, float] = field(default_factory=dict)
+    rules: dict[str, Any] = field(default_factory=dict)
+    reports: dict[str, Any] = field(default_factory=dict)
+    incumbents: list[dict[str, Any]] = field(default_factory=list)
+    problem_name: str = ""
+    model: Any = None
+    data: Data | None = None
+
+    @property
+    def duals(self) -> pd.DataFrame:
+        """Shadow prices of binding constraints (conditional on the integer plan)."""
+        rows = [{"constraint": b["constraint"], **b["where"], "shadow_price": b["shadow_price"],
+                 "unit": b["unit"]} for b in self.binding]
+        return pd.DataFrame(rows)
+
+    @property
+    def solved(self) -> bool:
+        return self.objective is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` document (design section 5; keys are stable: add, do not rename)."""
+        plan = [{k: _plain(v) for k, v in row.items()} for row in self.plan.to_dict(orient="records")]
+        out: dict[str, Any] = {
+            "status": self.status,
+            "objective": self.objective,
+            "currency": self.currency,
+            "gap": self.gap,
+            "kpis": {k: _plain(v) for k, v in self.kpis.items()},
+            "plan": plan,
+            "binding": self.binding,
+            "diagnosis": self.diagnosis,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            # additions to the design's keys
+            "bound": self.bound,
+            "termination": self.termination,
+            "cost_terms": self.cost_terms,
+            "rules": self.rules,
+            "reports": self.reports,
+            "warnings": self.warnings,
+        }
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_plain)
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write plan.csv, plan.parquet and kpis.json (KPIs, status, objective) into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = [out / "plan.csv", out / "plan.parquet", out / "kpis.json"]
+        self.plan.to_csv(paths[0], index=False)
+        self.plan.to_parquet(paths[1], index=False)
+        doc = {k: v for k, v in self.to_dict().items() if k != "plan"}
+        paths[2].write_text(json.dumps(doc, indent=2, allow_nan=False, default=_plain) + "\n")
+        return paths
+
+
+def _plain(v: Any) -> Any:
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | None = None,
+         timings: dict[str, float] | None = None) -> Result:
+    """Turn a solution (values loaded in ``model``) into a :class:`Result`."""
+    currency = data.problem.problem.currency
+    all_timings = {**(timings or {}), **solution.timings}
+    common = dict(currency=currency, timings=all_timings, termination=solution.termination,
+                  warnings=list(warnings or []), problem_name=data.problem.problem.name, model=model,
+                  data=data, incumbents=[{"seconds": s, "objective": o * MONEY, "source": src}
+                                         for s, o, src in solution.incumbents])
+    if not solution.has_plan:
+        return Result(solution.status, None, gap=None,
+                      bound=None if solution.bound is None else solution.bound * MONEY,
+                      kpis={}, plan=pd.DataFrame(columns=PLAN_COLUMNS), binding=[], diagnosis=None, **common)
+    terms = {t.name: _value(t.expr) * MONEY for t in model.cost_terms}
+    cats: dict[str, float] = {"capex": 0.0, "opex": 0.0, "subsidy": 0.0, "salvage": 0.0}
+    for t in model.cost_terms:
+        cats[t.category] += terms[t.name]
+    plan = plan_table(model, data)
+    objective = solution.objective * MONEY
+    kpis = {
+        "capex": cats["capex"],
+        "opex": cats["opex"],
+        "subsidy": -cats["subsidy"] + 0.0,
+        "salvage": -cats["salvage"] + 0.0,
+        "accelerators": float(plan["accelerators_bought"].sum()),
+        "it_mw": _peak(plan, "it_mw"),
+        "facility_mw": _peak(plan, "facility_mw"),
+        "cost_per_million_tokens": float(objective / discounted_million_tokens(data)),
+    }
+    rules = {}
+    for rule in data.selection.rules:
+        section = rule.report(model, data)
+        if section is not None:
+            rules[rule.id] = section
+    return Result(solution.status, objective, gap=solution.gap,
+                  bound=None if solution.bound is None else solution.bound * MONEY, kpis=kpis, plan=plan,
+                  binding=binding(model, data, solution), diagnosis=None, cost_terms=terms, rules=rules,
+                  **common)
+
+
+def _peak(plan: pd.DataFrame, column: str) -> float:
+    if plan.empty:
+        return 0.0
+    return float(plan.groupby("period")[column].sum().max())
+
+
+def discounted_million_tokens(data: Data) -> float:
+    """Tokens served over the horizon, each year discounted like money, in millions."""
+    h = data.horizon
+    total = sum(h.period_df(t) * data.tokens_per_day[:, t].sum() * 365.0 for t in range(h.n))
+    return total / 1e6 if total > 0 else math.nan
+
+
+def plan_table(model: Any, data: Data) -> pd.DataFrame:
+    """One row per (period, region, chip, cooling) with anything bought or active."""
+    cost = data.costs
+    buy_keys = model.tp_keys["buy"]
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def row(chip: str, cooling: str, region: str, year: int) -> dict[str, Any]:
+        key = (year, region, chip, cooling)
+        if key not in rows:
+            rows[key] = {"period": year, "region": region, "chip": chip, "cooling": cooling,
+                         "units_bought": 0, "accelerators_bought": 0, "accelerators_active": 0,
+                         "it_mw": 0.0, "facility_mw": 0.0, "accelerators_serving": 0.0}
+        return rows[key]
+
+    for i, key in enumerate(buy_keys):
+        units = round(_value(model.buy[key]))
+        if units:
+            r = row(*key)
+            r["units_bought"] = units
+            r["accelerators_bought"] = units * int(data.unit_size[data.buy[i][0]])
+    for fkey, idx in zip(model.tp_keys["fleet"], data.fleet.values()):
+        units = [round(_value(model.buy[buy_keys[i]])) for i in idx]
+        active = sum(u * int(data.unit_size[data.buy[i][0]]) for u, i in zip(units, idx))
+        if active:
+            r = row(*fkey)
+            r["accelerators_active"] = active
+            r["it_mw"] = float(sum(u * cost.it_mw[i] for u, i in zip(units, idx)))
+            r["facility_mw"] = float(sum(u * cost.facility_mw[i] for u, i in zip(units, idx)))
+    for skey in model.tp_keys["serve"]:
+        v = _value(model.serve[skey])
+        if v > 1e-9:
+            chip, cooling, region, _w, year = skey
+            row(chip, cooling, region, year)["accelerators_serving"] += v
+    table = pd.DataFrame(sorted(rows.values(), key=lambda r: (r["period"], r["region"], r["chip"],
+                                                              r["cooling"])), columns=PLAN_COLUMNS)
+    return table.astype({"units_bought": "int64", "accelerators_bought": "int64",
+                         "accelerators_active": "int64"})
+
+
+def binding(model: Any, data: Data, solution: Solution) -> list[dict[str, Any]]:
+    """Shadow prices of the core families with a nonzero dual, in domain units (>= 0: the cost of one
+    more unit of demand, or the saving from one more unit of capacity), conditional on the integer plan."""
+    if solution.row_duals is None:
+        return []
+    currency = data.problem.problem.currency
+    hbm_unit = "HBM stack" if data.problem.hbm.unit == "stacks" else "GB of HBM"
+    out = []
+    for con, dual in zip(solution.matrix.rows, solution.row_duals):
+        family = con.parent_component().local_name
+        if family not in DUAL_UNITS or abs(dual) < 1e-9:
+            continue
+        label, factor = DUAL_UNITS[family]
+        scale = model.row_scale.get(family, 1.0)
+        price = abs(float(dual)) * scale * MONEY * factor
+        if price < 1e-6:
+            continue
+        index = con.index()
+        index = index if isinstance(index, tuple) else (index,)
+        out.append({"constraint": family, "where": dict(zip(INDEX_NAMES[family], index)),
+                    "shadow_price": price, "unit": label.format(cur=currency, hbm=hbm_unit)})
+    return out
+
+
+def tokens_per_day_short(data: Data, w: int, t: int, tps_short: float) -> float:
+    """Convert a shortfall of capacity (tokens/s at peak) to tokens/day of average demand."""
+    peak = data.problem.workloads[w].peak_to_average
+    return tps_short * SECONDS_PER_DAY / peak

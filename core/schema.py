@@ -1,0 +1,196 @@
+"""The problem file: pydantic models of the TOML contract (design section 8).
+
+Unknown keys are errors everywhere (``extra="forbid"``). Quantities carry their unit in the key name;
+per-year values are a number (every year) or a table keyed by period year. ``tokenplan schema`` prints the
+JSON Schema of :class:`Problem`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator
+
+from tokenplan.records import ID_PATTERN, PRECISIONS, Chip, Cooling, Currency, PerYear, Region
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProblemSection(Strict):
+    """``[problem]``: the horizon, the money and the solver settings."""
+
+    name: str = "tokenplan"
+    description: str | None = None
+    currency: Currency = Field("CNY", description="All money in the result is in this currency")
+    fx: dict[str, float] = Field(default_factory=dict,
+                                 description="Exchange rates into `currency`, e.g. {USD = 7.1}")
+    periods: list[int] = Field(min_length=1, description="First year of each period, increasing")
+    discount_rate: float = Field(0.08, ge=0, lt=1)
+    throughput_model: str = Field("roofline", description="'roofline' (default) or 'flops'")
+    time_limit_s: float = Field(60.0, gt=0, le=7 * 86400, description="Wall-clock limit of the solve")
+    mip_gap: float = Field(0.001, ge=0, lt=1, description="Relative MIP gap at which to stop")
+    threads: int = Field(1, ge=1, le=256, description="HiGHS threads (fixed for determinism)")
+    seed: int = Field(0, ge=0, description="HiGHS random seed")
+    load_factor: float = Field(0.7, gt=0, le=1, description="Average load as a share of IT power")
+    maintenance_rate: float = Field(0.03, ge=0, le=1, description="Share of accelerator capex per year")
+    last_period_years: int = Field(1, ge=1, le=50, description="Length of the last period, years")
+    facility_lifetime_years: float = Field(20.0, gt=0, le=100)
+
+    @field_validator("periods")
+    @classmethod
+    def _increasing(cls, value: list[int]) -> list[int]:
+        for a, b in itertools.pairwise(value):
+            if b <= a:
+                raise ValueError(f"periods must increase strictly, got {a} then {b}")
+        for year in value:
+            if not 1990 <= year <= 2200:
+                raise ValueError(f"period {year} is not a plausible year")
+        return value
+
+    @field_validator("fx")
+    @classmethod
+    def _positive_rates(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, rate in value.items():
+            if len(key) != 3 or not key.isupper():
+                raise ValueError(f"fx key {key!r} is not an ISO 4217 currency code")
+            if not rate > 0:
+                raise ValueError(f"fx.{key} must be > 0, got {rate}")
+        return value
+
+
+class Workload(Strict):
+    """``[[workloads]]``: a token demand and what serving one token takes."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str | None = None
+    tokens_per_day: PerYear = Field(description="Tokens to serve per day (average), per year")
+    peak_to_average: float = Field(1.0, ge=1.0, le=20.0, description="Capacity needed over the average")
+    precision: str | None = Field(None, description=f"Numeric format: one of {', '.join(PRECISIONS)}")
+    # flops mode
+    flops_per_token: float | None = Field(None, gt=0, le=1e18)
+    utilisation: float | None = Field(None, gt=0, le=1, description="Share of peak FLOPS achieved (flops)")
+    # roofline mode
+    active_params_b: float | None = Field(None, gt=0, le=100_000)
+    total_params_b: float | None = Field(None, gt=0, le=100_000)
+    kv_bytes_per_token: float | None = Field(None, ge=0, le=1e9)
+    context_tokens: int | None = Field(None, ge=1, le=100_000_000)
+    output_fraction: float | None = Field(None, ge=0, le=1,
+                                          description="Share of tokens generated (decode); rest is prompt")
+
+    @field_validator("precision")
+    @classmethod
+    def _known_precision(cls, value: str | None) -> str | None:
+        if value is not None and value not in PRECISIONS:
+            raise ValueError(f"unknown precision {value!r} (known: {', '.join(PRECISIONS)})")
+        return value
+
+    @field_validator("tokens_per_day")
+    @classmethod
+    def _non_negative(cls, value: PerYear) -> PerYear:
+        for v in value.values() if isinstance(value, dict) else [value]:
+            if v < 0:
+                raise ValueError(f"must be >= 0, got {v}")
+        return value
+
+
+def _partial(model: type[BaseModel], name: str, drop: tuple[str, ...] = (),
+             extra: dict[str, Any] | None = None) -> type[BaseModel]:
+    """A model with the same fields as ``model``, all optional (None = not given)."""
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        if field_name in drop:
+            continue
+        fields[field_name] = (info.annotation | None, Field(None, description=info.description))
+    fields.update(extra or {})
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+#: ``[[regions]]``: a region; with ``extends`` it starts from a region of a region pack.
+RegionSpec = _partial(Region, "RegionSpec", extra={
+    "extends": (str | None, Field(None, description="Id of a catalog region to start from")),
+})
+RegionSpec.__doc__ = "A region in a problem file: Region fields, all optional when `extends` is given."
+ChipOverride = _partial(Chip, "ChipOverride", drop=("id",))
+ChipOverride.__doc__ = "Fields to change on a catalog chip."
+CoolingOverride = _partial(Cooling, "CoolingOverride", drop=("id",))
+CoolingOverride.__doc__ = "Fields to change on a catalog cooling option."
+
+
+class ChipsSection(Strict):
+    """``[chips]``: which chips may be bought, inline chips, overrides and supply caps."""
+
+    allow: list[str] = Field(default_factory=lambda: ["*"], description="Glob patterns on chip ids")
+    deny: list[str] = Field(default_factory=list, description="Glob patterns on chip ids")
+    allow_cloud_only: bool = Field(False, description="Let cloud-only chips be bought (what-if studies)")
+    custom: list[Chip] = Field(default_factory=list, description="Chips defined inline")
+    overrides: dict[str, ChipOverride] = Field(default_factory=dict,  # type: ignore[valid-type]
+                                               description="Chip id -> fields to change")
+    supply_accelerators: dict[str, PerYear] = Field(
+        default_factory=dict, description="Chip id -> most accelerators that can be bought per period")
+
+
+class CoolingsSection(Strict):
+    """``[coolings]``: which cooling options may be used, inline options and overrides."""
+
+    allow: list[str] = Field(default_factory=lambda: ["*"])
+    deny: list[str] = Field(default_factory=list)
+    custom: list[Cooling] = Field(default_factory=list)
+    overrides: dict[str, CoolingOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
+
+
+class HbmSection(Strict):
+    """``[hbm]``: HBM supply per pool and year (absent pool or year = unlimited)."""
+
+    unit: Literal["stacks", "GB"] = "stacks"
+    supply: dict[str, PerYear] = Field(default_factory=dict, description="Pool -> supply per period")
+
+
+class BudgetSection(Strict):
+    """``[budget]``: an optional cap on capex per period (before subsidies)."""
+
+    capex_per_period: PerYear | None = None
+
+
+class PluginsSection(Strict):
+    """``[plugins]``: plugin switches."""
+
+    disable: list[str] = Field(default_factory=list, description="Plugin names not to load")
+
+
+class Problem(Strict):
+    """A planning problem: everything ``tokenplan solve`` needs."""
+
+    problem: ProblemSection
+    workloads: list[Workload] = Field(min_length=1)
+    regions: list[RegionSpec] = Field(min_length=1)  # type: ignore[valid-type]
+    chips: ChipsSection = Field(default_factory=ChipsSection)
+    coolings: CoolingsSection = Field(default_factory=CoolingsSection)
+    hbm: HbmSection = Field(default_factory=HbmSection)
+    budget: BudgetSection = Field(default_factory=BudgetSection)
+    plugins: PluginsSection = Field(default_factory=PluginsSection)
+    rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Rule id -> parameters (validated by the rule's plugin)")
+    throughput: dict[str, Any] = Field(
+        default_factory=dict, description="Parameters of the throughput model (validated by its plugin)")
+
+    _source: str = PrivateAttr("<problem>")
+
+    @property
+    def source(self) -> str:
+        """The file the problem came from (for error messages)."""
+        return self._source
+
+    @property
+    def periods(self) -> list[int]:
+        return self.problem.periods
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the problem file."""
+    schema = Problem.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "tokenplan problem file"
+    return schema

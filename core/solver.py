@@ -1,0 +1,268 @@
+"""Solve a Pyomo model with HiGHS in a worker process under a hard wall-clock deadline.
+
+``run(model, options) -> Solution``:
+
+1. compile the Pyomo model to matrices (:mod:`tokenplan.matrix`);
+2. start ``python -m tokenplan.highs_worker``, send the matrices, and read its message stream;
+3. at ``time_limit_s + kill_grace_s`` after the start, kill the worker if it has not finished: the
+   incumbents it streamed survive, so a deadline still yields the best plan, its bound and its gap;
+4. load the plan into the Pyomo variables.
+
+The worker gives HiGHS a first incumbent from the relaxation (rounded up, repaired) as a MIP start, fixes
+thread count and seed (deterministic), and computes duals of the LP with binaries fixed and counts relaxed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from tokenplan.errors import SolverError
+from tokenplan.highs_worker import read_message, write_message
+from tokenplan.matrix import Matrix, compile_matrix
+
+#: Seconds the worker may overrun ``time_limit_s`` before it is killed.
+KILL_GRACE_S = 2.0
+#: Extra seconds for the duals after the MIP has finished in time.
+DUALS_GRACE_S = 10.0
+#: HiGHS prints these when coefficients or bounds are badly scaled (a bug in our units).
+SCALING_WARNINGS = ("excessively", "Consider scaling", "user_bound_scale", "user_cost_scale")
+
+
+@dataclass
+class SolveOptions:
+    time_limit_s: float = 60.0
+    mip_gap: float = 1e-3
+    threads: int = 1
+    seed: int = 0
+    duals: bool = True
+    heuristic_start: bool = True
+    start: dict[str, float] | None = None  # variable name -> value (e.g. a previous plan)
+    #: integer variables (component names) that count units: relaxed first for a bound and a plan to round
+    count_vars: tuple[str, ...] = ("buy",)
+    kill_grace_s: float = KILL_GRACE_S
+    log: Callable[[str], None] | None = None
+
+
+@dataclass
+class Solution:
+    """What the solver process returned."""
+
+    status: str          # optimal | feasible | time_limit | infeasible | unbounded | error
+    termination: str     # HiGHS model status, or why the process was stopped
+    objective: float | None  # model units (MONEY)
+    bound: float | None
+    gap: float | None
+    x: np.ndarray | None
+    row_duals: np.ndarray | None
+    matrix: Matrix
+    incumbents: list[tuple[float, float, str]] = field(default_factory=list)  # (seconds, objective, source)
+    log: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    killed: bool = False
+
+    @property
+    def has_plan(self) -> bool:
+        return self.x is not None
+
+    def scaling_warnings(self) -> list[str]:
+        return [line for line in self.log if any(w in line for w in SCALING_WARNINGS)]
+
+
+def run(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solution:
+    """Solve ``model`` in a worker process; load the best plan found into its variables."""
+    options = options or SolveOptions()
+    t0 = time.perf_counter()
+    matrix = compile_matrix(model)
+    t_compile = time.perf_counter() - t0
+    start = None
+    if options.start is not None:
+        start = np.array([options.start.get(v.name, 0.0) for v in matrix.columns])
+    payload = {
+        "lp": matrix.lp,
+        "options": {"time_limit": options.time_limit_s, "mip_rel_gap": options.mip_gap,
+                    "threads": options.threads, "random_seed": options.seed},
+        "start": start, "heuristic_start": options.heuristic_start, "duals": options.duals,
+        "binary_cols": matrix.binary_cols,
+        "count_cols": [i for i, v in enumerate(matrix.columns)
+                       if v.parent_component().local_name in options.count_vars and not v.is_continuous()],
+    }
+    solution = _run_worker(payload, matrix, options)
+    solution.timings["compile_s"] = t_compile
+    if solution.x is not None:
+        load_values(matrix, solution.x)
+    return solution
+
+
+def load_values(matrix: Matrix, x: np.ndarray) -> None:
+    for var, value in zip(matrix.columns, x):
+        if not var.is_continuous():
+            value = float(round(value))
+        var.set_value(float(value), skip_validation=True)
+
+
+def _reader(stream: Any, out: queue.Queue[Any]) -> None:
+    while True:
+        try:
+            message = read_message(stream)
+        except Exception as exc:  # a torn frame when the worker is killed
+            out.put(("eof", str(exc)))
+            return
+        if message is None:
+            out.put(("eof", ""))
+            return
+        out.put(message)
+
+
+def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) -> Solution:
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", str(options.threads))
+    with tempfile.TemporaryFile() as stderr:
+        started = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "tokenplan.highs_worker"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=stderr, env=env)
+        messages: queue.Queue[Any] = queue.Queue()
+        reader = threading.Thread(target=_reader, args=(proc.stdout, messages), daemon=True)
+        reader.start()
+        try:
+            assert proc.stdin is not None
+            write_message(proc.stdin, payload)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        deadline = started + options.time_limit_s + options.kill_grace_s
+        state = _State(matrix)
+        try:
+            while True:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    state.killed = True
+                    break
+                try:
+                    message = messages.get(timeout=timeout)
+                except queue.Empty:
+                    continue
+                kind = message[0]
+                if kind == "eof":
+                    break
+                if kind == "error":
+                    state.error = message[1]
+                    break
+                state.handle(message, options)
+                if kind == "mip_done":
+                    # the plan is in; give the duals a little longer, then stop anyway
+                    deadline = max(deadline, time.monotonic() + DUALS_GRACE_S)
+                if kind == "done":
+                    break
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            reader.join(timeout=2)
+            if proc.stdout is not None:
+                proc.stdout.close()
+        elapsed = time.monotonic() - started
+        if state.error is None and state.mip is None and not state.killed:
+            stderr.seek(0)
+            tail = stderr.read().decode(errors="replace").strip().splitlines()[-3:]
+            state.error = f"solver process exited with code {proc.returncode}: {' | '.join(tail)}"
+    if state.error is not None:
+        raise SolverError(f"HiGHS failed: {state.error}")
+    return state.solution(elapsed)
+
+
+class _State:
+    def __init__(self, matrix: Matrix) -> None:
+        self.matrix = matrix
+        self.best: tuple[float, np.ndarray] | None = None
+        self.bound = -math.inf
+        self.incumbents: list[tuple[float, float, str]] = []
+        self.log: list[str] = []
+        self.mip: dict[str, Any] | None = None
+        self.duals: np.ndarray | None = None
+        self.killed = False
+        self.error: str | None = None
+        self.first_incumbent_s: float | None = None
+
+    def handle(self, message: tuple[Any, ...], options: SolveOptions) -> None:
+        kind = message[0]
+        if kind == "log":
+            self.log.append(message[1])
+            if options.log is not None:
+                options.log(message[1])
+        elif kind == "incumbent":
+            _, objective, bound, x, source, seconds = message
+            if self.best is None or objective < self.best[0]:
+                self.best = (objective, x)
+                self.incumbents.append((seconds, objective, source))
+                if self.first_incumbent_s is None:
+                    self.first_incumbent_s = seconds
+            if bound > self.bound:
+                self.bound = bound
+        elif kind == "bound":
+            if message[1] > self.bound and math.isfinite(message[1]):
+                self.bound = message[1]
+        elif kind == "mip_done":
+            self.mip = message[1]
+            if self.mip.get("row_dual") is not None:
+                self.duals = self.mip["row_dual"]
+        elif kind == "duals":
+            self.duals = message[1]
+
+    def solution(self, elapsed: float) -> Solution:
+        timings = {"solve_s": elapsed}
+        if self.first_incumbent_s is not None:
+            timings["first_incumbent_s"] = self.first_incumbent_s
+        common = dict(matrix=self.matrix, incumbents=self.incumbents, log=self.log, timings=timings,
+                      killed=self.killed)
+        if self.mip is not None:
+            mip = self.mip
+            termination = mip["status"]
+            x = mip["x"]
+            objective = mip["objective"]
+            if x is None and self.best is not None:
+                objective, x = self.best
+            bound = mip["bound"] if mip["bound"] is not None and math.isfinite(mip["bound"]) else None
+            status = _status(termination, x is not None)
+            gap = _gap(objective, bound) if x is not None else None
+            if status == "optimal":
+                gap = mip["gap"] if mip["gap"] is not None and math.isfinite(mip["gap"]) else gap
+            return Solution(status, termination, objective, bound, gap, x, self.duals, **common)
+        # killed at the deadline: keep the best incumbent streamed before
+        bound = self.bound if math.isfinite(self.bound) else None
+        if self.best is None:
+            return Solution("time_limit", "killed at the deadline", None, bound, None, None, None, **common)
+        objective, x = self.best
+        return Solution("time_limit", "killed at the deadline", objective, bound, _gap(objective, bound),
+                        x, None, **common)
+
+
+def _gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None:
+        return None
+    return max(0.0, abs(objective - bound) / max(abs(objective), 1e-9))
+
+
+def _status(termination: str, has_x: bool) -> str:
+    t = termination.lower()
+    if t == "optimal":
+        return "optimal"
+    if "infeasible" in t and not has_x:
+        return "infeasible"  # including "infeasible or unbounded": our costs are bounded below
+    if "unbounded" in t and not has_x:
+        return "unbounded"
+    if "time limit" in t:
+        return "time_limit"
+    return "feasible" if has_x else "error"

@@ -1,0 +1,1 @@
+"""Cooling option plugins."""

@@ -1,0 +1,1 @@
+"""Throughput model plugins: tokens/s per accelerator for a chip and a workload."""
