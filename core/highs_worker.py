@@ -120,46 +120,36 @@ class Worker:
         return h.modelStatusToString(h.getModelStatus())
 
     # -- steps -------------------------------------------------------------------------------------
-    def relaxation(self) -> tuple[np.ndarray | None, float]:
-        """Solve with the counts continuous (the other integers kept): a plan to round and a valid
-        lower bound on the MIP's objective. Without count columns, the LP relaxation."""
-        counts = self.payload.get("count_cols") or []
-        relax: Any = np.asarray(counts, dtype=int) if len(counts) else True
+    def set_start(self, h: Any) -> None:
+        if self.best_x is not None:
+            sol = self.hs.HighsSolution()
+            sol.col_value = list(self.best_x)
+            sol.value_valid = True
+            h.setSolution(sol)
+
+    def relaxation(self, relax: Any, share: float) -> tuple[np.ndarray | None, float]:
+        """Solve with the columns ``relax`` continuous (True: all). Returns a plan to round and a valid
+        lower bound on the MIP's objective (the relaxation's dual bound)."""
         h = self.new_highs(relax=relax, log=False)
-        h.setOptionValue("time_limit", self.remaining() * 0.4)
-        # a tight gap here: its dual bound is what proves the rounded plan good enough
+        h.setOptionValue("time_limit", self.remaining() * share)
+        # a tight gap: the bound is what proves a rounded plan good enough
         h.setOptionValue("mip_rel_gap", float(self.opts["mip_rel_gap"]) / 10)
+        self.set_start(h)
         h.run()
         info = h.getInfo()
-        integral = relax is not True and len(counts) < len(self.integer)
-        bound = float(info.mip_dual_bound) if integral else (
-            float(info.objective_function_value) if h.getModelStatus() == self.hs.HighsModelStatus.kOptimal
-            else -math.inf)
-        if not math.isfinite(bound):
+        has_integers = relax is not True and len(relax) < len(self.integer)
+        if has_integers:
+            bound = float(info.mip_dual_bound)
+        elif h.getModelStatus() == self.hs.HighsModelStatus.kOptimal:
+            bound = float(info.objective_function_value)
+        else:
             bound = -math.inf
+        bound = bound if math.isfinite(bound) else -math.inf
+        if bound > self.lower_bound:
+            self.lower_bound = bound
+            self.send("bound", bound, self.elapsed(), "relaxation")
         x = np.array(h.getSolution().col_value) if info.primal_solution_status == 2 else None
-        if bound > -math.inf:
-            self.send("bound", bound, self.elapsed(), "relaxed counts")
         return x, bound
-
-    def round_and_repair(self, relaxed: np.ndarray) -> np.ndarray | None:
-        """Round the relaxed plan's counts up and complete it with an LP; if rounding broke a cap, repair:
-        a MIP over the counts with the other integers fixed at the relaxed plan (then free to grow)."""
-        rounded = np.ceil(relaxed[self.integer] - INT_TOL)
-        start = self.complete(rounded)
-        if start is not None:
-            self.offer(start, "rounded relaxation")
-        counts = np.isin(self.integer, np.asarray(self.payload.get("count_cols") or [], dtype=int))
-        if counts.all() or self.gap_to(self.lower_bound) <= float(self.opts["mip_rel_gap"]):
-            return start
-        structural = self.integer[~counts]
-        values = np.round(relaxed[structural])
-        for upper in (values, self.lp["col_upper"][structural]):
-            repaired = self.repair(structural, values, upper)
-            if repaired is not None:
-                self.offer(repaired, "repaired relaxation")
-                break
-        return self.best_x
 
     def complete(self, integer_values: np.ndarray) -> np.ndarray | None:
         """Fix the integer columns and solve the LP in the continuous ones."""
@@ -172,63 +162,90 @@ class Worker:
         return np.array(h.getSolution().col_value)
 
     def repair(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
-        """The MIP with the non-count integers ``cols`` bounded to [lower, upper]."""
+        """The MIP with the integer columns ``cols`` bounded to [lower, upper] (the counts stay free)."""
         h = self.new_highs(log=False)
         lower = np.maximum(lower, self.lp["col_lower"][cols])
+        upper = np.minimum(upper, self.lp["col_upper"][cols])
         h.changeColsBounds(len(cols), cols.astype(np.int32), lower, upper)
         h.setOptionValue("time_limit", self.remaining() * 0.25)
-        if self.best_x is not None:
-            sol = self.hs.HighsSolution()
-            sol.col_value = list(self.best_x)
-            sol.value_valid = True
-            h.setSolution(sol)
+        self.set_start(h)
         h.run()
         if h.getInfo().primal_solution_status != 2:
             return None
         return np.array(h.getSolution().col_value)
+
+    def first_incumbents(self) -> None:
+        """The first plans, each offered as an incumbent (so they survive a kill):
+
+        1. the LP relaxation, every integer rounded up, completed by an LP: fast, often feasible;
+        2. the counts relaxed (other integers kept): a valid lower bound and a plan whose counts are
+           rounded up and completed; if rounding broke a cap, repaired by a MIP over the counts with
+           the other integers fixed at that plan (then only bounded below by it).
+        """
+        x, _ = self.relaxation(True, 0.2)
+        if x is not None:
+            rounded = self.complete(np.ceil(x[self.integer] - INT_TOL))
+            if rounded is not None:
+                self.offer(rounded, "rounded relaxation")
+        counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
+        is_count = np.isin(self.integer, counts)
+        if not len(counts) or is_count.all():
+            return  # the LP relaxation was the relaxation of the counts
+        x, _ = self.relaxation(counts, 0.4)
+        if x is None or self.gap_to(self.lower_bound) <= float(self.opts["mip_rel_gap"]):
+            return
+        rounded = self.complete(np.ceil(x[self.integer] - INT_TOL))
+        if rounded is not None:
+            self.offer(rounded, "rounded relaxation")
+        if self.gap_to(self.lower_bound) <= float(self.opts["mip_rel_gap"]):
+            return
+        structural = self.integer[~is_count]
+        values = np.round(x[structural])
+        for upper in (values, self.lp["col_upper"][structural]):
+            repaired = self.repair(structural, values, upper)
+            if repaired is not None:
+                self.offer(repaired, "repaired relaxation")
+                break
 
     def offer(self, x: np.ndarray, source: str, bound: float = -math.inf) -> None:
         objective = float(self.lp["col_cost"] @ x + self.lp["offset"])
         if objective < self.best - 1e-12 * max(1.0, abs(objective)):
             self.best = objective
             self.best_x = x
-            self.send("incumbent", objective, bound, x, source, self.elapsed())
+            self.send("incumbent", objective, max(bound, self.lower_bound), x, source, self.elapsed())
 
     def gap_to(self, bound: float) -> float:
         if not math.isfinite(self.best) or not math.isfinite(bound):
             return math.inf
         return max(0.0, self.best - bound) / max(abs(self.best), 1e-9)
 
+    def finish(self, status: str, nodes: int = 0, row_dual: np.ndarray | None = None) -> None:
+        x = self.best_x
+        self.send("mip_done", {
+            "status": status, "objective": self.best if x is not None else None,
+            "bound": self.lower_bound if math.isfinite(self.lower_bound) else None,
+            "gap": self.gap_to(self.lower_bound) if x is not None else None, "x": x, "nodes": nodes,
+            "seconds": self.elapsed(), "row_dual": row_dual,
+        })
+        if x is not None and len(self.integer) and self.payload.get("duals", True):
+            self.send("duals", self.fixed_duals(x))
+
     def solve(self) -> None:
+        gap = float(self.opts["mip_rel_gap"])
         given = self.payload.get("start")
-        lower_bound = -math.inf
         if given is not None:
             self.offer(np.asarray(given, dtype=float), "given start")
         if len(self.integer) and self.payload.get("heuristic_start", True):
-            relaxed, lower_bound = self.relaxation()
-            self.lower_bound = lower_bound
-            if relaxed is not None:
-                self.round_and_repair(relaxed)
-        gap = float(self.opts["mip_rel_gap"])
-        if len(self.integer) and self.best_x is not None and self.gap_to(lower_bound) <= gap:
-            # the rounded plan is within the gap of a valid bound: no branch and bound needed
-            self.send("mip_done", {"status": "Optimal", "objective": self.best, "bound": lower_bound,
-                                   "gap": self.gap_to(lower_bound), "x": self.best_x, "nodes": 0,
-                                   "seconds": self.elapsed(), "row_dual": None})
-            if self.payload.get("duals", True):
-                self.send("duals", self.fixed_duals(self.best_x))
-            return
+            self.first_incumbents()
+            if self.gap_to(self.lower_bound) <= gap:
+                # the rounded plan is within the gap of a valid bound: no branch and bound needed
+                return self.finish("Optimal")
         h = self.new_highs()
-        if self.best_x is not None and len(self.integer):
-            sol = self.hs.HighsSolution()
-            sol.col_value = list(self.best_x)
-            sol.value_valid = True
-            h.setSolution(sol)
+        self.set_start(h)
 
         def improving(e: Any) -> None:
-            x = np.array(e.data_out.mip_solution)
-            bound = max(float(e.data_out.mip_dual_bound), lower_bound)
-            self.offer(x, "highs", bound)
+            bound = max(float(e.data_out.mip_dual_bound), self.lower_bound)
+            self.offer(np.array(e.data_out.mip_solution), "highs", bound)
             if self.gap_to(bound) <= gap:
                 e.interrupt()  # within the gap of the relaxation's bound
 
@@ -236,37 +253,28 @@ class Worker:
             now = self.elapsed()
             if now - self.last_bound_sent > 0.5:
                 self.last_bound_sent = now
-                self.send("bound", max(float(e.data_out.mip_dual_bound), lower_bound), now, "highs")
+                self.send("bound", max(float(e.data_out.mip_dual_bound), self.lower_bound), now, "highs")
 
         if len(self.integer):
             h.cbMipImprovingSolution.subscribe(improving)
             h.cbMipInterrupt.subscribe(interrupt)
-        h.setOptionValue("time_limit", self.remaining())
+        h.setOptionValue("time_limit", float(self.opts.get("highs_time_limit") or self.remaining()))
         h.run()
         info = h.getInfo()
         status = self.status_name(h)
         has_x = info.primal_solution_status == 2
-        x = np.array(h.getSolution().col_value) if has_x else None
-        bound = (max(float(info.mip_dual_bound), lower_bound) if len(self.integer) else
-                 (float(info.objective_function_value) if has_x else None))
-        if x is not None:
-            self.offer(x, "highs", bound if bound is not None else -math.inf)
-        if self.best_x is not None and len(self.integer):
-            x = self.best_x
-            if status.lower() in ("interrupted by user",) or self.gap_to(bound) <= gap:
-                status = "Optimal"
-        self.send("mip_done", {
-            "status": status,
-            "objective": self.best if x is not None else None,
-            "bound": bound,
-            "gap": self.gap_to(bound) if len(self.integer) else 0.0,
-            "x": x,
-            "nodes": int(info.mip_node_count) if len(self.integer) else 0,
-            "seconds": self.elapsed(),
-            "row_dual": None if len(self.integer) or not has_x else np.array(h.getSolution().row_dual),
-        })
-        if x is not None and len(self.integer) and self.payload.get("duals", True):
-            self.send("duals", self.fixed_duals(x))
+        if not len(self.integer):  # a pure LP: its optimum, bound and duals
+            if has_x:
+                self.offer(np.array(h.getSolution().col_value), "highs")
+                self.lower_bound = float(info.objective_function_value)
+            return self.finish(status, row_dual=np.array(h.getSolution().row_dual) if has_x else None)
+        if has_x:
+            self.offer(np.array(h.getSolution().col_value), "highs")
+        if math.isfinite(info.mip_dual_bound):
+            self.lower_bound = max(self.lower_bound, float(info.mip_dual_bound))
+        if self.best_x is not None and self.gap_to(self.lower_bound) <= gap:
+            status = "Optimal"  # also when our callback stopped HiGHS at the relaxation's bound
+        return self.finish(status, nodes=int(info.mip_node_count))
 
     def fixed_duals(self, x: np.ndarray) -> np.ndarray | None:
         """Duals of the LP with the binaries fixed at the plan and the counts relaxed (solver-notes 3)."""

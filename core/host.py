@@ -85,7 +85,9 @@ class PluginHost:
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(getattr(exc.plugin, "__name__", str(exc.plugin)), str(exc)) from exc
+            name = self.pm.get_name(exc.plugin) or _module_name(exc.plugin)
+            hook = str(exc).split("'")[1] if "'" in str(exc) else "?"
+            raise PluginError(name, f"implements unknown hook {hook!r} (see docs/plugins/hooks.md)") from exc
         if _env_true(TRACE_ENV):
             self.pm.trace.root.setwriter(sys.stderr.write)
             self.pm.enable_tracing()

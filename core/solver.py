@@ -53,6 +53,9 @@ class SolveOptions:
     #: integer variables (component names) that count units: relaxed first for a bound and a plan to round
     count_vars: tuple[str, ...] = ("buy",)
     kill_grace_s: float = KILL_GRACE_S
+    #: HiGHS's own time limit for the branch and bound (default: what is left of ``time_limit_s``);
+    #: tests set it beyond the deadline to prove that the process boundary holds
+    highs_time_limit_s: float | None = None
     log: Callable[[str], None] | None = None
 
 
@@ -93,7 +96,8 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Soluti
     payload = {
         "lp": matrix.lp,
         "options": {"time_limit": options.time_limit_s, "mip_rel_gap": options.mip_gap,
-                    "threads": options.threads, "random_seed": options.seed},
+                    "threads": options.threads, "random_seed": options.seed,
+                    "highs_time_limit": options.highs_time_limit_s},
         "start": start, "heuristic_start": options.heuristic_start, "duals": options.duals,
         "binary_cols": matrix.binary_cols,
         "count_cols": [i for i, v in enumerate(matrix.columns)
