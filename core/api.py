@@ -62,10 +62,11 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
 
         from tokenplan.result import PLAN_COLUMNS
         return Result("infeasible", None, p.currency, None, None, {}, pd.DataFrame(columns=PLAN_COLUMNS),
-                      [], diagnosis, timings, termination="precheck", warnings=selection.warnings,
+                      [], diagnosis, timings, termination="precheck",
+                      warnings=[*selection.warnings, *data.warnings],
                       problem_name=p.name, model=model, data=data)
     solution = run(model, options)
-    result = make(model, data, solution, warnings=selection.warnings, timings=timings)
+    result = make(model, data, solution, warnings=[*selection.warnings, *data.warnings], timings=timings)
     if solution.status == "infeasible" and diagnose:
         result.diagnosis = elastic(data, options)
     if result.solved:

@@ -186,7 +186,10 @@ def define_power(m: pyo.ConcreteModel, data: Data) -> None:
         return load - _facility_capacity(m, data, r, t) <= float(data.existing_mw[r])
 
     m.power = pyo.Constraint(index, rule=power, doc="facility MW <= existing + built (MW)")
-    headroom = {(data.region_ids[r], y): float(data.power_mw[r, t] - data.existing_mw[r])
+    # blocks are whole: at most floor(headroom / block_mw) of them fit under the grid cap (a tighter,
+    # equivalent row that keeps the relaxation honest)
+    headroom = {(data.region_ids[r], y): _whole_blocks(data.power_mw[r, t] - data.existing_mw[r],
+                                                       data.block_mw[r])
                 for r in regions for t, y in enumerate(data.periods)}
     m.row_scale["power_cap"] = 1.0
     slack = _slack(m, "power_cap", index, 1.0)
@@ -200,6 +203,12 @@ def define_power(m: pyo.ConcreteModel, data: Data) -> None:
         return lhs <= headroom[rid, y]
 
     m.power_cap = pyo.Constraint(index, rule=cap, doc="existing + built MW <= grid cap power_mw (MW)")
+
+
+def _whole_blocks(headroom_mw: float, block_mw: float) -> float:
+    if not math.isfinite(headroom_mw):
+        return math.inf
+    return math.floor(headroom_mw / block_mw + 1e-9) * float(block_mw)
 
 
 def define_hbm(m: pyo.ConcreteModel, data: Data) -> None:

@@ -280,14 +280,15 @@ def _some(records: Iterable[str]) -> str:
 
 def _chips(problem: Problem, catalog: Catalog, warnings: list[str], excluded: dict[str, str]) -> list[Chip]:
     chosen, named = _select_records(problem, catalog, "chips", problem.chips, catalog.chips(), warnings)
-    needed = ["tdp_w", "price_per_accel"]
-    if problem.hbm.supply:
-        needed += ["hbm_pool", "hbm_stacks" if problem.hbm.unit == "stacks" else "hbm_gb"]
+    hbm_field = "hbm_stacks" if problem.hbm.unit == "stacks" else "hbm_gb"
     out = []
     for chip in chosen:
         if chip.cloud_only and not problem.chips.allow_cloud_only:
             excluded[chip.id] = "cloud-only (set chips.allow_cloud_only = true to buy it)"
             continue
+        needed = ["tdp_w", "price_per_accel"]
+        if problem.hbm.supply:  # a chip with no HBM (e.g. LPDDR memory) draws on no pool
+            needed += [hbm_field] + (["hbm_pool"] if getattr(chip, hbm_field) != 0 else [])
         missing = [f for f in needed if getattr(chip, f) is None]
         if missing:
             if chip.id in named:

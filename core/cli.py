@@ -140,9 +140,11 @@ def validate(obj: Ctx, file: str, overrides: tuple[str, ...], disable: tuple[str
     problem = load(file, overrides)
     selection = select(problem, disable=[*obj.disable, *disable])
     data = compute(selection)
+    from rich.markup import escape
+
     console = _console()
-    for message in selection.warnings:
-        console.print(f"[yellow]warning:[/yellow] {message}")
+    for message in [*selection.warnings, *data.warnings]:
+        console.print(f"[yellow]warning:[/yellow] {escape(message)}")
     console.print(f"ok: {file}: {len(problem.workloads)} workloads, {len(data.regions)} regions, "
                   f"{len(data.chips)} chips, {len(data.coolings)} coolings, {len(data.periods)} periods, "
                   f"{len(data.buy)} purchase options, {len(selection.rules)} rules")

@@ -104,6 +104,7 @@ class Data:
     facility_lifetime: float = 20.0
     #: why tuples were removed: (chip id, region id, year or None) -> reason (for reports)
     forbidden: dict[tuple[str, str, int | None], str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     # filled by finalize()
     buy: list[tuple[int, int, int, int]] = field(default_factory=list)
     costs: BuyCosts | None = None
@@ -265,12 +266,21 @@ def compute(selection: Selection) -> Data:
                            ).reshape(len(chips), T)
 
     allowed = np.zeros((len(chips), len(coolings), len(regions), T), dtype=bool)
+    warnings: list[str] = []
     for ci, chip in enumerate(chips):
         years_ok = np.array([chip.year_available <= y and (chip.year_last is None or y <= chip.year_last)
                              for y in periods])
         rack_kw = chip.rack_kw if chip.rack_kw is not None else it_kw[ci] * chip.unit_size
+        usable = [k for k in coolings if k.id in chip.cooling and rack_kw <= k.max_rack_kw]
+        if not usable:
+            limits = ", ".join(f"{k.id} {k.max_rack_kw:g} kW" for k in coolings if k.id in chip.cooling)
+            hint = " (one unit; set rack_kw if a unit spans several racks)" if chip.rack_kw is None else ""
+            warnings.append(f"chip {chip.id} cannot be bought: its rack of {rack_kw:g} kW{hint} exceeds every "
+                            f"allowed cooling it supports ({limits or 'none allowed'})")
+        elif not years_ok.any():
+            warnings.append(f"chip {chip.id} cannot be bought: not available in any period")
         for ki, k in enumerate(coolings):
-            if k.id not in chip.cooling or rack_kw > k.max_rack_kw:
+            if k not in usable:
                 continue
             for ri, region in enumerate(regions):
                 if region.pue_cap is not None and k.pue * region.pue_factor > region.pue_cap + 1e-12:
@@ -289,7 +299,7 @@ def compute(selection: Selection) -> Data:
         hbm_supply=hbm_supply, budget=budget, chip_supply=chip_supply,
         allowed=allowed, price_multiplier=np.ones((len(chips), len(regions), T)),
         load_factor=p.load_factor, maintenance_rate=p.maintenance_rate,
-        facility_lifetime=p.facility_lifetime_years,
+        facility_lifetime=p.facility_lifetime_years, warnings=warnings,
     )
     for rule in selection.rules:
         with blame(selection.rule_plugin(rule), f"rule {rule.id!r} adjust()"):

@@ -161,13 +161,16 @@ class Worker:
             return None
         return np.array(h.getSolution().col_value)
 
-    def repair(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
-        """The MIP with the integer columns ``cols`` bounded to [lower, upper] (the counts stay free)."""
+    def repair(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray, *, share: float = 0.25,
+               gap: float | None = None) -> np.ndarray | None:
+        """The MIP with the integer columns ``cols`` bounded to [lower, upper]."""
         h = self.new_highs(log=False)
         lower = np.maximum(lower, self.lp["col_lower"][cols])
         upper = np.minimum(upper, self.lp["col_upper"][cols])
         h.changeColsBounds(len(cols), cols.astype(np.int32), lower, upper)
-        h.setOptionValue("time_limit", self.remaining() * 0.25)
+        h.setOptionValue("time_limit", self.remaining() * share)
+        if gap is not None:
+            h.setOptionValue("mip_rel_gap", gap)
         self.set_start(h)
         h.run()
         if h.getInfo().primal_solution_status != 2:
@@ -182,12 +185,19 @@ class Worker:
            rounded up and completed; if rounding broke a cap, repaired by a MIP over the counts with
            the other integers fixed at that plan (then only bounded below by it).
         """
+        counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
         x, _ = self.relaxation(True, 0.2)
         if x is not None:
             rounded = self.complete(np.ceil(x[self.integer] - INT_TOL))
             if rounded is not None:
                 self.offer(rounded, "rounded relaxation")
-        counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
+            elif len(counts):
+                # rounding up broke a cap: keep the relaxation's counts rounded down as a floor and let
+                # a MIP add what is missing (and the other integers follow)
+                floor = self.repair(counts, np.floor(x[counts] + INT_TOL), np.full(len(counts), np.inf),
+                                    share=0.15, gap=0.01)
+                if floor is not None:
+                    self.offer(floor, "repaired relaxation")
         is_count = np.isin(self.integer, counts)
         if not len(counts) or is_count.all():
             return  # the LP relaxation was the relaxation of the counts

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def print_result(result: Result, console: Console, *, quiet: bool = False) -> No
     if quiet:
         return
     if result.diagnosis:
-        console.print(f"[red]diagnosis:[/red] {result.diagnosis['summary']}")
+        console.print(f"[red]diagnosis:[/red] {escape(result.diagnosis['summary'])}")
     if not result.solved:
         return
     plan = result.plan
@@ -75,9 +76,9 @@ def print_result(result: Result, console: Console, *, quiet: bool = False) -> No
             duals.add_row(b["constraint"], where, f"{b['shadow_price']:,.4g} {b['unit']}")
         console.print(duals)
     for section, content in {**result.rules, **result.reports}.items():
-        console.print(f"[bold]{section}[/bold]: {content}")
+        console.print(f"[bold]{escape(section)}[/bold]: {escape(str(content))}")
     for message in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {message}")
+        console.print(f"[yellow]warning:[/yellow] {escape(message)}")
     t = result.timings
     console.print(f"build {t.get('build_s', 0):.2f} s, solve {t.get('solve_s', 0):.2f} s", style="dim")
 

@@ -1,24 +1,52 @@
-"""Figures shared by the chip modules, with their sources."""
+"""Figures and citations shared by the chip modules (the one place for them: modules import, never copy).
+
+Citation conventions: ``[V]`` vendor document or primary log, ``[R]`` reputable secondary, ``[W]`` weak
+secondary, ``EST`` derived here (arithmetic shown), as in ``shared/reference/domain-data.md``. Seeds are
+cited as ``seed:<file>``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 REF = "shared/reference/accelerators.csv"
+DOMAIN_DATA = "shared/reference/domain-data.md"
+
+#: The seed that carries most chip facts of the domain brief (the brief's file column says 002 for several
+#: of them, but the text is in 004: Ironwood specs, Ascend 950/960 roadmap, CloudMatrix price, CSP lives).
+SEED_004 = "seed:004_dcc5131f58164046.txt"
 
 #: Purchasable accelerators are depreciated over 4-6 years at large CSPs; 5 is the middle.
 LIFETIME_YEARS = 5.0
-LIFETIME_SOURCE = "seed:002 (server depreciation lives at large US CSPs: 4-6 years); 5 = midpoint"
+LIFETIME_SOURCE = f"{SEED_004} (server depreciation lives at large US CSPs: 4-6 years); 5 = midpoint"
 
-#: Cooling kinds an air-cooled HGX/OAM server can use: air (vendor/MLPerf), and liquid retrofits.
-AIR_AND_LIQUID = ["air", "cold_plate", "immersion_1p"]
-AIR_AND_LIQUID_SOURCE = ("air: MLPerf system description 'Air-cooled' ({ref}); cold plate and immersion: "
-                         "assumption that an air-cooled server can be liquid-cooled (estimate)")
+#: Cooling kinds an air-cooled HGX/OAM server can use: air (evidence per chip), a rear-door heat exchanger
+#: (the server itself stays air-cooled; the door only takes the heat out of its exhaust air), and liquid
+#: retrofits (cold plate, single- and two-phase immersion), which are an assumption.
+AIR_AND_LIQUID = ["air", "rear_door", "cold_plate", "immersion_1p", "immersion_2p"]
+AIR_AND_LIQUID_SOURCE = ("air: {ref}; rear door: the server stays air-cooled, the door only cools its exhaust; "
+                         "cold plate and immersion (1- and 2-phase): assumption that an air-cooled server can be "
+                         "liquid-cooled (estimate)")
+#: Same list, for chips whose cooling is not published at all.
+UNKNOWN_COOLING_SOURCE = ("not established in {ref}; assumption: air-cooled server like its peers, which "
+                          "can also be liquid-cooled (estimate); restrict it in [chips.overrides]")
+
+#: Systems built around cold plates, for which air cooling is not offered.
+LIQUID_ONLY = ["cold_plate"]
 
 #: DGX H100 node ~10.2 kW for 8 x 700 W GPUs -> (10,200 - 5,600) / 8 = 575 W of host per GPU.
 HOPPER_HOST_W = 575.0
-HOPPER_HOST_SOURCE = ("EST: DGX H100 node ~10.2 kW (shared/reference/domain-data.md section 3, [W] kshirol) "
+HOPPER_HOST_SOURCE = (f"EST: DGX H100 node ~10.2 kW ({DOMAIN_DATA} section 3, [W] kshirol) "
                       "minus 8 x 700 W GPU TDP, divided by 8")
+#: Said in ``notes`` where no source gives the server overhead.
+NO_HOST_W_NOTE = ("host_w_per_accel left at 0: no source gives the server overhead per accelerator; "
+                  "set it in [chips.overrides] if known")
+
+#: Said in ``notes`` of chips without a published price.
+NO_PRICE_NOTE = "no price found in the reference: give price_per_accel in [chips.overrides] to buy it"
+
+#: Chips the problem cannot buy (cloud_only=True): rented through the vendor's cloud only.
+CLOUD_ONLY_SOURCE = f"{REF} (export column 'n/a-cloud-only'): rented, not sold"
 
 
 def chip(**fields: Any) -> dict[str, Any]:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from tokenplan import hookimpl
-from tokenplan.plugins.chips._common import AIR_AND_LIQUID, AIR_AND_LIQUID_SOURCE, chip
+from tokenplan.plugins.chips._common import (
+    AIR_AND_LIQUID,
+    AIR_AND_LIQUID_SOURCE,
+    DOMAIN_DATA,
+    NO_HOST_W_NOTE,
+    REF,
+    chip,
+)
 from tokenplan.records import Chip
 
 CHIPS = [
@@ -21,9 +28,11 @@ CHIPS = [
             "tdp_w": "pcguia.pt 2024-04 (900 W OAM) [R]",
             "unit_size": "Intel 8-chip kit",
             "price_per_accel": "y-ic.de: Intel's $125k 8-chip kit / 8 [R]",
-            "cooling": AIR_AND_LIQUID_SOURCE.format(ref="900 W air OAM (domain-data.md section 1)"),
-            "year_available": "shared/reference/accelerators.csv",
+            "cooling": AIR_AND_LIQUID_SOURCE.format(ref=f"900 W air-cooled OAM ({DOMAIN_DATA} section 1) [R]"),
+            "year_available": REF,
         },
+        estimate=["cooling"],
+        notes=NO_HOST_W_NOTE,
     ),
 ]
 

@@ -1,4 +1,8 @@
-"""NVIDIA accelerators (figures: shared/reference/accelerators.csv and domain-data.md section 1)."""
+"""NVIDIA accelerators (figures: shared/reference/accelerators.csv and domain-data.md section 1).
+
+HGX parts are sold as 8-GPU baseboards; NVL72 racks (GB200, GB300) as 72-GPU racks whose per-GPU price is
+the rack price / 72 and whose cooling is liquid only.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,14 @@ from tokenplan import hookimpl
 from tokenplan.plugins.chips._common import (
     AIR_AND_LIQUID,
     AIR_AND_LIQUID_SOURCE,
+    DOMAIN_DATA,
     HOPPER_HOST_SOURCE,
     HOPPER_HOST_W,
+    LIQUID_ONLY,
+    NO_HOST_W_NOTE,
+    NO_PRICE_NOTE,
+    REF,
+    SEED_004,
     chip,
 )
 from tokenplan.records import Chip
@@ -15,6 +25,24 @@ from tokenplan.records import Chip
 _MLPERF_H100 = "mlcommons/inference_results_v3.1 closed/Dell/systems/XE9680_H100_SXM_80GBx8_TRT.json"
 _MLPERF_H200 = "mlcommons/inference_results_v4.1 closed/NVIDIA/systems/H200-SXM-141GBx8_TRT.json"
 _MLPERF_B200 = "mlcommons/inference_results_v4.1 closed/NVIDIA/systems/B200-SXM-180GBx1_TRT.json"
+_MLPERF_GB200 = ("ntuhpc/mlperf_inference_results_v5.0 closed/NVIDIA/results/"
+                 "GB200-NVL72_GB200-186GB_aarch64x72_TRT_Triton")
+_VERDA = "verda.com/blog/gb300-nvl72-architecture"
+_LOCKWOOD_B200 = "glennklockwood.com/garden/processors/B200"
+_LOCKWOOD_B300 = "glennklockwood.com/garden/processors/B300"
+
+
+def _air(ref: str) -> str:
+    return AIR_AND_LIQUID_SOURCE.format(ref=ref)
+
+
+#: GB200 NVL72 rack ~120-132 kW [R introl, cudo]; 120 kW as in the reference CSV.
+GB200_RACK_KW = 120.0
+#: GB300 NVL72 rack 120-140 kW [W ai-infrastructure.net]; midpoint.
+GB300_RACK_KW = 130.0
+#: Rack power not drawn by the GPUs (Grace CPUs, NVSwitch trays, NICs, fans), per GPU.
+GB200_HOST_W = round((GB200_RACK_KW * 1000 - 72 * 1200) / 72)
+GB300_HOST_W = round((GB300_RACK_KW * 1000 - 72 * 1400) / 72)
 
 CHIPS = [
     chip(
@@ -33,10 +61,10 @@ CHIPS = [
             "host_w_per_accel": HOPPER_HOST_SOURCE,
             "unit_size": "HGX H100 8-GPU baseboard",
             "price_per_accel": "awesomeagents.ai/hardware/nvidia-h100 ($25-30k) [W]; midpoint",
-            "cooling": AIR_AND_LIQUID_SOURCE.format(ref=_MLPERF_H100),
-            "year_available": "shared/reference/accelerators.csv",
+            "cooling": _air(f"MLPerf system description 'Air-cooled' ({_MLPERF_H100}) [V]"),
+            "year_available": REF,
         },
-        estimate=["price_per_accel", "host_w_per_accel"],
+        estimate=["price_per_accel", "host_w_per_accel", "cooling"],
     ),
     chip(
         id="nvidia.h200", vendor="NVIDIA", name="NVIDIA H200 SXM", family="Hopper", origin="US",
@@ -53,10 +81,10 @@ CHIPS = [
             "host_w_per_accel": HOPPER_HOST_SOURCE,
             "unit_size": "HGX H200 8-GPU baseboard",
             "price_per_accel": "awesomeagents.ai/hardware/nvidia-h200 ($25-35k) [W]; midpoint",
-            "cooling": AIR_AND_LIQUID_SOURCE.format(ref=_MLPERF_H200),
-            "year_available": "shared/reference/accelerators.csv",
+            "cooling": _air(f"MLPerf system description 'Air-cooled' ({_MLPERF_H200}) [V]"),
+            "year_available": REF,
         },
-        estimate=["price_per_accel", "host_w_per_accel"],
+        estimate=["price_per_accel", "host_w_per_accel", "cooling"],
     ),
     chip(
         id="nvidia.h20", vendor="NVIDIA", name="NVIDIA H20", family="Hopper", origin="US",
@@ -70,12 +98,13 @@ CHIPS = [
             "hbm_pool": "HBM3 from global suppliers",
             "mem_bw_tbs": "tomshardware.com H20 spec table [R]",
             "tdp_w": "tweaktown.com/news/95224 (400 W) [R]",
-            "unit_size": "HGX 8-way board (shared/reference/domain-data.md section 1)",
+            "unit_size": f"HGX 8-way board ({DOMAIN_DATA} section 1)",
             "price_per_accel": "Reuters Jan-2024 distributor pricing $12-15k per card [R]; midpoint",
-            "cooling": AIR_AND_LIQUID_SOURCE.format(ref="HGX 8-way board, 400 W"),
-            "year_available": "shared/reference/accelerators.csv",
+            "cooling": _air(f"HGX 8-way board at 400 W, not liquid-only ({DOMAIN_DATA} section 1)"),
+            "year_available": REF,
         },
-        estimate=["hbm_stacks", "price_per_accel"],
+        estimate=["hbm_stacks", "price_per_accel", "cooling"],
+        notes=NO_HOST_W_NOTE,
     ),
     chip(
         id="nvidia.b200", vendor="NVIDIA", name="NVIDIA B200 (HGX)", family="Blackwell", origin="US",
@@ -83,19 +112,88 @@ CHIPS = [
         mem_bw_tbs=7.7, tdp_w=1000, unit_size=8,
         price_per_accel=35000, price_currency="USD", price_year=2024, cooling=AIR_AND_LIQUID,
         sources={
-            "tflops": "glennklockwood.com/garden/processors/B200 (HGX table); verda.com GB300 article [R]",
+            "tflops": f"{_LOCKWOOD_B200} (HGX table); {_VERDA} [R]",
             "hbm_gb": f"{_MLPERF_B200} ('B200-SXM-180GB'; 192 GB physical) [V]",
-            "hbm_stacks": "glennklockwood.com/garden/processors/B200 (8 stacks) [R]",
+            "hbm_stacks": f"{_LOCKWOOD_B200} (8 stacks) [R]",
             "hbm_pool": "HBM3e from global suppliers",
-            "mem_bw_tbs": "verda.com/blog/gb300-nvl72-architecture (7.7 TB/s) [R]",
+            "mem_bw_tbs": f"{_VERDA} (7.7 TB/s) [R]",
             "tdp_w": f"{_MLPERF_B200} ('B200 TGP 1000W') [V]",
             "unit_size": "HGX B200 8-GPU baseboard",
             "price_per_accel": "Jensen Huang via CNBC, Oct-2024 ($30-40k) [R]; midpoint",
-            "cooling": AIR_AND_LIQUID_SOURCE.format(ref=_MLPERF_B200),
-            "year_available": "shared/reference/accelerators.csv",
+            "cooling": _air(f"MLPerf system description 'Air-cooled' ({_MLPERF_B200}) [V]"),
+            "year_available": REF,
         },
-        estimate=["price_per_accel"],
-        notes="host_w_per_accel not published for HGX B200; set it in [chips.overrides] if known",
+        estimate=["price_per_accel", "cooling"],
+        notes=NO_HOST_W_NOTE,
+    ),
+    chip(
+        id="nvidia.b300", vendor="NVIDIA", name="NVIDIA B300 (HGX, Blackwell Ultra)", family="Blackwell",
+        origin="US", year_available=2025, tflops={"fp8": 4500, "bf16": 2250}, hbm_gb=270, hbm_stacks=8,
+        hbm_pool="global", mem_bw_tbs=7.7, tdp_w=1100, unit_size=8, cooling=AIR_AND_LIQUID,
+        sources={
+            "tflops": f"{_VERDA} (4.5 PF FP8 dense); {_LOCKWOOD_B300} HGX B300 table [R]",
+            "hbm_gb": f"{_VERDA} (270 GB usable, 288 GB physical) [R]",
+            "hbm_stacks": f"{_LOCKWOOD_B300} (8 stacks of 12-high HBM3e) [R]",
+            "hbm_pool": "HBM3e 12-high from global suppliers",
+            "mem_bw_tbs": f"{_VERDA} (7.7 TB/s; Lockwood lists 8) [R]",
+            "tdp_w": f"{_VERDA} (1.1 kW HGX B300) [R]; Lockwood lists 1,400 W (the GB300 value): sources "
+                     "disagree",
+            "unit_size": "HGX B300 8-GPU baseboard",
+            "cooling": _air("not established in the reference for HGX B300; assumed like the air-cooled HGX "
+                            "B200 (the GB300 rack is 100% liquid)"),
+            "year_available": REF,
+        },
+        estimate=["tdp_w", "cooling"],
+        notes=f"{NO_PRICE_NOTE} ({SEED_004} has only a blended ~54k USD per GPU for a purchase of 7,100 B300 "
+              f"+ 4,200 B200 + 1,100 MI350X). {NO_HOST_W_NOTE}",
+    ),
+    chip(
+        id="nvidia.gb200-nvl72", vendor="NVIDIA", name="NVIDIA GB200 NVL72 (per GPU)", family="Blackwell",
+        origin="US", year_available=2024, tflops={"fp8": 5000, "bf16": 2500}, hbm_gb=186, hbm_stacks=8,
+        hbm_pool="global", mem_bw_tbs=8.0, tdp_w=1200, host_w_per_accel=GB200_HOST_W, unit_size=72,
+        rack_kw=GB200_RACK_KW, price_per_accel=round(2_500_000 / 72), price_currency="USD", price_year=2025,
+        cooling=LIQUID_ONLY,
+        sources={
+            "tflops": f"{_LOCKWOOD_B200} (GB200 @1,200 W table); aiwiki.ai/wiki/nvidia_gb200_nvl72 (rack 720 PF "
+                      "FP8 sparse / 72 / 2) [R]",
+            "hbm_gb": f"{_MLPERF_GB200} ('GB200-186GB') [V]",
+            "hbm_stacks": f"{_LOCKWOOD_B200} (8 stacks) [R]",
+            "hbm_pool": "HBM3e from global suppliers",
+            "mem_bw_tbs": "introl.com GB200 NVL72 deployment (rack 576 TB/s / 72) [R]",
+            "tdp_w": f"{_LOCKWOOD_B200} (GB200 GPU at 1,200 W) [R]",
+            "host_w_per_accel": f"EST: ({GB200_RACK_KW:g} kW rack - 72 x 1,200 W GPU) / 72 (Grace CPUs, "
+                                "NVSwitch, NICs)",
+            "rack_kw": "introl.com GB200 NVL72 deployment (120 kW; cudo: up to 132 kW) [R]",
+            "unit_size": "NVL72 rack: 72 GPUs, sold as one system",
+            "price_per_accel": "EST: $2.5 M rack / 72 (rack $2-3 M: awesomeagents.ai/hardware/nvidia-gb200-nvl72, "
+                               "kshirol-dev.github.io) [W]; includes Grace and NVSwitch",
+            "cooling": "introl.com, kshirol: liquid cooling mandatory; the rack is built around cold plates [R]",
+            "year_available": f"{REF} (racks ship Dec-2024/2025)",
+        },
+        estimate=["price_per_accel", "host_w_per_accel"],
+    ),
+    chip(
+        id="nvidia.gb300-nvl72", vendor="NVIDIA", name="NVIDIA GB300 NVL72 (per GPU)", family="Blackwell",
+        origin="US", year_available=2025, tflops={"fp8": 5000, "bf16": 2500}, hbm_gb=279, hbm_stacks=8,
+        hbm_pool="global", mem_bw_tbs=8.0, tdp_w=1400, host_w_per_accel=GB300_HOST_W, unit_size=72,
+        rack_kw=GB300_RACK_KW, price_per_accel=round(3_500_000 / 72), price_currency="USD", price_year=2025,
+        cooling=LIQUID_ONLY,
+        sources={
+            "tflops": f"{_VERDA} (5 PF FP8 dense, 2.5 PF BF16; rack 360 / 180 PF dense) [R]",
+            "hbm_gb": f"{_VERDA} (279 GB usable, 288 GB physical) [R]",
+            "hbm_stacks": f"{_LOCKWOOD_B300} (8 stacks of 12-high HBM3e) [R]",
+            "hbm_pool": "HBM3e 12-high from global suppliers",
+            "mem_bw_tbs": f"{_VERDA} (8 TB/s; rack 576 TB/s) [R]",
+            "tdp_w": f"{_VERDA} (1.4 kW) [R]",
+            "host_w_per_accel": f"EST: ({GB300_RACK_KW:g} kW rack - 72 x 1,400 W GPU) / 72",
+            "rack_kw": "ai-infrastructure.net (rack 120-140 kW) [W]; midpoint",
+            "unit_size": "NVL72 rack: 72 GPUs, sold as one system",
+            "price_per_accel": "EST: $3.5 M rack / 72 (rack $3-4 M: awesomeagents.ai/hardware/nvidia-gb300-nvl72) "
+                               "[W]",
+            "cooling": f"{_LOCKWOOD_B300} ('100% liquid-cooled') [R]",
+            "year_available": REF,
+        },
+        estimate=["price_per_accel", "host_w_per_accel", "rack_kw"],
     ),
 ]
 

@@ -3,6 +3,9 @@
 Costs are per kW of IT load, in USD, on top of the region's ``facility_capex_per_mw`` (which, like the
 Cushman & Wakefield cost guide it comes from, already includes an air-cooled mechanical plant): air is the
 baseline at 0; the liquid options carry their premium over air.
+
+Figures the reference lacks (rear-door heat exchangers) come from public pages cited by URL; where no
+figure was found the value is an estimate with its reasoning in the source string.
 """
 
 from __future__ import annotations
@@ -56,6 +59,52 @@ COOLINGS = [
             "water_l_per_kwh": "minimal [R iceotope]",
         },
         estimate=["max_rack_kw", "capex_per_kw_it", "opex_per_kw_it_year", "water_l_per_kwh"],
+    ),
+    Cooling(
+        id="rear_door", name="Rear-door heat exchanger (active, facility water)", pue=1.3, max_rack_kw=60.0,
+        capex_per_kw_it=round(0.10 * FACILITY_USD_PER_KW), opex_per_kw_it_year=0.0, water_l_per_kwh=0.36,
+        currency="USD",
+        sources={
+            "pue": "EST: between air (1.4) and cold plate (1.15): the door removes rack heat at the source and "
+                   "cuts air-side fan/chiller work, but servers keep their fans; worked example at "
+                   "coolnetpower.com/blog/rdhx-improve-data-center-efficiency-and-pue (PUE 1.4 -> 1.28-1.36 for "
+                   "a 10-30% cut in cooling overhead) [W]",
+            "max_rack_kw": "yobitel.com/knowledge-base/rear-door-heat-exchanger (active RDHx up to ~60 kW per rack, "
+                           "passive ~35 kW) [W]; HPE Motivair door QuickSpecs bands 14-35 / 35-55 / 55-75 kW, via "
+                           "coolnetpower.com/blog/how-much-heat-can-a-rear-door-heat-exchanger-remove [W]",
+            "capex_per_kw_it": "EST: no public cost figure found; taken as the low end of the direct-to-chip "
+                               "premium (10% of $11.7 M/MW, hvac.best [W] x Cushman & Wakefield 2025 [R]): it needs "
+                               "the same facility water loop but no in-server hardware",
+            "opex_per_kw_it_year": _NO_FIGURE,
+            "water_l_per_kwh": "EST: assumes a chilled-water plant with evaporative heat rejection like the air "
+                               "baseline (LBNL 2024 via Vertiv: average site WUE 0.36 L/kWh [R]); near 0 with dry "
+                               "coolers",
+        },
+        estimate=["pue", "max_rack_kw", "capex_per_kw_it", "opex_per_kw_it_year", "water_l_per_kwh"],
+        notes="Cools the rack exhaust air with a water coil in the rear door; the servers stay air-cooled, so "
+              "any air-cooled server can use it. A bridge for 20-60 kW racks, not for NVL72-class racks.",
+    ),
+    Cooling(
+        id="immersion_2p", name="Two-phase immersion (fluorinated dielectric fluid)", pue=1.02,
+        max_rack_kw=200.0, capex_per_kw_it=round(0.175 * FACILITY_USD_PER_KW), opex_per_kw_it_year=0.0,
+        water_l_per_kwh=0.0, currency="USD",
+        sources={
+            "pue": "1.02 measured at a 500 kW Hong Kong site (LiquidStack vendor blog) [W] "
+                   "(shared/reference/domain-data.md section 3)",
+            "max_rack_kw": "very high, tank-level density (domain-data.md section 3); 200 kW/tank assumption as "
+                           "for single-phase immersion",
+            "capex_per_kw_it": _PREMIUM.replace("midpoint", "17.5%") +
+                               "; same premium as single-phase immersion (fluid cost not included)",
+            "opex_per_kw_it_year": _NO_FIGURE,
+            "water_l_per_kwh": "minimal (domain-data.md section 3); LiquidStack 2022 case study: almost zero makeup "
+                               "water, via thecooltank.com/post/two-phase-liquid-immersion-cooling [W]",
+        },
+        estimate=["max_rack_kw", "capex_per_kw_it", "opex_per_kw_it_year", "water_l_per_kwh"],
+        notes="PFAS supply and regulatory risk: the usual two-phase fluids are fluorinated (perfluorocarbons); "
+              "3M stopped making its PFAS (Novec) fluids by the end of 2025 and Microsoft and Meta halted "
+              "two-phase research [R ServeTheHome, DCD]. Chinese fluorochemical makers also supply such fluids "
+              "(seed:000_71edd0971ade753a.txt), which eases but does not remove the risk. Add it to "
+              "coolings.deny to plan without it.",
     ),
 ]
 
