@@ -21,8 +21,9 @@ from tokenplan.coefficients import MONEY, Data
 from tokenplan.errors import blame
 
 Category = Literal["capex", "opex", "subsidy", "salvage"]
-#: families that get slack variables in the elastic (diagnosis) model
-ELASTIC_FAMILIES = ("demand", "power_cap", "hbm", "chip_supply", "budget")
+#: families that can get slack variables in an elastic (diagnosis) model: what is asked, and the caps
+DEMAND_FAMILIES = ("demand",)
+CAP_FAMILIES = ("power_cap", "hbm", "chip_supply", "budget")
 
 
 @dataclass
@@ -34,15 +35,17 @@ class CostTerm:
     expr: Any
 
 
-def build(data: Data, *, elastic: bool = False) -> pyo.ConcreteModel:
-    """Build the model. With ``elastic=True``, the capped families get penalised slacks and the
-    objective minimises the (relative) violation instead of cost: the diagnosis model."""
+def build(data: Data, *, elastic: tuple[str, ...] = ()) -> pyo.ConcreteModel:
+    """Build the model. With ``elastic`` families (see ``DEMAND_FAMILIES``, ``CAP_FAMILIES``), their rows
+    get slacks and the objective minimises the total relative violation instead of cost: the diagnosis
+    model (each slack is weighted by one over its row's right-hand side)."""
     m = pyo.ConcreteModel(name=data.problem.problem.name)
     m.tp_data = data
-    m.tp_elastic = elastic
+    m.tp_elastic = tuple(elastic)
     m.cost_terms = []
     m.row_scale = {}
     m.slack_families = {}
+    m.slack_weights = {}
     define_sets(m, data)
     define_variables(m, data)
     define_fleet(m, data)
@@ -115,14 +118,16 @@ def define_fleet(m: pyo.ConcreteModel, data: Data) -> None:
         (u * m.buy[b] for u, b in terms[key])))
 
 
-def _slack(m: pyo.ConcreteModel, family: str, index: list[Any], scale: float) -> Any:
-    """Slack variables of an elastic family (only in the elastic model); None otherwise."""
-    if not m.tp_elastic:
+def _slack(m: pyo.ConcreteModel, family: str, rhs: dict[Any, float], scale: float) -> Any:
+    """Slack variables of an elastic family (only in an elastic model); None otherwise. ``rhs``: the
+    scaled right-hand side of each row, which weighs its slack (relative violations)."""
+    if family not in m.tp_elastic or not rhs:
         return None
-    var = pyo.Var(index if index else [None], domain=pyo.NonNegativeReals,
-                  doc=f"violation of {family} (scaled units)")
+    index = list(rhs)
+    var = pyo.Var(index, domain=pyo.NonNegativeReals, doc=f"violation of {family} (scaled units)")
     m.add_component(f"slack_{family}", var)
     m.slack_families[family] = (var, scale)
+    m.slack_weights[family] = {i: 1.0 / max(abs(rhs.get(i, 0.0)), 1e-3) for i in index}
     return var
 
 
@@ -134,18 +139,18 @@ def define_demand(m: pyo.ConcreteModel, data: Data) -> None:
     by_wt: dict[tuple[str, int], list[Any]] = {}
     for (c, _, _, w, _t), key in zip(data.serve, m.tp_keys["serve"]):
         by_wt.setdefault((key[3], key[4]), []).append((float(data.tps[c, w]) * scale, key))
-    index = [(w, y) for wi, w in enumerate(data.workload_ids) for ti, y in enumerate(data.periods)
-             if data.demand_tps[wi, ti] > 0]
-    slack = _slack(m, "demand", index, scale)
+    rhs = {(w, y): float(data.demand_tps[wi, ti]) * scale for wi, w in enumerate(data.workload_ids)
+           for ti, y in enumerate(data.periods) if data.demand_tps[wi, ti] > 0}
+    index = list(rhs)
+    slack = _slack(m, "demand", rhs, scale)
 
     def rule(m: pyo.ConcreteModel, w: str, y: int) -> Any:
-        rhs = data.demand_tps[data.workload_ids.index(w), data.period_index(y)] * scale
         lhs = pyo.quicksum((a * m.serve[k] for a, k in by_wt.get((w, y), [])))
         if slack is not None:
             lhs = lhs + slack[w, y]
         if isinstance(lhs, int | float):
             return pyo.Constraint.Infeasible
-        return lhs >= rhs
+        return lhs >= rhs[w, y]
 
     m.demand = pyo.Constraint(index, rule=rule, doc="token demand (scaled tokens/s)")
 
@@ -192,7 +197,7 @@ def define_power(m: pyo.ConcreteModel, data: Data) -> None:
                                                        data.block_mw[r])
                 for r in regions for t, y in enumerate(data.periods)}
     m.row_scale["power_cap"] = 1.0
-    slack = _slack(m, "power_cap", index, 1.0)
+    slack = _slack(m, "power_cap", {i: headroom[i] for i in index if math.isfinite(headroom[i])}, 1.0)
 
     def cap(m: pyo.ConcreteModel, rid: str, y: int) -> Any:
         if not math.isfinite(headroom[rid, y]):
@@ -223,7 +228,8 @@ def define_hbm(m: pyo.ConcreteModel, data: Data) -> None:
                                                                   m.tp_keys["buy"][i]))
     index = [(p, y) for pi, p in enumerate(data.pools) for ti, y in enumerate(data.periods)
              if math.isfinite(data.hbm_supply[pi, ti]) and (p, y) in by_pt]
-    slack = _slack(m, "hbm", index, scale)
+    slack = _slack(m, "hbm", {(p, y): float(data.hbm_supply[data.pools.index(p), data.period_index(y)]) * scale
+                              for p, y in index}, scale)
 
     def rule(m: pyo.ConcreteModel, p: str, y: int) -> Any:
         lhs = pyo.quicksum((a * m.buy[b] for a, b in by_pt[(p, y)]))
@@ -244,7 +250,8 @@ def define_chip_supply(m: pyo.ConcreteModel, data: Data) -> None:
             by_ct.setdefault((data.chip_ids[c], data.periods[t]), []).append(
                 (float(data.unit_size[c]) * scale, m.tp_keys["buy"][i]))
     index = sorted(by_ct, key=lambda ct: (data.chip_index(ct[0]), ct[1]))
-    slack = _slack(m, "chip_supply", index, scale)
+    slack = _slack(m, "chip_supply", {(c, y): float(data.chip_supply[data.chip_index(c), data.period_index(y)])
+                                      * scale for c, y in index}, scale)
 
     def rule(m: pyo.ConcreteModel, cid: str, y: int) -> Any:
         lhs = pyo.quicksum((a * m.buy[b] for a, b in by_ct[(cid, y)]))
@@ -265,6 +272,9 @@ def define_cooling(m: pyo.ConcreteModel, data: Data) -> None:
     index = [(k, r, y) for (k, r) in m.tp_keys["cool"] for y in data.periods if (k, r, y) in by_krt]
     m.cooling_big_m = {(data.cooling_ids[k], data.region_ids[r]): data.cooling_big_m(k, r)
                        for k, r in data.cool_sites}
+    if "power_cap" in m.tp_elastic:  # the grid cap may give: bound by what serving all demand can take
+        loose = data.it_mw_upper_bound()
+        m.cooling_big_m = {key: max(value, loose) for key, value in m.cooling_big_m.items()}
 
     def rule(m: pyo.ConcreteModel, k: str, r: str, y: int) -> Any:
         lhs = pyo.quicksum((a * m.buy[b] for a, b in by_krt[(k, r, y)]))
@@ -294,7 +304,8 @@ def define_budget(m: pyo.ConcreteModel, data: Data) -> None:
     scale = row_scale(data.budget / MONEY)
     m.row_scale["budget"] = scale
     index = [y for t, y in enumerate(data.periods) if math.isfinite(data.budget[t])]
-    slack = _slack(m, "budget", index, scale)
+    slack = _slack(m, "budget", {y: float(data.budget[data.period_index(y)]) / MONEY * scale for y in index},
+                   scale)
 
     def rule(m: pyo.ConcreteModel, y: int) -> Any:
         t = data.period_index(y)
@@ -339,7 +350,8 @@ def define_objective(m: pyo.ConcreteModel) -> None:
         m.add_component(f"cost_{i}_{term.name}", pyo.Expression(expr=term.expr))
     if m.tp_elastic:
         m.npc = pyo.Objective(expr=pyo.quicksum(
-            (var[i] for var, _ in m.slack_families.values() for i in var)), sense=pyo.minimize)
+            (m.slack_weights[f][i] * var[i] for f, (var, _) in m.slack_families.items() for i in var)),
+            sense=pyo.minimize)
     else:
         m.npc = pyo.Objective(expr=pyo.quicksum(t.expr for t in m.cost_terms),
                               sense=pyo.minimize)

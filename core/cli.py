@@ -142,10 +142,10 @@ def validate(obj: Ctx, file: str, overrides: tuple[str, ...], disable: tuple[str
     data = compute(selection)
     from rich.markup import escape
 
-    console = _console()
+    err = _console(stderr=True)
     for message in [*selection.warnings, *data.warnings]:
-        console.print(f"[yellow]warning:[/yellow] {escape(message)}")
-    console.print(f"ok: {file}: {len(problem.workloads)} workloads, {len(data.regions)} regions, "
+        err.print(f"[yellow]warning:[/yellow] {escape(message)}")
+    _console().print(f"ok: {file}: {len(problem.workloads)} workloads, {len(data.regions)} regions, "
                   f"{len(data.chips)} chips, {len(data.coolings)} coolings, {len(data.periods)} periods, "
                   f"{len(data.buy)} purchase options, {len(selection.rules)} rules")
 

@@ -206,6 +206,20 @@ class Data:
         """Periods s whose facility blocks are still in service in period t."""
         return [s for s in range(self.horizon.n) if self.horizon.active(s, t, self.facility_lifetime)]
 
+    def it_mw_upper_bound(self) -> float:
+        """IT MW that serving all demand can take in any period, with the least efficient chip per
+        workload and a spare unit of every chip (a loose bound, for the elastic model)."""
+        need = 0.0
+        for t in range(self.horizon.n):
+            total = 0.0
+            for w in range(len(self.workload_ids)):
+                ratios = [self.it_kw[c] / 1000.0 / self.tps[c, w] for c in range(len(self.chips)) if self.tps[c, w] > 0]
+                if ratios and self.demand_tps[w, t] > 0:
+                    total += self.demand_tps[w, t] * max(ratios)
+            need = max(need, total)
+        spare = float(np.sum(self.it_kw * self.unit_size)) / 1000.0 * self.horizon.n
+        return 2.0 * need + spare
+
     def cooling_big_m(self, k: int, r: int) -> float:
         """Most IT MW that cooling k can ever carry at region r: the grid cap over PUE x pue_factor."""
         return float(np.max(self.power_mw[r])) / (self.pue[k] * self.pue_factor[r])

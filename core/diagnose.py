@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tokenplan.build import build
+from tokenplan.build import CAP_FAMILIES, DEMAND_FAMILIES, build
 from tokenplan.coefficients import MONEY, Data
 from tokenplan.solver import SolveOptions, run
 
@@ -55,43 +55,58 @@ def precheck(data: Data) -> dict[str, Any] | None:
                 messages.append(f"demand {year} needs at least {need:,.0f} MW with the most power-efficient "
                                 f"chip allowed; all sites together have {have:,.0f} MW")
                 shortfalls.append({"constraint": "power_cap", "where": {"period": year},
-                                   "amount": need - have, "unit": "MW", "share": (need - have) / need})
+                                   "amount": float(need - have), "unit": "MW", "share": float((need - have) / need)})
     if not messages:
         return None
     return {"summary": "; ".join(messages), "shortfalls": shortfalls, "method": "precheck"}
 
 
 def elastic(data: Data, options: SolveOptions) -> dict[str, Any]:
-    """Re-solve with slacks and report what must give."""
-    model = build(data, elastic=True)
-    solution = run(model, SolveOptions(time_limit_s=options.time_limit_s, mip_gap=options.mip_gap,
+    """Two elastic re-solves: with the caps as given, how much demand falls short; and to serve all
+    demand, which caps must grow and by how much (each minimising the total relative violation)."""
+    shortfalls: list[dict[str, Any]] = []
+    parts: list[str] = []
+    for families, lead in ((DEMAND_FAMILIES, "with the caps as given"), (CAP_FAMILIES, "to serve all demand")):
+        found = _elastic_solve(data, options, families)
+        if found is None:
+            parts.append(f"{lead}: no plan found within the time limit")
+            continue
+        shortfalls += found
+        if found:
+            parts.append(f"{lead}, " + "; ".join(_describe(s) for s in found))
+    summary = "infeasible: " + (" | ".join(parts) if parts else
+                                "no demand or cap needs to give; the conflict is elsewhere (cooling, rules)")
+    return {"summary": summary, "shortfalls": shortfalls, "method": "elastic"}
+
+
+def _describe(s: dict[str, Any]) -> str:
+    where = ", ".join(f"{k} {v}" for k, v in s["where"].items())
+    verb = "falls short by" if s["constraint"] == "demand" else "must grow by"
+    share = f" ({s['share']:.1%})" if s["share"] is not None else ""
+    return f"{s['constraint']} ({where}) {verb} {s['amount']:,.4g} {s['unit']}{share}"
+
+
+def _elastic_solve(data: Data, options: SolveOptions, families: tuple[str, ...]) -> list[dict[str, Any]] | None:
+    model = build(data, elastic=families)
+    solution = run(model, SolveOptions(time_limit_s=options.time_limit_s / 2, mip_gap=options.mip_gap,
                                        threads=options.threads, seed=options.seed, duals=False,
                                        kill_grace_s=options.kill_grace_s))
     if not solution.has_plan:
-        return {"summary": "infeasible; the elastic re-solve found no plan within the time limit either",
-                "shortfalls": [], "method": "elastic"}
+        return None
     currency = data.problem.problem.currency
     hbm_unit = "HBM stacks" if data.problem.hbm.unit == "stacks" else "GB of HBM"
-    shortfalls = []
+    out = []
     for family, (var, scale) in model.slack_families.items():
         con = getattr(model, family)
+        money = MONEY if family == "budget" else 1.0
         for index in var:
             amount = var[index].value or 0.0
-            if amount <= 1e-7:
+            if amount <= 1e-7 or index not in con:
                 continue
-            real = amount / scale * (MONEY if family == "budget" else 1.0)
             idx = index if isinstance(index, tuple) else (index,)
-            rhs = abs(con[index].ub if con[index].has_ub() else con[index].lb) / scale
-            rhs *= MONEY if family == "budget" else 1.0
-            shortfalls.append({"constraint": family, "where": dict(zip(WHERE[family], idx)),
-                               "amount": real, "unit": UNITS[family].format(cur=currency, hbm=hbm_unit),
-                               "share": real / rhs if rhs else None})
-    parts = []
-    for s in shortfalls:
-        where = ", ".join(f"{k} {v}" for k, v in s["where"].items())
-        verb = "falls short by" if s["constraint"] == "demand" else "must grow by"
-        share = f" ({s['share']:.1%})" if s["share"] is not None else ""
-        parts.append(f"{s['constraint']} ({where}) {verb} {s['amount']:,.4g} {s['unit']}{share}")
-    summary = "infeasible: " + ("; ".join(parts) if parts else "no slack needed in the relaxed families "
-                                "(the conflict is elsewhere, e.g. cooling or rules)")
-    return {"summary": summary, "shortfalls": shortfalls, "method": "elastic"}
+            rhs = abs(con[index].ub if con[index].has_ub() else con[index].lb) / scale * money
+            real = amount / scale * money
+            out.append({"constraint": family, "where": dict(zip(WHERE[family], idx)), "amount": float(real),
+                        "unit": UNITS[family].format(cur=currency, hbm=hbm_unit),
+                        "share": float(real / rhs) if rhs else None})
+    return out

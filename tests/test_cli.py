@@ -1,0 +1,209 @@
+"""End-to-end tests of the ``tokenplan`` command on the shipped problems and on bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from builders import base_problem, hard_problem
+
+from tokenplan.cli import main
+from tokenplan.errors import ExitCode
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICKSTART = str(ROOT / "problems" / "quickstart.toml")
+SEED = str(ROOT / "problems" / "seed-2027.toml")
+JSON_KEYS = {"status", "objective", "currency", "gap", "kpis", "plan", "binding", "diagnosis", "timings"}
+KPI_KEYS = {"capex", "opex", "subsidy", "salvage", "accelerators", "it_mw", "facility_mw", "cost_per_million_tokens"}
+PLAN_KEYS = {"period", "region", "chip", "cooling", "units_bought", "accelerators_bought", "accelerators_active",
+             "it_mw"}
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    out = capsys.readouterr()
+    return int(info.value.code), out.out, out.err
+
+
+def write_toml(tmp_path: Path, data: dict) -> str:
+    """A minimal TOML writer for the test problems (tables, arrays of tables, scalars, inline tables)."""
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f'"{k}" = {value(x)}' for k, x in v.items()) + "}"
+        return repr(v)
+
+    lines = []
+    for section, content in data.items():
+        if isinstance(content, list):
+            for item in content:
+                lines.append(f"[[{section}]]")
+                lines += [f'"{k}" = {value(v)}' for k, v in item.items()]
+        else:
+            lines.append(f"[{section}]")
+            lines += [f'"{k}" = {value(v)}' for k, v in content.items()]
+    path = tmp_path / "problem.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_solve_quickstart_prints_the_plan(capsys):
+    code, out, _ = run_cli(capsys, "solve", QUICKSTART)
+    assert code == ExitCode.OK
+    assert "status: optimal" in out
+    assert "Plan: quickstart" in out and "KPIs" in out and "net present cost" in out
+
+
+def test_seed_scenario_needs_5_651_million_accelerators(capsys):
+    code, out, _ = run_cli(capsys, "solve", SEED, "--json")
+    assert code == ExitCode.OK
+    doc = json.loads(out)
+    assert doc["status"] == "optimal"
+    assert abs(doc["kpis"]["accelerators"] - 5_651_000) <= 1_000
+    assert JSON_KEYS <= set(doc) and KPI_KEYS <= set(doc["kpis"])
+    assert PLAN_KEYS <= set(doc["plan"][0])
+    assert doc["currency"] == "CNY" and doc["diagnosis"] is None
+    assert {"build_s", "solve_s"} <= set(doc["timings"])
+    k = doc["kpis"]
+    assert k["capex"] + k["opex"] - k["subsidy"] - k["salvage"] == pytest.approx(doc["objective"], rel=1e-9)
+
+
+def test_out_dir_and_model_files(capsys, tmp_path):
+    lp, mps = tmp_path / "m.lp", tmp_path / "m.mps"
+    code, _, _ = run_cli(capsys, "solve", SEED, "--out", str(tmp_path / "out"), "--write-model", str(lp), "-q")
+    assert code == ExitCode.OK
+    plan = pd.read_csv(tmp_path / "out" / "plan.csv")
+    assert plan.equals(pd.read_parquet(tmp_path / "out" / "plan.parquet"))
+    kpis = json.loads((tmp_path / "out" / "kpis.json").read_text())
+    assert kpis["kpis"]["accelerators"] == plan["accelerators_bought"].sum()
+    text = lp.read_text()
+    assert "demand(seed_chat_2027)" in text and "buy(" in text
+    run_cli(capsys, "solve", SEED, "--write-model", str(mps), "-q")
+    assert "ROWS" in mps.read_text()
+    code, _, err = run_cli(capsys, "solve", SEED, "--write-model", str(tmp_path / "m.txt"))
+    assert code == ExitCode.USAGE_ERROR and "must end in .lp or .mps" in err
+
+
+def test_solver_options_from_the_command_line(capsys):
+    code, out, _ = run_cli(capsys, "solve", QUICKSTART, "--json", "--gap", "0.05", "--threads", "2",
+                           "--time-limit", "30", "--set", "problem.discount_rate=0.1")
+    assert code == ExitCode.OK
+    doc = json.loads(out)
+    assert doc["gap"] <= 0.05
+
+
+def test_quiet_prints_only_the_status_line(capsys):
+    code, out, _ = run_cli(capsys, "-q", "solve", SEED)
+    assert code == ExitCode.OK and out.strip().startswith("status: optimal") and len(out.strip().splitlines()) == 1
+
+
+def test_validate_schema_plugins_catalog(capsys):
+    code, out, _ = run_cli(capsys, "validate", QUICKSTART)
+    assert code == 0 and out.startswith("ok: ")
+    code, out, _ = run_cli(capsys, "schema")
+    assert code == 0 and json.loads(out)["title"] == "tokenplan problem file"
+    code, out, _ = run_cli(capsys, "plugins", "--json")
+    names = {p["name"] for p in json.loads(out)}
+    assert {"chips.nvidia", "coolings.standard", "throughput.flops"} <= names
+    code, out, _ = run_cli(capsys, "catalog", "chips", "--json")
+    chips = {c["id"]: c for c in json.loads(out)}
+    assert chips["nvidia.h100"]["sources"]["tdp_w"] and chips["nvidia.h100"]["plugin"] == "chips.nvidia"
+    code, out, _ = run_cli(capsys, "catalog", "coolings")
+    assert code == 0 and "cold_plate" in out
+    code, out, _ = run_cli(capsys, "plugins")
+    assert code == 0 and "chips.nvidia" in out
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["solve", "missing.toml"], "missing.toml: no such file"),
+    (["solve", QUICKSTART, "--set", "workloads.chat.bogus=1"], "workloads[chat].bogus: unknown key"),
+    (["solve", QUICKSTART, "--set", "problem.mip_gap=7"], "problem.mip_gap = 7"),
+    (["solve", QUICKSTART, "--set", "nonsense"], "--set = 'nonsense': expected KEY=VALUE"),
+    (["solve", QUICKSTART, "--disable-plugin", "nope"], "plugins.disable = 'nope': unknown plugin"),
+    (["validate", QUICKSTART, "--set", "problem.throughput_model=magic"], "no installed plugin provides"),
+    (["catalog", "gpus"], "Invalid value"),
+])
+def test_bad_input_is_one_line_with_exit_2(capsys, args, needle):
+    code, out, err = run_cli(capsys, *args)
+    assert code == ExitCode.USAGE_ERROR
+    assert needle in err
+    assert "Traceback" not in err
+    if "error:" in err:
+        assert len([line for line in err.splitlines() if line.strip()]) == 1
+
+
+def test_debug_shows_the_traceback(capsys):
+    code, _, err = run_cli(capsys, "--debug", "solve", "missing.toml")
+    assert code == ExitCode.USAGE_ERROR and "Traceback" in err
+
+
+def test_infeasible_exits_3_with_the_diagnosis(capsys, tmp_path):
+    p = base_problem()
+    p["regions"][0].update(power_mw=0.006, block_mw=0.001)
+    code, out, _ = run_cli(capsys, "solve", write_toml(tmp_path, p))
+    assert code == ExitCode.INFEASIBLE
+    assert "status: infeasible" in out and "diagnosis:" in out and "needs at least" in out
+
+
+@pytest.mark.slow
+def test_no_plan_within_the_limit_exits_4(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "solve", write_toml(tmp_path, hard_problem()), "--time-limit", "0.05",
+                           "--json")
+    assert code == ExitCode.NO_SOLUTION
+    doc = json.loads(out)
+    assert doc["status"] == "time_limit" and doc["objective"] is None and doc["plan"] == []
+
+
+def test_plugin_failure_exits_5(tmp_path):
+    from test_plugin_host import make_distribution
+
+    site = make_distribution(tmp_path, name="tokenplan-bad", module="tokenplan_bad", ep_name="bad", body="""
+from tokenplan import hookimpl
+
+@hookimpl
+def tokenplan_chips():
+    raise RuntimeError("no datasheet")
+""")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("TOKENPLAN_DISABLE_PLUGIN_AUTOLOAD", None)
+    proc = subprocess.run([sys.executable, "-m", "tokenplan.cli", "solve", QUICKSTART], capture_output=True,
+                          text=True, env=env)
+    assert proc.returncode == ExitCode.PLUGIN_ERROR
+    assert proc.stderr.strip() == "error: plugin 'bad': tokenplan_chips raised RuntimeError: no datasheet"
+    proc = subprocess.run([sys.executable, "-m", "tokenplan.cli", "solve", QUICKSTART, "-q",
+                           "--disable-plugin", "bad"], capture_output=True, text=True, env=env)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+
+
+def test_help_does_not_import_pyomo_or_highspy():
+    code = ("import sys\nfrom tokenplan.cli import cli\n"
+            "try:\n    cli.main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('pyomo', 'highspy', 'pandas', 'scipy') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "plan the AI-compute fleet" in proc.stdout
+
+
+def test_console_script_runs():
+    proc = subprocess.run(["tokenplan", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("tokenplan ")
+    assert "chips.nvidia" in proc.stdout
+
+
+def test_exit_codes_are_documented():
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 5, 130]
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    for code in ExitCode:
+        assert f"| {int(code)} |" in doc

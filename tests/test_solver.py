@@ -1,0 +1,189 @@
+"""Solving robustly (design section 9): the hard deadline, streamed incumbents, the first incumbent,
+status mapping, determinism, scaling, duals and the infeasibility diagnosis."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyomo.environ as pyo
+import pytest
+from builders import M, base_problem, chip, hard_problem, solve
+
+import tokenplan
+from tokenplan.build import build
+from tokenplan.catalog import select
+from tokenplan.coefficients import compute
+from tokenplan.solver import KILL_GRACE_S, SolveOptions, _status, run
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "problems").glob("*.toml"))
+
+
+def _model(problem):
+    return build(compute(select(tokenplan.load(problem))))
+
+
+@pytest.mark.slow
+def test_deadline_holds_when_highs_ignores_its_time_limit():
+    # HiGHS is told it has 1,000 s (as if it did not honour its limit); the worker is killed at
+    # 3 s + grace, and the plan streamed before the kill is the result.
+    model = _model(hard_problem())
+    t0 = time.monotonic()
+    sol = run(model, SolveOptions(time_limit_s=3.0, mip_gap=0.0, highs_time_limit_s=1000.0))
+    elapsed = time.monotonic() - t0
+    assert elapsed < 3.0 + KILL_GRACE_S + 3.0
+    assert sol.killed and sol.status == "time_limit" and sol.termination == "killed at the deadline"
+    assert sol.has_plan and sol.objective is not None
+    assert sol.bound is not None and sol.gap is not None and 0 <= sol.gap < 0.05
+    assert sol.incumbents[0][2] in ("rounded relaxation", "repaired relaxation")
+    # the plan that survived the kill is loaded into the model and satisfies every constraint
+    for con in model.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(con.body)
+        assert con.lb is None or body >= pyo.value(con.lb) - 1e-5 * max(1, abs(pyo.value(con.lb)))
+        assert con.ub is None or body <= pyo.value(con.ub) + 1e-5 * max(1, abs(pyo.value(con.ub)))
+
+
+@pytest.mark.slow
+def test_solve_returns_within_the_time_limit_with_the_best_plan():
+    t0 = time.monotonic()
+    r = solve(hard_problem(), time_limit_s=3.0)
+    assert time.monotonic() - t0 < 3.0 + KILL_GRACE_S + 5.0  # + model build and result tables
+    assert r.status == "time_limit" and r.solved
+    assert r.gap is not None and r.gap > 0
+    assert r.bound is not None and r.bound <= r.objective
+
+
+def test_first_incumbent_is_the_rounded_relaxation(problem):
+    problem["chips"]["custom"][0]["unit_size"] = 3
+    r = solve(problem)
+    assert r.incumbents[0]["source"] == "rounded relaxation"
+    # 10 accelerators needed -> 4 units of 3 = 12 accelerators, which is also optimal
+    assert r.objective == pytest.approx(12 * M)
+
+
+def test_status_mapping():
+    assert _status("Optimal", True) == "optimal"
+    assert _status("Time limit reached", True) == "time_limit"
+    assert _status("Time limit reached", False) == "time_limit"
+    assert _status("Infeasible", False) == "infeasible"
+    assert _status("Primal infeasible or unbounded", False) == "infeasible"
+    assert _status("Solution limit reached", True) == "feasible"
+    assert _status("Solve error", False) == "error"
+
+
+def test_deterministic_plans():
+    p = hard_problem(n_regions=4, periods=(2030, 2031))
+    p["problem"]["mip_gap"] = 1e-3
+    a, b = solve(p), solve(p)
+    assert a.objective == b.objective
+    assert a.plan.equals(b.plan)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_no_scaling_warning_on_shipped_problems(path):
+    model = build(compute(select(tokenplan.load(path))))
+    # HiGHS prints its scaling assessment when the model is loaded: two seconds of the MIP suffice
+    sol = run(model, SolveOptions(time_limit_s=2, duals=False, heuristic_start=False))
+    assert sol.log, "the HiGHS log was not captured"
+    assert sol.scaling_warnings() == []
+
+
+def test_scaling_warning_detector_sees_a_badly_scaled_model():
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(domain=pyo.NonNegativeReals)
+    m.c = pyo.Constraint(expr=m.x >= 5e9)
+    m.o = pyo.Objective(expr=1e-7 * m.x)
+    sol = run(m, SolveOptions(time_limit_s=10))
+    assert sol.status == "optimal" and sol.scaling_warnings()
+
+
+def test_demand_shadow_price(problem):
+    # one more token/s costs a hundredth of an accelerator: 1 M / 100 = 10,000 CNY per token/s
+    r = solve(problem)
+    demand = [b for b in r.binding if b["constraint"] == "demand"]
+    assert demand == [{"constraint": "demand", "where": {"workload": "w", "period": 2030},
+                       "shadow_price": pytest.approx(10_000.0), "unit": "CNY per token/s"}]
+    assert not r.duals.empty
+
+
+def test_power_cap_shadow_price_is_the_saving_per_mw(problem):
+    # a (1 kW, 100 tok/s, 1 M) or c (0.5 kW, 100 tok/s, 1.5 M): with the cap binding, each kW more lets
+    # 2 c be replaced by 2 a... in the LP (counts relaxed): one more kW saves 1 M -> 1e9 CNY per MW.
+    problem["chips"]["custom"].append(chip(id="t.c", tdp_w=500, price_per_accel=1.5 * M))
+    problem["regions"][0].update(power_mw=0.008, block_mw=0.001)
+    r = solve(problem)
+    cap = [b for b in r.binding if b["constraint"] == "power_cap"]
+    assert cap and cap[0]["shadow_price"] == pytest.approx(1e9, rel=1e-6)
+    assert cap[0]["unit"] == "CNY per MW"
+
+
+def test_infeasible_problem_is_diagnosed(problem):
+    # 1,000 tok/s need 10 kW; the grid gives 6 kW -> 400 tok/s must give
+    problem["regions"][0].update(power_mw=0.006, block_mw=0.001)
+    r = solve(problem)
+    assert r.status == "infeasible" and not r.solved
+    assert r.diagnosis["method"] == "precheck"
+    assert "needs at least" in r.diagnosis["summary"]
+
+
+def test_infeasible_problem_elastic_diagnosis(problem):
+    # Enough power, but the HBM supply (40 stacks of pool p1, 8 per accelerator) allows only 5 of the 10
+    # accelerators of t.a: with the caps as given, demand falls short by 500 of 1,000 tokens/s; to serve
+    # all demand, HBM must grow by 40 stacks.
+    problem["hbm"] = {"supply": {"p1": 40}}
+    r = solve(problem)
+    assert r.status == "infeasible"
+    d = r.diagnosis
+    assert d["method"] == "elastic"
+    assert d["shortfalls"] == [
+        {"constraint": "demand", "where": {"workload": "w", "period": 2030}, "amount": pytest.approx(500.0),
+         "unit": "tokens/s", "share": pytest.approx(0.5)},
+        {"constraint": "hbm", "where": {"pool": "p1", "period": 2030}, "amount": pytest.approx(40.0),
+         "unit": "HBM stacks", "share": pytest.approx(1.0)}]
+    assert d["summary"] == ("infeasible: with the caps as given, demand (workload w, period 2030) falls short by "
+                            "500 tokens/s (50.0%) | to serve all demand, hbm (pool p1, period 2030) must grow by "
+                            "40 HBM stacks (100.0%)")
+
+
+def test_elastic_diagnosis_picks_the_relatively_smallest_cap_increase(problem):
+    # Both the grid (6 kW of the 10 needed) and the budget (8 M of the 10 M needed) are short; serving
+    # everything needs +4 kW (67%) and +2 M (25%) together: both must grow.
+    problem["regions"][0].update(power_mw=0.006, block_mw=0.001)
+    problem["budget"] = {"capex_per_period": 8 * M}
+    from tokenplan.diagnose import elastic
+    from tokenplan.solver import SolveOptions
+
+    data = compute(select(tokenplan.load(problem)))
+    d = elastic(data, SolveOptions(time_limit_s=20))
+    grow = {s["constraint"]: s["amount"] for s in d["shortfalls"] if s["constraint"] != "demand"}
+    assert grow == {"power_cap": pytest.approx(0.004), "budget": pytest.approx(2 * M, rel=1e-3)}
+    demand = [s for s in d["shortfalls"] if s["constraint"] == "demand"]
+    assert demand[0]["amount"] == pytest.approx(400.0)  # the grid allows 6 accelerators, the budget 8
+
+
+def test_no_chip_can_serve_a_workload(problem):
+    problem["chips"]["custom"][0]["year_available"] = 2031
+    r = solve(problem)
+    assert r.status == "infeasible"
+    assert "no allowed chip can serve it" in r.diagnosis["summary"]
+
+
+def test_lp_without_integers_solves_with_duals():
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(domain=pyo.NonNegativeReals)
+    m.c = pyo.Constraint(expr=2 * m.x >= 3)
+    m.o = pyo.Objective(expr=5 * m.x)
+    sol = run(m)
+    assert sol.status == "optimal" and sol.objective == pytest.approx(7.5)
+    assert sol.row_duals is not None and sol.row_duals[0] == pytest.approx(2.5)
+    assert pyo.value(m.x) == pytest.approx(1.5)
+
+
+def test_given_start_is_used():
+    p = base_problem()
+    model = _model(p)
+    start = {v.name: 20.0 for v in model.buy.values()}  # feasible but poor: 20 a
+    sol = run(model, SolveOptions(start=start, heuristic_start=False))
+    assert sol.incumbents[0][2] == "given start" and sol.incumbents[0][1] == pytest.approx(20.0)
+    assert sol.objective == pytest.approx(10.0)
