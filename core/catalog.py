@@ -134,6 +134,11 @@ class Catalog:
         """Tokens/s per accelerator from the first plugin that answers (None if none does)."""
         answer = self.host.call_first("tokenplan_throughput", chip=chip, workload=workload, params=params)
         if answer is None:
+            name = params.get("model")
+            provider = self.provider.get(("throughput model", str(name)))
+            if provider is not None:
+                raise PluginError(provider, f"registers throughput model {name!r} but no tokenplan_throughput "
+                                            f"answered for chip {chip.id!r} and workload {workload.id!r}")
             return None
         plugin, value = answer
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
@@ -213,12 +218,26 @@ def _throughput(problem: Problem, catalog: Catalog) -> tuple[ThroughputModel, di
             if getattr(w, needed) is None:
                 raise _err(problem, f"workloads[{w.id}].{needed}",
                            f"missing; the {name!r} throughput model needs it")
-    for key in problem.throughput:
+    try:
+        params = throughput_params(model, problem.throughput)
+    except ValueError as exc:
+        key, message = str(exc).split(": ", 1)
+        raise _err(problem, f"throughput.{key}", message, problem.throughput.get(key)) from None
+    return model, params
+
+
+def throughput_params(model: ThroughputModel, given: dict[str, Any]) -> dict[str, Any]:
+    """The model's defaults updated with ``given``; unknown names and values out of bounds are errors
+    (``ValueError("<name>: <why>")``)."""
+    for key, value in given.items():
         if key not in model.params:
-            raise _err(problem, f"throughput.{key}",
-                       f"unknown parameter of throughput model {name!r} (known: "
-                       f"{', '.join(sorted(model.params)) or 'none'})", problem.throughput[key])
-    return model, {**model.params, **problem.throughput, "model": name}
+            raise ValueError(f"{key}: unknown parameter of throughput model {model.name!r} (known: "
+                             f"{', '.join(sorted(model.params)) or 'none'})")
+        if key in model.param_bounds:
+            low, high = model.param_bounds[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+                raise ValueError(f"{key}: must be a number in [{low:g}, {high:g}]")
+    return {**model.params, **given, "model": model.name}
 
 
 def _matcher(patterns: list[str]) -> list[tuple[str, Any]]:

@@ -219,6 +219,48 @@ def catalog(obj: Ctx, kind: str, as_json: bool, disable: tuple[str, ...]) -> Non
     _console().print(table)
 
 
+@cli.command()
+@click.option("--workload", "workload_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="TOML: a problem file (its workloads and [throughput]) or one workload's keys.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Set a workload key (TOML value; repeatable), e.g. --set active_params_b=37")
+@click.option("--model", default=None, help="Throughput model (default: the file's, else roofline).")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A throughput model parameter.")
+@click.option("--chips", "pattern", default="*", show_default=True, help="Glob on chip ids.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable rows.")
+@_disable_option
+@click.pass_obj
+def throughput(obj: Ctx, workload_file: str | None, overrides: tuple[str, ...], model: str | None,
+               params: tuple[str, ...], pattern: str, as_json: bool, disable: tuple[str, ...]) -> None:
+    """Tokens/s per accelerator of every catalog chip on a workload."""
+    from tokenplan import overrides as ov
+    from tokenplan.throughput_calc import throughput_table, workloads_from
+
+    workloads, file_model, file_params = workloads_from(workload_file, list(overrides))
+    given: dict[str, Any] = dict(file_params)
+    for text in params:
+        path, value = ov.parse(text)
+        given[".".join(path)] = value
+    rows = throughput_table(_catalog(obj, disable), workloads, model=model or file_model or "roofline",
+                            params=given, pattern=pattern)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Tokens/s per accelerator ({model or file_model or 'roofline'} model)")
+    table.add_column("chip")
+    ids = [w.id for w in workloads]
+    for wid in ids:
+        table.add_column(wid, justify="right")
+    by_chip: dict[str, dict[str, float]] = {}
+    for row in rows:
+        by_chip.setdefault(row["chip"], {})[row["workload"]] = row["tokens_per_s"]
+    for chip_id, values in by_chip.items():
+        table.add_row(chip_id, *[f"{values[w]:,.0f}" if values[w] else "-" for w in ids])
+    _console().print(table)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and map errors to exit codes."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])

@@ -207,6 +207,8 @@ class ThroughputModel(BaseModel):
     description: str
     workload_fields: list[str] = Field(description="Workload keys the model needs")
     params: dict[str, Any] = Field(default_factory=dict, description="Default parameters")
+    param_bounds: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Parameter -> (lowest, highest) accepted value (checked by the core)")
 
 
 class RuleParams(BaseModel):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from tokenplan.catalog import Catalog
+from tokenplan.catalog import Catalog, throughput_params
 from tokenplan.errors import InputError
 from tokenplan.records import Chip
 from tokenplan.schema import Workload
@@ -38,6 +39,60 @@ def throughput(chip: Chip | str | Mapping[str, Any], workload: Workload | Mappin
     for name in models[model].workload_fields:
         if getattr(workload, name) is None:
             raise InputError(f"missing; the {model!r} throughput model needs it", key=f"workload.{name}")
-    merged = {**models[model].params, **(params or {}), "model": model}
+    try:
+        merged = throughput_params(models[model], dict(params or {}))
+    except ValueError as exc:
+        key, message = str(exc).split(": ", 1)
+        raise InputError(message, key=f"params.{key}", value=(params or {}).get(key)) from None
     value = catalog.throughput(chip, workload, merged)
     return 0.0 if value is None else value
+
+
+def workloads_from(path: str | None, sets: list[str]) -> tuple[list[Workload], str | None, dict[str, Any]]:
+    """Workloads for ``tokenplan throughput``: from a problem file (its ``[[workloads]]``, throughput model
+    and ``[throughput]`` parameters), or a file with one workload's keys at top level, or only ``sets``;
+    every ``KEY=VALUE`` in ``sets`` applies to each workload."""
+    from pydantic import ValidationError
+
+    from tokenplan import overrides
+    from tokenplan.loader import key_path, read_toml
+
+    model: str | None = None
+    params: dict[str, Any] = {}
+    if path is None:
+        raw = [{"id": "workload"}]
+    else:
+        data = read_toml(Path(path))
+        if "workloads" in data:
+            raw = list(data["workloads"])
+            model = data.get("problem", {}).get("throughput_model")
+            params = dict(data.get("throughput", {}))
+        else:
+            raw = [{"id": "workload", **data}]
+    out = []
+    for item in raw:
+        item = overrides.apply(item, sets)
+        item.setdefault("tokens_per_day", 0.0)
+        try:
+            out.append(Workload.model_validate(item))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise InputError(err["msg"].removeprefix("Value error, "), file=path,
+                             key=f"workload.{key_path(err['loc'], item)}", value=err.get("input")) from None
+    return out, model, params
+
+
+def throughput_table(catalog: Catalog, workloads: list[Workload], *, model: str, params: dict[str, Any],
+                     pattern: str = "*") -> list[dict[str, Any]]:
+    """One row per (chip, workload): tokens/s per accelerator (0: cannot serve)."""
+    from tokenplan.records import glob_to_regex
+
+    regex = glob_to_regex(pattern)
+    rows = []
+    for chip in catalog.chips():
+        if not regex.match(chip.id):
+            continue
+        for w in workloads:
+            rows.append({"chip": chip.id, "workload": w.id,
+                         "tokens_per_s": throughput(chip, w, model=model, params=params, catalog=catalog)})
+    return rows

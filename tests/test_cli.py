@@ -135,7 +135,7 @@ def test_validate_schema_plugins_catalog(capsys):
     (["catalog", "gpus"], "Invalid value"),
 ])
 def test_bad_input_is_one_line_with_exit_2(capsys, args, needle):
-    code, out, err = run_cli(capsys, *args)
+    code, _out, err = run_cli(capsys, *args)
     assert code == ExitCode.USAGE_ERROR
     assert needle in err
     assert "Traceback" not in err

@@ -215,8 +215,9 @@ def test_cooling_site_fixed_cost_avoided_when_not_worth_it(problem):
 
 
 def test_cooling_big_m_is_the_grid_cap_over_pue():
-    import tokenplan
     from builders import base_problem
+
+    import tokenplan
     from tokenplan.build import build
     from tokenplan.catalog import select
     from tokenplan.coefficients import compute
@@ -254,8 +255,9 @@ def test_budget_counts_facility_and_cooling_fixed_capex(problem):
 
 
 def test_sparse_sets_have_only_allowed_tuples():
-    import tokenplan
     from builders import base_problem
+
+    import tokenplan
     from tokenplan.build import build
     from tokenplan.catalog import select
     from tokenplan.coefficients import compute

@@ -15,7 +15,7 @@ import pytest
 
 import tokenplan
 from tokenplan.catalog import Catalog
-from tokenplan.errors import PluginError
+from tokenplan.errors import InputError
 from tokenplan.plugins.throughput import mlperf, roofline
 from tokenplan.records import Chip
 from tokenplan.schema import Workload
@@ -189,8 +189,12 @@ def test_parameters_are_checked() -> None:
         roofline.tokens_per_s(chip(), workload(), {"max_batch": 10.5})
     with pytest.raises(ValueError, match="needs"):
         roofline.tokens_per_s(chip(), workload(context_tokens=None), {})
-    with pytest.raises(PluginError, match="roofline"):
+    # through the public API and problem files, a bad value is an input error naming the parameter
+    with pytest.raises(InputError, match=r"params.mbu = 0: must be a number in \[1e-06, 1\]"):
         tokenplan.throughput(chip(), workload(), params={"mbu": 0})
+    problem = tokenplan.load(Path(__file__).resolve().parents[1] / "problems" / "quickstart.toml", ["throughput.mfu=2"])
+    with pytest.raises(InputError, match=r"throughput.mfu = 2: must be a number in \[1e-06, 1\]"):
+        tokenplan.solve(problem)
 
 
 # -- wiring ----------------------------------------------------------------------------------------------

@@ -1,0 +1,440 @@
+"""Calibration of the ``roofline`` throughput model on the MLPerf Inference v4.1 Llama-2-70B rows.
+
+The rows are the closed-division results in ``shared/reference/domain-data.md`` section 2a (read from the
+``mlperf_log_summary.txt`` files of mlcommons/inference_results_v4.1). Each row is compared with the model
+run on the chip as the installed catalog describes it (``Catalog().chips()``) and on the workload the
+benchmark represents (:func:`workload_for`). The defaults of the model are one global parameter set,
+chosen by a grid search that minimises the largest relative error over all rows (:func:`calibrate`).
+
+Usage::
+
+    python -m tokenplan.plugins.throughput.mlperf                 # print docs/throughput.md
+    python -m tokenplan.plugins.throughput.mlperf --write docs/throughput.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import itertools
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tokenplan.plugins.throughput import roofline
+from tokenplan.records import Chip
+from tokenplan.schema import Workload
+
+REPO = "mlcommons/inference_results_v4.1"
+
+# -- the benchmark workload -------------------------------------------------------------------------------
+#: Llama-2-70B shapes (Hugging Face config of meta-llama/Llama-2-70b-chat-hf: 80 layers, 64 query heads,
+#: 8 key/value heads (GQA), head dimension 128); dense, so active = total parameters.
+LLAMA2_70B_PARAMS_B = 70.0
+LLAMA2_70B_LAYERS = 80
+LLAMA2_70B_KV_HEADS = 8
+LLAMA2_70B_HEAD_DIM = 128
+
+#: Mean generated tokens per sample: the reference "Tokens per sample: 294.45" (mlcommons/inference
+#: language/llama2-70b/README.md, "Accuracy Target"; also inference_policies inference_rules.adoc, which
+#: requires >= 90 % of it). The v4.1 logs imply 274-293 (domain-data.md: tokens/s / samples/s, e.g.
+#: 23,514.8 / 80.15 = 293.4 for 8x MI300X Offline).
+MEAN_OUTPUT_TOKENS = 294.45
+#: Mean prompt tokens per sample: ESTIMATE. The sources searched (the reference README and
+#: processorca.py in mlcommons/inference, the MLPerf rules, MLCommons/AMD/NVIDIA blog posts) give only the
+#: bounds (prompts and outputs < 1,024 tokens, 24,576 samples drawn equally from the cot, niv, flan and t0
+#: parts of OpenOrca's GPT-4 set, wrapped in the Llama-2 chat template with the system prompt). 300 is a
+#: round estimate of a system prompt (~30-50 tokens) plus a FLAN-style question; it is consistent with a
+#: third-party OpenOrca benchmark note of "~200 input tokens" and with the physical bound that the 8x
+#: H200 Offline row cannot exceed the FP8 peak (2 x 70e9 x 3,913 x (1 + I / 294.45) <= 1,979e12 gives
+#: I <= 769; at a 70 % achievable peak I <= 470). docs/throughput.md shows how the fit changes with it.
+MEAN_INPUT_TOKENS = 300.0
+#: Both the NVIDIA (TensorRT-LLM) and AMD (vLLM, closed/AMD/code/llama2-70b-99/README.md: "KV cache
+#: scales") submissions keep the KV cache in FP8, also for the B200 FP4 preview (assumption).
+KV_CACHE_BYTES = 1.0
+
+
+def kv_bytes_per_token(kv_bytes: float = KV_CACHE_BYTES) -> float:
+    """GQA KV cache per token: 2 (K and V) x layers x KV heads x head dimension x bytes."""
+    return 2 * LLAMA2_70B_LAYERS * LLAMA2_70B_KV_HEADS * LLAMA2_70B_HEAD_DIM * kv_bytes
+
+
+def output_fraction(mean_input: float = MEAN_INPUT_TOKENS, mean_output: float = MEAN_OUTPUT_TOKENS) -> float:
+    """Share of the served tokens that are generated: output / (input + output)."""
+    return mean_output / (mean_input + mean_output)
+
+
+def context_tokens(mean_input: float = MEAN_INPUT_TOKENS, mean_output: float = MEAN_OUTPUT_TOKENS) -> int:
+    """Mean tokens a sequence holds in the KV cache while it decodes: the prompt plus half the output."""
+    return round(mean_input + mean_output / 2)
+
+
+def workload_for(precision: str, mean_input: float = MEAN_INPUT_TOKENS) -> Workload:
+    """The workload an MLPerf Llama-2-70B row represents, at ``precision`` (weights and activations)."""
+    return _workload(precision, mean_input).model_copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _workload(precision: str, mean_input: float) -> Workload:
+    return Workload.model_validate({
+        "id": f"mlperf-llama2-70b-{precision}",
+        "name": "MLPerf Inference v4.1 Llama-2-70B (OpenOrca)",
+        "tokens_per_day": 1.0,
+        "precision": precision,
+        "active_params_b": LLAMA2_70B_PARAMS_B,
+        "total_params_b": LLAMA2_70B_PARAMS_B,
+        "kv_bytes_per_token": kv_bytes_per_token(),
+        "context_tokens": context_tokens(mean_input),
+        "output_fraction": output_fraction(mean_input),
+    })
+
+
+# -- the measured rows ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Row:
+    """One MLPerf v4.1 closed-division result (domain-data.md section 2a)."""
+
+    system: str
+    chip: str
+    benchmark: str
+    scenario: str
+    system_tokens_per_s: float
+    accelerators: int
+    precision: str
+    source: str
+
+    @property
+    def measured(self) -> float:
+        """Output tokens/s per accelerator (MLPerf's tokens/s count generated tokens only)."""
+        return self.system_tokens_per_s / self.accelerators
+
+    @property
+    def label(self) -> str:
+        return f"{self.system} {self.benchmark} {self.scenario}"
+
+
+def _path(submitter: str, system: str, benchmark: str, scenario: str) -> str:
+    return (f"{REPO} closed/{submitter}/results/{system}/{benchmark}/{scenario}/performance/run_1/"
+            "mlperf_log_summary.txt")
+
+
+ROWS: tuple[Row, ...] = (
+    Row("8x H100-SXM-80GB", "nvidia.h100", "llama2-70b-99.9", "Offline", 24524.9, 8, "fp8",
+        _path("NVIDIA", "DGX-H100_H100-SXM-80GBx8_TRT", "llama2-70b-99.9", "Offline")),
+    Row("8x H200-SXM-141GB", "nvidia.h200", "llama2-70b-99", "Offline", 31302.7, 8, "fp8",
+        _path("NVIDIA", "H200-SXM-141GBx8_TRT", "llama2-70b-99", "Offline")),
+    Row("8x H200-SXM-141GB", "nvidia.h200", "llama2-70b-99", "Server", 29228.2, 8, "fp8",
+        _path("NVIDIA", "H200-SXM-141GBx8_TRT", "llama2-70b-99", "Server")),
+    Row("1x B200-SXM-180GB (preview)", "nvidia.b200", "llama2-70b-99", "Offline", 11264.4, 1, "fp4",
+        _path("NVIDIA", "B200-SXM-180GBx1_TRT", "llama2-70b-99", "Offline")),
+    Row("1x B200-SXM-180GB (preview)", "nvidia.b200", "llama2-70b-99.9", "Server", 10755.6, 1, "fp4",
+        _path("NVIDIA", "B200-SXM-180GBx1_TRT", "llama2-70b-99.9", "Server")),
+    Row("8x MI300X", "amd.mi300x", "llama2-70b-99", "Offline", 23514.8, 8, "fp8",
+        _path("AMD", "8xMI300X_2xEPYC-9374F", "llama2-70b-99", "Offline")),
+    Row("8x MI300X", "amd.mi300x", "llama2-70b-99", "Server", 21028.2, 8, "fp8",
+        _path("AMD", "8xMI300X_2xEPYC-9374F", "llama2-70b-99", "Server")),
+)
+
+
+# -- model vs measured ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Result:
+    """The model against one row."""
+
+    row: Row
+    estimate: roofline.Estimate
+    modelled: float
+    """Modelled output tokens/s per accelerator."""
+
+    @property
+    def error(self) -> float:
+        """Relative error (modelled - measured) / measured."""
+        return self.modelled / self.row.measured - 1.0
+
+
+def catalog_chips(chips: Iterable[Chip] | None = None) -> dict[str, Chip]:
+    """Chip id -> chip, from ``chips`` or from the installed catalog."""
+    if chips is None:
+        from tokenplan.catalog import Catalog
+
+        chips = Catalog().chips()
+    return {c.id: c for c in chips}
+
+
+def evaluate(params: dict[str, Any] | None = None, chips: dict[str, Chip] | None = None,
+             rows: Sequence[Row] = ROWS, mean_input: float = MEAN_INPUT_TOKENS) -> list[Result]:
+    """Model vs measured for every row. The roofline gives tokens/s of prompt and generated tokens
+    together; MLPerf counts generated tokens only, so the modelled figure is that rate x output_fraction."""
+    chips = catalog_chips() if chips is None else chips
+    out = []
+    for row in rows:
+        if row.chip not in chips:
+            raise KeyError(f"chip {row.chip!r} of MLPerf row {row.label!r} is not in the catalog")
+        workload = _workload(row.precision, mean_input)
+        est = roofline.estimate(chips[row.chip], workload, params)
+        out.append(Result(row, est, est.tokens_per_s * workload.output_fraction))
+    return out
+
+
+def max_abs_error(results: Iterable[Result]) -> float:
+    return max(abs(r.error) for r in results)
+
+
+# -- calibration ------------------------------------------------------------------------------------------
+#: The grid searched (hbm_usable is not fitted: it stays at vLLM's default 0.9).
+GRID: dict[str, tuple[float, ...]] = {
+    "mfu": tuple(round(0.30 + 0.05 * i, 2) for i in range(15)),                    # 0.30 .. 1.00
+    "mbu": tuple(round(0.50 + 0.05 * i, 2) for i in range(10)),                    # 0.50 .. 0.95
+    "tflops_per_watt_8bit": tuple(round(1.0 + 0.1 * i, 1) for i in range(21)),     # 1.0 .. 3.0
+    "max_batch": (32, 64, 128, 256, 512, 1024, 2048),
+}
+
+
+#: Sets whose largest error is within this of the smallest are compared on their mean error.
+TOLERANCE = 0.005
+#: Mean errors closer than this count as equal; the tie goes to the set nearest the prior.
+MEAN_TIE = 0.0005
+#: Prior values, used only to break ties between sets the rows cannot tell apart (a parameter the rows do
+#: not constrain, e.g. mbu when every row is compute-bound, stays near its prior).
+PRIOR: dict[str, float] = {
+    "mfu": 0.5,
+    "mbu": 0.8,
+    "tflops_per_watt_8bit": 2.3,
+    "max_batch": 256,
+}
+PRIOR_SOURCES: dict[str, str] = {
+    "mfu": "round figure (no published end-to-end MFU for these systems)",
+    "mbu": "Azure measured 92 % of peak HBM bandwidth on GB200 in a microbenchmark (domain-data.md "
+           "section 2); decode kernels reach less",
+    "tflops_per_watt_8bit": "Azure: 2,744 TFLOPS FP8 GEMM sustained on a 1,200 W GB200 GPU = 2.3 TFLOPS/W "
+                            "(domain-data.md section 2)",
+    "max_batch": "vLLM's default max_num_seqs (256)",
+}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    params: dict[str, float]
+    max_error: float
+    """Largest |relative error| of the chosen set."""
+    mean_error: float
+    """Mean |relative error| of the chosen set."""
+    best_max_error: float
+    """Smallest largest |relative error| on the grid."""
+    candidates: int
+
+
+def _prior_distance(params: dict[str, float]) -> float:
+    return sum(abs(math.log(params[k] / v)) for k, v in PRIOR.items() if k in params)
+
+
+def calibrate(chips: dict[str, Chip] | None = None, rows: Sequence[Row] = ROWS,
+              mean_input: float = MEAN_INPUT_TOKENS, grid: dict[str, tuple[float, ...]] = GRID,
+              fixed: dict[str, float] | None = None) -> Calibration:
+    """One global parameter set for all rows, chosen on ``grid``: (1) the smallest largest |relative error|
+    over the rows is found; (2) among the sets within :data:`TOLERANCE` of it, the smallest mean |error|
+    wins (the minimax surface is flat, so this picks a balanced fit); (3) sets whose mean errors are within
+    :data:`MEAN_TIE` of each other are tied, and the tie goes to the set nearest :data:`PRIOR` (sum of
+    |log ratios|), then to the first in grid order. Parameters not in ``grid`` take their value from
+    ``fixed``, else from :data:`roofline.DEFAULTS`. Deterministic."""
+    chips = catalog_chips() if chips is None else chips
+    fixed = {**{k: v for k, v in roofline.DEFAULTS.items() if k not in grid}, **(fixed or {})}
+    names = list(grid)
+    scored: list[tuple[float, float, dict[str, float]]] = []
+    for values in itertools.product(*(grid[n] for n in names)):
+        merged = {**fixed, **dict(zip(names, values))}
+        params = {k: merged[k] for k in roofline.DEFAULTS}
+        errors = [abs(r.error) for r in evaluate(params, chips, rows, mean_input)]
+        scored.append((max(errors), sum(errors) / len(errors), params))
+    best_max = min(s[0] for s in scored)
+    near = [s for s in scored if s[0] <= best_max + TOLERANCE + 1e-12]
+    best_mean = min(s[1] for s in near)
+    tied = [s for s in near if s[1] <= best_mean + MEAN_TIE + 1e-12]
+    chosen = min(tied, key=lambda s: _prior_distance(s[2]))
+    return Calibration(chosen[2], chosen[0], chosen[1], best_max, len(scored))
+
+
+# -- docs/throughput.md -----------------------------------------------------------------------------------
+SENSITIVITY_INPUTS = (200.0, 300.0, 400.0)
+
+
+def _formulas() -> str:
+    doc = roofline.__doc__ or ""
+    start = doc.index("Symbols")
+    end = doc.index("The attention FLOPs")
+    return doc[start:end].strip()
+
+
+def _measured(chip: str, scenario: str) -> float:
+    return next(r.measured for r in ROWS if r.chip == chip and r.scenario == scenario)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def render(chips: dict[str, Chip] | None = None, calibration: Calibration | None = None) -> str:
+    """The text of ``docs/throughput.md``. The calibration is re-run unless ``calibration`` (the result of
+    :func:`calibrate` on the same chips) is given."""
+    chips = catalog_chips() if chips is None else chips
+    cal = calibrate(chips) if calibration is None else calibration
+    defaults = roofline.DEFAULTS
+    results = evaluate(defaults, chips)
+    wl = workload_for("fp8")
+    lines: list[str] = []
+    add = lines.append
+    add("# Throughput models")
+    add("")
+    add("<!-- Generated by `python -m tokenplan.plugins.throughput.mlperf --write docs/throughput.md`; "
+        "do not edit. -->")
+    add("")
+    add("tokenplan needs the tokens/s that one accelerator of a chip sustains on a workload. Two models ship "
+        "(`[problem] throughput_model`): `flops` (peak TFLOPS x utilisation / FLOP per token) and `roofline`, "
+        "the default, described here. Its parameters are set in a problem's `[throughput]` table; from "
+        "Python: `tokenplan.throughput(chip, workload, params={...})`.")
+    add("")
+    add("## The roofline model")
+    add("")
+    add("```text")
+    add(_formulas())
+    add("```")
+    add("")
+    add("A chip whose catalog has no peak at the workload's precision runs it at the next wider precision it "
+        "has (`Chip.effective_tflops`: fp4 -> fp6 -> fp8 -> bf16 -> fp16); the weights keep the workload's "
+        "width. The attention FLOPs are left out (under 1 % here); a replica of several accelerators has no "
+        "communication cost; MoE weights are read in full at every decode step.")
+    add("")
+    add("## Parameters and their calibrated defaults")
+    add("")
+    add("| parameter | default | meaning |")
+    add("|---|---|---|")
+    for key, value in defaults.items():
+        shown = f"{value:g}"
+        add(f"| `{key}` | {shown} | {roofline.PARAM_DOCS[key]} |")
+    add("")
+    add("One parameter set serves every chip: there is no per-chip or per-vendor factor. The defaults come "
+        f"from a grid of {cal.candidates:,} candidates ("
+        + ", ".join(f"`{k}` {min(v):g}..{max(v):g}" for k, v in GRID.items())
+        + "; `hbm_usable` fixed at vLLM's default 0.9), each run on all the rows below: the smallest largest "
+        f"|error| on the grid is {cal.best_max_error:.1%}; among the sets within {TOLERANCE:.1%} of it (the "
+        "minimax surface is flat), the one with the smallest mean |error| is "
+        + ", ".join(f"`{k}` = {v:g}" for k, v in cal.params.items() if k in GRID)
+        + f" (largest |error| {cal.max_error:.1%}, mean {cal.mean_error:.1%}). "
+        + ("These are the shipped defaults." if cal.params == defaults else
+           "WARNING: the shipped defaults differ from this calibration; update `roofline.DEFAULTS`."))
+    add("")
+    no_cap = calibrate(chips, grid={k: v for k, v in GRID.items() if k != "tflops_per_watt_8bit"},
+                       fixed={"tflops_per_watt_8bit": roofline.PARAM_BOUNDS["tflops_per_watt_8bit"][1]})
+    mi_off, mi_srv = _measured("amd.mi300x", "Offline"), _measured("amd.mi300x", "Server")
+    h200_off, h200_srv = _measured("nvidia.h200", "Offline"), _measured("nvidia.h200", "Server")
+    h100_off = _measured("nvidia.h100", "Offline")
+    mi, h200 = chips["amd.mi300x"], chips["nvidia.h200"]
+    dominates = (mi.tflops.get("fp8", 0) >= h200.tflops.get("fp8", 0) and (mi.mem_bw_tbs or 0) >= (h200.mem_bw_tbs or 0)
+                 and (mi.hbm_gb or 0) >= (h200.hbm_gb or 0))
+    add("Why a power cap: MI300X is "
+        + ("above H200 on every roofline figure (peak FP8 TFLOPS, HBM bandwidth, HBM size)" if dominates else
+           "close to H200 on the roofline figures (peak FP8 TFLOPS, HBM bandwidth, HBM size)")
+        + f" yet its MLPerf rows are {mi_off / h200_off - 1:+.0%} (Offline) and "
+        f"{mi_srv / h200_srv - 1:+.0%} (Server) against H200's, while H200 is {h200_off / h100_off - 1:+.0%} "
+        "against H100 (Offline) with the same peak. Bound by peak TFLOPS and HBM bandwidth alone (the same grid "
+        "with the power cap lifted), the best largest error is "
+        f"{no_cap.best_max_error:.1%}. Capping compute at what the TDP sustains (energy per operation "
+        "proportional to operand width) is the physical effect that separates the chips: dense FP8 GEMMs do "
+        "not run at the datasheet peak within 700-750 W. The fitted "
+        f"{defaults['tflops_per_watt_8bit']:g} TFLOPS/W at 8 bits compares with Azure's measured 2,744 "
+        "TFLOPS FP8 GEMM on a 1,200 W GB200 GPU (2.3 TFLOPS/W; domain-data.md section 2).")
+    add("")
+    memory_bound = [r for r in results if r.estimate.decode_bound == "memory"]
+    capped = [r for r in results if r.estimate.power_capped]
+    if not memory_bound:
+        add(f"No row decodes memory-bound at the calibrated batch ({len(capped)} of {len(results)} are "
+            "power-capped), so these rows pin down the achieved compute (mfu x the power cap) and only a "
+            "lower bound on `max_batch`; `mbu` and `max_batch` are kept near their priors by the tie rule. "
+            "Memory-bound decoding (long contexts, large KV caches, small batches) is therefore an "
+            "extrapolation of this calibration.")
+        add("")
+    add("Priors (used only to break ties):")
+    add("")
+    for key, value in PRIOR.items():
+        add(f"- `{key}` = {value:g}: {PRIOR_SOURCES[key]}")
+    add("")
+    add("## Calibration on MLPerf Inference v4.1 (Llama-2-70B, closed division)")
+    add("")
+    add("Workload of every row: Llama-2-70B, dense, "
+        f"{LLAMA2_70B_PARAMS_B:g} B parameters; KV cache {wl.kv_bytes_per_token:,.0f} bytes/token "
+        f"(2 x {LLAMA2_70B_LAYERS} layers x {LLAMA2_70B_KV_HEADS} KV heads x {LLAMA2_70B_HEAD_DIM} x "
+        f"{KV_CACHE_BYTES:g} byte, FP8 cache); mean output {MEAN_OUTPUT_TOKENS:g} tokens per sample "
+        "(reference 'Tokens per sample', mlcommons/inference `language/llama2-70b/README.md`); mean prompt "
+        f"{MEAN_INPUT_TOKENS:g} tokens (estimate: the dataset's mean prompt length is not published in the "
+        "sources searched; prompts and outputs are capped at 1,024 tokens); hence output_fraction = "
+        f"{wl.output_fraction:.4f} and context_tokens = {wl.context_tokens} (the prompt plus half the "
+        "output). Precision fp8 for the H100, H200 and MI300X rows, fp4 for the B200 preview rows.")
+    add("")
+    add("MLPerf's tokens/s count generated tokens only: the modelled figure is the roofline rate (prompt and "
+        "generated tokens together) x output_fraction. Measured = system tokens/s / accelerators.")
+    add("")
+    add("| system | benchmark | scenario | chip | precision (peak used) | replica | batch | decode bound | "
+        "measured tok/s/accel | modelled | error |")
+    add("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        e = r.estimate
+        used = e.compute_precision or "-"
+        if e.power_capped:
+            used += ", power-capped"
+        add(f"| {r.row.system} | {r.row.benchmark} | {r.row.scenario} | `{r.row.chip}` | "
+            f"{r.row.precision} ({used}) | {e.replica_size} | {e.batch} | {e.decode_bound} | "
+            f"{_fmt(r.row.measured)} | {_fmt(r.modelled)} | {r.error:+.1%} |")
+    add("")
+    add(f"Largest |error|: {max_abs_error(results):.1%}; mean |error|: "
+        f"{sum(abs(r.error) for r in results) / len(results):.1%}. The model gives one capacity per chip, so "
+        "a Server row (latency-bound: TTFT <= 2 s, TPOT <= 200 ms) and the Offline row of the same system "
+        "get the same figure.")
+    add("")
+    add("Chip figures are those of the installed catalog (`tokenplan catalog`):")
+    add("")
+    add("| chip | peak TFLOPS | TDP W | HBM GB | HBM TB/s | unit |")
+    add("|---|---|---|---|---|---|")
+    for chip_id in dict.fromkeys(r.row.chip for r in results):
+        c = chips[chip_id]
+        peaks = ", ".join(f"{k} {v:g}" for k, v in c.tflops.items())
+        add(f"| `{c.id}` | {peaks} | {c.tdp_w:g} | {c.hbm_gb:g} | {c.mem_bw_tbs:g} | {c.unit_size} |")
+    add("")
+    add("Sources (mlcommons/inference_results_v4.1):")
+    add("")
+    for row in ROWS:
+        add(f"- {row.label}: `{row.source.removeprefix(REPO + ' ')}`")
+    add("")
+    add("## Sensitivity to the estimated prompt length")
+    add("")
+    add("| mean prompt tokens | largest error, shipped defaults | re-fitted largest error | re-fitted "
+        "parameters |")
+    add("|---|---|---|---|")
+    for mean_input in SENSITIVITY_INPUTS:
+        shipped = max_abs_error(evaluate(defaults, chips, mean_input=mean_input))
+        refit = cal if mean_input == MEAN_INPUT_TOKENS else calibrate(chips, mean_input=mean_input)
+        shown = ", ".join(f"{k} {v:g}" for k, v in refit.params.items() if k in GRID)
+        add(f"| {mean_input:g} | {shipped:.1%} | {refit.max_error:.1%} | {shown} |")
+    add("")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tokenplan.plugins.throughput.mlperf",
+                                     description="Calibrate the roofline model on MLPerf v4.1 and render "
+                                                 "docs/throughput.md")
+    parser.add_argument("--write", metavar="PATH", help="write the document to PATH (default: print it)")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.write:
+        with open(args.write, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {args.write}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
