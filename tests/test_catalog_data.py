@@ -15,13 +15,8 @@ from tokenplan.catalog import Catalog
 from tokenplan.cli import cli
 from tokenplan.host import AUTOLOAD_ENV, BUILTIN_DISTRIBUTION, PluginHost
 from tokenplan.records import Chip, Cooling, Region
+from tokenplan.testing import missing_sources
 
-#: Numeric chip fields that need a source whenever they are set (``price_year`` goes with the price).
-CHIP_FIGURES = ("year_available", "year_last", "hbm_gb", "hbm_stacks", "mem_bw_tbs", "tdp_w", "host_w_per_accel",
-                "unit_size", "price_per_accel", "rack_kw", "lifetime_years")
-#: Non-numeric chip fields that need a source whenever they are set.
-CHIP_CLAIMS = ("hbm_pool", "cooling")
-COOLING_FIGURES = ("pue", "max_rack_kw", "capex_per_kw_it", "opex_per_kw_it_year", "water_l_per_kwh")
 COOLING_KINDS = {"air", "rear_door", "cold_plate", "immersion_1p", "immersion_2p"}
 
 CLOUD_ONLY = {"google.tpu-v5e", "google.tpu-v5p", "google.tpu-v6e", "google.tpu-v7", "aws.trainium2"}
@@ -73,10 +68,6 @@ def _builtin(catalog: Catalog, kind: str, record_id: str) -> bool:
     return catalog.host.infos[plugin].distribution == BUILTIN_DISTRIBUTION
 
 
-def _has_source(record: Chip | Cooling | Region, name: str) -> bool:
-    return bool(record.sources.get(name))
-
-
 # -- everything validates -----------------------------------------------------------------------------
 def test_every_builtin_record_validates(catalog: Catalog) -> None:
     for kind, records, model in (("chip", catalog.chips(), Chip), ("cooling", catalog.coolings(), Cooling),
@@ -98,31 +89,28 @@ def test_the_expected_coolings_ship(coolings: dict[str, Cooling]) -> None:
 
 # -- provenance ---------------------------------------------------------------------------------------
 def test_every_chip_figure_has_a_source(chips: dict[str, Chip]) -> None:
-    missing = []
+    missing = [f"{chip.id}.{name}" for chip in chips.values() for name in missing_sources(chip)]
+    assert not missing, f"figures without a source: {missing}"
     for chip in chips.values():
-        for name in CHIP_FIGURES:
-            value = getattr(chip, name)
-            if value is None or (name == "host_w_per_accel" and value == 0):
-                continue  # unknown, or the documented default (no server overhead)
-            if not _has_source(chip, name):
-                missing.append(f"{chip.id}.{name}")
-        for name in CHIP_CLAIMS:
-            if getattr(chip, name) is not None and not _has_source(chip, name):
-                missing.append(f"{chip.id}.{name}")
-        for precision in chip.tflops:
-            if not (_has_source(chip, f"tflops.{precision}") or _has_source(chip, "tflops")):
-                missing.append(f"{chip.id}.tflops.{precision}")
         if chip.price_per_accel is not None:
             assert chip.price_currency and chip.price_year, f"{chip.id}: price without currency or year"
-    assert not missing, f"figures without a source: {missing}"
 
 
 def test_every_cooling_figure_has_a_source(coolings: dict[str, Cooling]) -> None:
     for k in coolings.values():
-        for name in COOLING_FIGURES:
-            if getattr(k, name) is not None:
-                assert _has_source(k, name), f"{k.id}.{name}"
+        assert missing_sources(k) == [], k.id
         assert k.currency, k.id
+
+
+def test_every_region_figure_has_a_source(regions: dict[str, Region]) -> None:
+    for r in regions.values():
+        assert missing_sources(r) == [], r.id
+
+
+def test_the_source_check_can_fail() -> None:
+    chip = Chip(id="x.y", vendor="X", origin="US", year_available=2025, tflops={"fp8": 1.0, "bf16": 0.5},
+                tdp_w=100, cooling=["air"], sources={"tdp_w": "datasheet", "tflops.fp8": "datasheet"})
+    assert missing_sources(chip) == ["year_available", "unit_size", "lifetime_years", "cooling", "tflops.bf16"]
 
 
 def test_estimates_name_real_fields(catalog: Catalog) -> None:
@@ -225,8 +213,7 @@ def test_regions_carry_prices_caps_and_sources(regions: dict[str, Region]) -> No
         assert r.power_mw is None and r.facility_capex_per_mw is None  # site-specific: the problem gives them
         assert isinstance(r.power_price_per_kwh, float) and 0.1 < r.power_price_per_kwh < 1.5
         assert r.pue_cap is not None
-        for name in ("power_price_per_kwh", "pue_cap", "tags"):
-            assert _has_source(r, name), f"{r.id}.{name}"
+        assert r.sources.get("tags"), f"{r.id}.tags"
     for hub in HUBS:
         assert regions[hub].pue_cap == 1.25
     # coastal prices are estimates derived from the western ones
