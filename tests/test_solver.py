@@ -27,12 +27,12 @@ def _model(problem):
 @pytest.mark.slow
 def test_deadline_holds_when_highs_ignores_its_time_limit():
     # HiGHS is told it has 1,000 s (as if it did not honour its limit); the worker is killed at
-    # 3 s + grace, and the plan streamed before the kill is the result.
+    # 5 s + grace, and the plan streamed before the kill is the result.
     model = _model(hard_problem())
     t0 = time.monotonic()
-    sol = run(model, SolveOptions(time_limit_s=3.0, mip_gap=0.0, highs_time_limit_s=1000.0))
+    sol = run(model, SolveOptions(time_limit_s=5.0, mip_gap=0.0, highs_time_limit_s=1000.0))
     elapsed = time.monotonic() - t0
-    assert elapsed < 3.0 + KILL_GRACE_S + 3.0
+    assert elapsed < 5.0 + KILL_GRACE_S + 3.0
     assert sol.killed and sol.status == "time_limit" and sol.termination == "killed at the deadline"
     assert sol.has_plan and sol.objective is not None
     assert sol.bound is not None and sol.gap is not None and 0 <= sol.gap < 0.05
@@ -47,8 +47,8 @@ def test_deadline_holds_when_highs_ignores_its_time_limit():
 @pytest.mark.slow
 def test_solve_returns_within_the_time_limit_with_the_best_plan():
     t0 = time.monotonic()
-    r = solve(hard_problem(), time_limit_s=3.0)
-    assert time.monotonic() - t0 < 3.0 + KILL_GRACE_S + 5.0  # + model build and result tables
+    r = solve(hard_problem(), time_limit_s=5.0)
+    assert time.monotonic() - t0 < 5.0 + KILL_GRACE_S + 5.0  # + model build and result tables
     assert r.status == "time_limit" and r.solved
     assert r.gap is not None and r.gap > 0
     assert r.bound is not None and r.bound <= r.objective
