@@ -183,7 +183,10 @@ class Selection:
 def select(problem: Problem, catalog: Catalog | None = None, *, disable: Iterable[str] = ()) -> Selection:
     """Resolve ``problem`` against the catalog (made from the problem's ``[plugins]`` if not given)."""
     if catalog is None:
-        catalog = Catalog(disable=[*problem.plugins.disable, *disable])
+        try:
+            catalog = Catalog(disable=[*problem.plugins.disable, *disable])
+        except InputError as exc:
+            raise InputError(exc.reason, file=problem.source, key=exc.key, value=exc.value) from None
     warnings: list[str] = []
     for message in catalog.validate(problem):
         plugin_message = message.split(": ", 1)[1]
@@ -247,14 +250,18 @@ def _matcher(patterns: list[str]) -> list[tuple[str, Any]]:
 def _apply_override(problem: Problem, record: R, override: BaseModel, key: str) -> R:
     given = override.model_dump(exclude_none=True)
     data = record.model_dump()
+    given_sources = given.pop("sources", {})
+    given_estimate = given.pop("estimate", [])
     data.update(given)
-    sources = dict(data.get("sources") or {})
+    # provenance: the record's sources, then the override's own, then "problem override" for a changed
+    # field the override gives no source for; an overridden figure is an estimate only if the override says
+    sources = {**record.sources, **given_sources}
     for name in given:
-        if name not in ("sources", "estimate", "notes"):
+        if name != "notes" and name not in given_sources:
             sources[name] = f"problem override ({problem.source})"
     data["sources"] = sources
-    if "estimate" not in given:
-        data["estimate"] = [f for f in data.get("estimate", []) if f.split(".")[0] not in given]
+    kept = [f for f in record.estimate if f.split(".")[0] not in given]
+    data["estimate"] = list(dict.fromkeys([*kept, *given_estimate]))
     try:
         return type(record).model_validate(data)
     except ValidationError as exc:

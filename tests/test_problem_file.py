@@ -241,3 +241,21 @@ def test_existing_power_above_the_grid_cap_is_an_error():
     p["regions"][0].update(existing_mw=200, power_mw=100)
     with pytest.raises(InputError, match="existing_mw 200 exceeds the grid cap"):
         solve(p)
+
+
+def test_overrides_keep_and_add_provenance():
+    import tokenplan
+    from tokenplan.catalog import select
+
+    p = base_problem()
+    p["chips"]["allow"] = ["nvidia.h200", "t.*"]
+    p["problem"]["fx"] = {"USD": 7.0}
+    p["chips"]["overrides"] = {"nvidia.h200": {"price_per_accel": 25000, "tdp_w": 750, "estimate": ["tdp_w"],
+                                               "sources": {"tdp_w": "vendor quote 2026"}}}
+    selection = select(tokenplan.load(p))
+    chip = next(c for c in selection.chips if c.id == "nvidia.h200")
+    catalog_chip = next(c for c in selection.catalog.chips() if c.id == "nvidia.h200")
+    assert chip.sources["tdp_w"] == "vendor quote 2026"
+    assert chip.sources["price_per_accel"] == "problem override (<problem>)"
+    assert chip.sources["hbm_gb"] == catalog_chip.sources["hbm_gb"]  # the catalog's other sources stay
+    assert "tdp_w" in chip.estimate and "price_per_accel" not in chip.estimate
