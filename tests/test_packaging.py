@@ -57,6 +57,17 @@ def test_wheel_contains_every_module_and_the_entry_points(tmp_path):
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[tokenplan]" in text and "chips.nvidia = tokenplan.plugins.chips.nvidia" in text
     assert "[console_scripts]" in text and "tokenplan = tokenplan.cli:main" in text
+    # installed from the wheel (not the editable tree), every package imports
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)
+    packages = sorted(_package_folders())
+    code = ("import importlib, sys\n"
+            f"mods = [importlib.import_module(m) for m in {packages!r}]\n"
+            f"assert all(m.__file__.startswith({str(target)!r}) for m in mods), [m.__file__ for m in mods]\n")
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(target)},
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
 
 
 @pytest.mark.slow
