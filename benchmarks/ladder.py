@@ -40,8 +40,9 @@ def problem(regions: int, chips: int, periods: int, workloads: int, seed: int = 
     return {
         "problem": {"name": f"ladder-{regions}x{chips}x{periods}", "currency": "CNY", "periods": years,
                     "throughput_model": "flops", "time_limit_s": 60, "mip_gap": 1e-3},
-        "workloads": [{"id": f"w{j}", "tokens_per_day": {str(y): rnd.uniform(2e11, 6e11) * regions / workloads * 1.4 ** t
-                                                         for t, y in enumerate(years)},
+        "workloads": [{"id": f"w{j}",
+                       "tokens_per_day": {str(y): rnd.uniform(2e11, 6e11) * regions / workloads * 1.4 ** t
+                                          for t, y in enumerate(years)},
                        "flops_per_token": rnd.uniform(1e11, 2e12), "utilisation": 0.4, "precision": "fp8",
                        "peak_to_average": 1.5} for j in range(workloads)],
         "regions": [{"id": f"site{k}", "country": "CN", "block_mw": rnd.choice([10, 20, 50]),

@@ -75,7 +75,41 @@ def print_result(result: Result, console: Console, *, quiet: bool = False) -> No
             where = ", ".join(f"{v}" for v in b["where"].values())
             duals.add_row(b["constraint"], where, f"{b['shadow_price']:,.4g} {b['unit']}")
         console.print(duals)
-    for section, content in {**result.rules, **result.reports}.items():
+    # rules: each report's "summary" line, then every list of rows as a table; columns named in its "money"
+    # list are in the problem currency
+    def cell(v: Any, is_money: bool) -> str:
+        if v is None:
+            return "-"
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if is_money and isinstance(v, int | float):
+            return money(v, cur)
+        if isinstance(v, int):
+            return str(v) if 1900 <= v <= 2200 else f"{v:,}"
+        if isinstance(v, float):
+            return f"{v:,.4g}"
+        if isinstance(v, list):
+            return ", ".join(str(x) for x in v)
+        return str(v)
+
+    for section, content in result.rules.items():
+        if not isinstance(content, dict):
+            console.print(f"[bold]{escape(section)}[/bold]: {escape(str(content))}")
+            continue
+        console.print(f"[bold]{escape(section)}[/bold]: {escape(str(content.get('summary', '')))}")
+        money_columns = set(content.get("money", []))
+        for key, rows in content.items():
+            if not (isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows)):
+                continue
+            columns = list(dict.fromkeys(c for r in rows for c in r))
+            sub = Table(title=f"{section}: {key.replace('_', ' ')}", title_justify="left")
+            for c in columns:
+                numeric = all(isinstance(r.get(c), int | float) and not isinstance(r.get(c), bool) for r in rows)
+                sub.add_column(c.replace("_", " "), justify="right" if numeric else "left")
+            for r in rows:
+                sub.add_row(*(escape(cell(r.get(c), c in money_columns)) for c in columns))
+            console.print(sub)
+    for section, content in result.reports.items():
         console.print(f"[bold]{escape(section)}[/bold]: {escape(str(content))}")
     for message in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(message)}")

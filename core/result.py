@@ -17,6 +17,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from tokenplan.coefficients import MONEY, SECONDS_PER_DAY, Data
+from tokenplan.errors import blame
 from tokenplan.solver import Solution
 
 PLAN_COLUMNS = ["period", "region", "chip", "cooling", "units_bought", "accelerators_bought",
@@ -156,7 +157,8 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
     }
     rules = {}
     for rule in data.selection.rules:
-        section = rule.report(model, data)
+        with blame(data.selection.rule_plugin(rule), f"rule {rule.id!r} report()"):
+            section = rule.report(model, data)
         if section is not None:
             rules[rule.id] = section
     return Result(solution.status, objective, gap=solution.gap,

@@ -60,7 +60,9 @@ def catalog_with(*plugins: tuple[str, object]) -> Catalog:
 
 def small_problem(chip_id: str, *, model: str = "roofline", tokens_per_day: float = 1e12,
                   **workload: Any) -> dict[str, Any]:
-    """A one-period, one-region problem that may buy only ``chip_id`` (built-in coolings, CNY, fx USD 7.1)."""
+    """A one-period, one-region problem that may buy only ``chip_id`` (built-in coolings, CNY, fx USD 7.1).
+
+    The site is in a country of its own ("ZZ", user-assigned in ISO 3166), so no country's rules apply."""
     w: dict[str, Any] = {"id": "w", "tokens_per_day": tokens_per_day, "precision": "fp8"}
     if model == "flops":
         w.update(flops_per_token=2e11, utilisation=0.4)
@@ -72,7 +74,7 @@ def small_problem(chip_id: str, *, model: str = "roofline", tokens_per_day: floa
         "problem": {"name": "plugin-test", "currency": "CNY", "fx": {"USD": 7.1}, "periods": [2030],
                     "throughput_model": model, "time_limit_s": 30},
         "workloads": [w],
-        "regions": [{"id": "site", "country": "CN", "power_mw": 1000, "block_mw": 10,
+        "regions": [{"id": "site", "country": "ZZ", "power_mw": 1000, "block_mw": 10,
                      "facility_capex_per_mw": 40e6, "power_price_per_kwh": 0.4}],
         "chips": {"allow": [chip_id]},
     }

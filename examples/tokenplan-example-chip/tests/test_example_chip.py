@@ -1,6 +1,7 @@
 """Tests a plugin author writes, with the fixtures of ``tokenplan.testing``."""
 
 import tokenplan_example_chip as plugin
+
 from tokenplan.testing import missing_sources
 
 
