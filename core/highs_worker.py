@@ -161,18 +161,17 @@ class Worker:
             return None
         return np.array(h.getSolution().col_value)
 
-    def repair(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray, *, share: float = 0.25,
+    def repair(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray, *, seconds: float,
                gap: float | None = None) -> np.ndarray | None:
-        """The MIP with the integer columns ``cols`` bounded to [lower, upper]."""
+        """The MIP with the integer columns ``cols`` bounded to [lower, upper], for at most ``seconds``."""
         h = self.new_highs(log=False)
         lower = np.maximum(lower, self.lp["col_lower"][cols])
         upper = np.minimum(upper, self.lp["col_upper"][cols])
         h.changeColsBounds(len(cols), cols.astype(np.int32), lower, upper)
-        h.setOptionValue("time_limit", self.remaining() * share)
+        h.setOptionValue("time_limit", max(0.05, seconds))
         if gap is not None:
             h.setOptionValue("mip_rel_gap", gap)
-        self.set_start(h)
-        h.run()
+        h.run()  # no MIP start: the best plan so far is rarely inside these bounds, and HiGHS loses time on it
         if h.getInfo().primal_solution_status != 2:
             return None
         return np.array(h.getSolution().col_value)
@@ -180,42 +179,65 @@ class Worker:
     def first_incumbents(self) -> None:
         """The first plans, each offered as an incumbent (so they survive a kill):
 
-        1. the LP relaxation, every integer rounded up, completed by an LP: fast, often feasible;
-        2. the counts relaxed (other integers kept): a valid lower bound and a plan whose counts are
-           rounded up and completed; if rounding broke a cap, repaired by a MIP over the counts with
-           the other integers fixed at that plan (then only bounded below by it).
+        1. the LP relaxation, every integer rounded up, completed by an LP: fast, often feasible; if
+           rounding broke a cap, a quick MIP keeps the counts rounded down and adds what is missing;
+        2. the counts relaxed (the other integers kept): a valid lower bound, and a plan whose counts are
+           rounded up and completed, or else repaired by a MIP over the counts with the other integers
+           fixed at that plan (then only bounded below by it).
         """
         counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
+        gap = float(self.opts["mip_rel_gap"])
         x, _ = self.relaxation(True, 0.2)
+        self.note("LP relaxation")
         if x is not None:
             rounded = self.complete(np.ceil(x[self.integer] - INT_TOL))
             if rounded is not None:
                 self.offer(rounded, "rounded relaxation")
             elif len(counts):
-                # rounding up broke a cap: keep the relaxation's counts rounded down as a floor and let
-                # a MIP add what is missing (and the other integers follow)
+                # a safety net, not a good plan: a few seconds at most
+                quick = min(self.remaining() * 0.15, max(1.0, 0.05 * float(self.opts["time_limit"])))
                 floor = self.repair(counts, np.floor(x[counts] + INT_TOL), np.full(len(counts), np.inf),
-                                    share=0.15, gap=0.01)
+                                    seconds=quick, gap=0.05)
                 if floor is not None:
                     self.offer(floor, "repaired relaxation")
+            self.note("rounded LP relaxation")
         is_count = np.isin(self.integer, counts)
         if not len(counts) or is_count.all():
             return  # the LP relaxation was the relaxation of the counts
         x, _ = self.relaxation(counts, 0.4)
-        if x is None or self.gap_to(self.lower_bound) <= float(self.opts["mip_rel_gap"]):
+        self.note("relaxed counts")
+        if x is None or self.gap_to(self.lower_bound) <= gap:
             return
         rounded = self.complete(np.ceil(x[self.integer] - INT_TOL))
         if rounded is not None:
             self.offer(rounded, "rounded relaxation")
-        if self.gap_to(self.lower_bound) <= float(self.opts["mip_rel_gap"]):
+        if self.gap_to(self.lower_bound) <= gap:
             return
+        # neighbourhoods of the relaxed plan, smallest first, until a plan is within the gap of the bound:
+        # its structure (blocks, switches, rule binaries) as it is or one more of each, with the counts
+        # between their floor and ceiling + 1 (HiGHS solves these in a blink); then the counts free; then
+        # the structure free above the plan's
         structural = self.integer[~is_count]
         values = np.round(x[structural])
-        for upper in (values, self.lp["col_upper"][structural]):
-            repaired = self.repair(structural, values, upper)
+        both = np.concatenate([structural, counts])
+        low = np.concatenate([values, np.floor(x[counts] + INT_TOL)])
+        near = np.ceil(x[counts] - INT_TOL) + 1
+        for cols, lower, upper in ((both, low, np.concatenate([values, near])),
+                                   (both, low, np.concatenate([values + 1, near])),
+                                   (structural, values, values),
+                                   (structural, values, self.lp["col_upper"][structural])):
+            repaired = self.repair(cols, lower, upper, seconds=self.remaining() * 0.3)
             if repaired is not None:
                 self.offer(repaired, "repaired relaxation")
-                break
+                if self.gap_to(self.lower_bound) <= gap:
+                    break
+        self.note("repaired relaxed counts")
+
+    def note(self, phase: str) -> None:
+        """A line in the solve log: where the first-incumbent phases stand."""
+        best = f"{self.best:.6g}" if math.isfinite(self.best) else "none"
+        bound = f"{self.lower_bound:.6g}" if math.isfinite(self.lower_bound) else "none"
+        self.send("log", f"tokenplan: {phase} done at {self.elapsed():.2f} s; best plan {best}, bound {bound}")
 
     def offer(self, x: np.ndarray, source: str, bound: float = -math.inf) -> None:
         objective = float(self.lp["col_cost"] @ x + self.lp["offset"])
