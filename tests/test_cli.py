@@ -207,3 +207,25 @@ def test_exit_codes_are_documented():
     doc = (ROOT / "docs" / "cli.md").read_text()
     for code in ExitCode:
         assert f"| {int(code)} |" in doc
+
+
+CN2030 = str(ROOT / "problems" / "cn-2030.toml")
+RULES_OFF = [f"--set=rules.{r}.enabled=false" for r in ("cn.export_controls", "cn.national_ai_city", "cn.hub_node",
+                                                       "cn.domestic_power_discount")]
+
+
+@pytest.mark.slow
+def test_cn_2030_solves_optimal_within_its_default_time_limit_and_the_rules_change_the_plan(capsys):
+    code, out, _ = run_cli(capsys, "solve", CN2030, "--json")
+    assert code == ExitCode.OK
+    on = json.loads(out)
+    assert on["status"] == "optimal" and on["gap"] <= 1e-3
+    chips_on = {row["chip"] for row in on["plan"] if row["accelerators_bought"]}
+    # export controls: no banned part in a Chinese site; only domestic parts and the licensed H200/H20
+    assert all(c.startswith(("huawei.", "cambricon.", "hygon.", "baidu.")) or c in ("nvidia.h200", "nvidia.h20")
+               for c in chips_on), chips_on
+    assert on["kpis"]["subsidy"] > 0 and on["rules"]["cn.national_ai_city"]["took"]
+    code, out, _ = run_cli(capsys, "solve", CN2030, "--json", *RULES_OFF)
+    off = json.loads(out)
+    assert off["objective"] < on["objective"] and off["kpis"]["subsidy"] == 0
+    assert "amd.mi300x" in {row["chip"] for row in off["plan"] if row["accelerators_bought"]}
