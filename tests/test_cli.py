@@ -229,3 +229,34 @@ def test_cn_2030_solves_optimal_within_its_default_time_limit_and_the_rules_chan
     off = json.loads(out)
     assert off["objective"] < on["objective"] and off["kpis"]["subsidy"] == 0
     assert "amd.mi300x" in {row["chip"] for row in off["plan"] if row["accelerators_bought"]}
+
+
+def test_throughput_command(capsys, tmp_path):
+    # from a problem file: its workloads, model and [throughput] parameters
+    code, out, _ = run_cli(capsys, "throughput", "--workload", QUICKSTART, "--chips", "nvidia.h*", "--json")
+    assert code == ExitCode.OK
+    rows = {(r["chip"], r["workload"]): r["tokens_per_s"] for r in json.loads(out)}
+    assert set(rows) == {("nvidia.h100", "chat"), ("nvidia.h20", "chat"), ("nvidia.h200", "chat")}
+    import tokenplan
+
+    problem = tokenplan.load(QUICKSTART)
+    assert rows[("nvidia.h200", "chat")] == pytest.approx(
+        tokenplan.throughput("nvidia.h200", problem.workloads[0], model="roofline"))
+    # from --set alone; a chip whose HBM cannot hold the weights gets 0 ("-" in the table)
+    sets = ["--set", "active_params_b=37", "--set", "total_params_b=671", "--set", "kv_bytes_per_token=70000",
+            "--set", "context_tokens=4096", "--set", "output_fraction=0.25", "--set", "precision=fp8"]
+    code, out, _ = run_cli(capsys, "throughput", *sets, "--chips", "nvidia.h*", "--json")
+    rows = {r["chip"]: r["tokens_per_s"] for r in json.loads(out)}
+    assert rows["nvidia.h100"] == 0 and rows["nvidia.h200"] > 0
+    code, out, _ = run_cli(capsys, "throughput", *sets, "--chips", "nvidia.h*")
+    assert "nvidia.h100" in out and " - " in out.split("nvidia.h100")[1].splitlines()[0] + " "
+    # a file holding one workload's keys, with the flops model and a parameter error
+    path = tmp_path / "w.toml"
+    path.write_text('flops_per_token = 2e11\nutilisation = 0.5\nprecision = "fp8"\n')
+    code, out, _ = run_cli(capsys, "throughput", "--workload", str(path), "--model", "flops", "--chips",
+                           "nvidia.h100", "--json")
+    assert json.loads(out)[0]["tokens_per_s"] == pytest.approx(1979e12 * 0.5 / 2e11)
+    code, _, err = run_cli(capsys, "throughput", *sets, "--param", "mfu=3")
+    assert code == ExitCode.USAGE_ERROR and "params.mfu = 3" in err
+    code, _, err = run_cli(capsys, "throughput", "--set", "active_params_b=-1")
+    assert code == ExitCode.USAGE_ERROR and "workload.active_params_b = -1" in err
