@@ -187,6 +187,21 @@ def domestic_only_choice(model: Any, data: Data, index: SiteIndex, sites: list[i
     return out
 
 
+def link_to_domestic_only(model: Any, data: Data, index: SiteIndex, name: str, benefit: Any,
+                          bound: dict[tuple[str, int], float]) -> None:
+    """Rows ``<name>_take_link[r, y]``: ``benefit[r, y] <= bound[r, y] x domestic_only_site[r]`` for every
+    key of ``bound`` whose site has a foreign option (a site without one is domestic-only anyway)."""
+    import pyomo.environ as pyo
+
+    keys = list(bound)
+    sites = sorted({data.region_index(rid) for rid, _ in keys})
+    take = domestic_only_choice(model, data, index, sites)
+    linked = [key for key in keys if not isinstance(take[data.region_index(key[0])], float)]
+    model.add_component(f"{name}_take_link", pyo.Constraint(
+        linked, rule=lambda m, rid, y: benefit[rid, y] <= bound[rid, y] * take[data.region_index(rid)],
+        doc="benefit <= its bound x domestic_only_site (MONEY)"))
+
+
 def foreign_accelerators(model: Any, data: Data, index: SiteIndex, r: int) -> int:
     """Foreign accelerators bought at site r over the horizon (solved values)."""
     keys = model.tp_keys["buy"]

@@ -23,8 +23,8 @@ from tokenplan.plugins.rules._common import (
     DD,
     REUTERS_MANDATE,
     SiteIndex,
-    domestic_only_choice,
     foreign_accelerators,
+    link_to_domestic_only,
     param,
     prefix,
     value_of,
@@ -85,12 +85,7 @@ class DomesticPowerDiscount(Rule):
             keys, rule=lambda m, rid, y: d[rid, y] <= p.discount * energy[rid, y],
             doc="discount <= share x energy bill"))
         if p.domestic_only:
-            sites = sorted({data.region_index(rid) for rid, _ in keys})
-            take = domestic_only_choice(model, data, index, sites)
-            linked = [key for key in keys if not isinstance(take[data.region_index(key[0])], float)]
-            model.add_component(f"{name}_take_link", pyo.Constraint(
-                linked, rule=lambda m, rid, y: d[rid, y] <= cells[rid, y][1] * take[data.region_index(rid)],
-                doc="discount <= D x take (MONEY)"))
+            link_to_domestic_only(model, data, index, name, d, {key: cells[key][1] for key in keys})
         model.cost_terms.append(CostTerm(f"{name}", "subsidy", -pyo.quicksum(d[k] for k in keys)))
 
     def report(self, model: Any, data: Data) -> dict[str, Any] | None:

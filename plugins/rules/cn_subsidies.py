@@ -28,9 +28,9 @@ from tokenplan.plugins.rules._common import (
     Base,
     SiteIndex,
     capex_terms,
-    domestic_only_choice,
     foreign_accelerators,
     linear,
+    link_to_domestic_only,
     param,
     prefix,
     value_of,
@@ -107,12 +107,7 @@ class SiteCapexSubsidy(Rule):
                 keys, rule=lambda m, rid, y: s[rid, y] <= p.max_stacked * project_expr[rid, y],
                 doc="subsidy <= max_stacked x project capex"))
         if p.domestic_only:
-            sites = sorted({data.region_index(rid) for rid, _ in keys})
-            take = domestic_only_choice(model, data, index, sites)
-            linked = [key for key in keys if not isinstance(take[data.region_index(key[0])], float)]
-            model.add_component(f"{name}_take_link", pyo.Constraint(
-                linked, rule=lambda m, rid, y: s[rid, y] <= cells[rid, y][2] * take[data.region_index(rid)],
-                doc="subsidy <= U x take (MONEY)"))
+            link_to_domestic_only(model, data, index, name, s, {key: cells[key][2] for key in keys})
         h = data.horizon
         model.cost_terms.append(CostTerm(f"{name}_subsidy", "subsidy",
                                          -pyo.quicksum(h.df(y) * s[rid, y] for rid, y in keys)))
@@ -176,8 +171,6 @@ class NationalAiCityParams(SiteSubsidyParams):
                                f"investment (lower end taken)", ge=0, le=1)
     base: Base = param("domestic_accelerators", "What the rate applies to",
                        f"{SEED_004}: the subsidy is for domestic-compute projects")
-    domestic_only: bool = param(True, "A subsidised site buys domestic chips only, in every period",
-                                REUTERS_MANDATE)
 
 
 class NationalAiCity(SiteCapexSubsidy):
@@ -200,8 +193,6 @@ class HubNodeParams(SiteSubsidyParams):
     max_stacked: float = param(0.40, "Ceiling of base + top-ups, share of the site's project capex in the period",
                                f"{SEED_004}: up to 40%", ge=0, le=1)
     base: Base = param("project", "What the rate applies to", f"{SEED_004}: subsidy of the project investment")
-    domestic_only: bool = param(True, "A subsidised site buys domestic chips only, in every period",
-                                REUTERS_MANDATE)
 
 
 class HubNode(SiteCapexSubsidy):
