@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
-from tokenplan.coefficients import MONEY, SECONDS_PER_DAY, Data
+from tokenplan.coefficients import MONEY, Data
 from tokenplan.errors import blame
 from tokenplan.solver import Solution
 
@@ -242,8 +242,3 @@ def binding(model: Any, data: Data, solution: Solution) -> list[dict[str, Any]]:
                     "shadow_price": price, "unit": label.format(cur=currency, hbm=hbm_unit)})
     return out
 
-
-def tokens_per_day_short(data: Data, w: int, t: int, tps_short: float) -> float:
-    """Convert a shortfall of capacity (tokens/s at peak) to tokens/day of average demand."""
-    peak = data.problem.workloads[w].peak_to_average
-    return tps_short * SECONDS_PER_DAY / peak
