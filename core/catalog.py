@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from tokenplan.errors import InputError, PluginError
 from tokenplan.host import PluginHost
-from tokenplan.loader import key_path
+from tokenplan.loader import first_error
 from tokenplan.records import Chip, Cooling, Region, Rule, RuleParams, ThroughputModel, glob_to_regex
 from tokenplan.schema import Problem, Workload
 
@@ -113,11 +113,9 @@ class Catalog:
         try:
             return model.model_validate(item)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = key_path(err["loc"], item)
+            where, message, value, _ = first_error(exc, item)
             name = item.get("id") or item.get("name") or "?"
-            raise PluginError(plugin, f"{kind} {name!r}: {where} = {err.get('input')!r}: "
-                                      f"{err['msg'].removeprefix('Value error, ')}") from None
+            raise PluginError(plugin, f"{kind} {name!r}: {where} = {value!r}: {message}") from None
 
     def _claim(self, kind: str, record_id: str, plugin: str) -> None:
         other = self.provider.get((kind, record_id))
@@ -265,9 +263,8 @@ def _apply_override(problem: Problem, record: R, override: BaseModel, key: str) 
     try:
         return type(record).model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise _err(problem, f"{key}.{key_path(err['loc'], data)}",
-                   err["msg"].removeprefix("Value error, "), err.get("input")) from None
+        where, message, value, _ = first_error(exc, data)
+        raise _err(problem, f"{key}.{where}", message, value) from None
 
 
 def _select_records(problem: Problem, catalog: Catalog, kind: str, section: Any, catalog_records: list[R],
@@ -368,9 +365,8 @@ def _regions(problem: Problem, catalog: Catalog) -> list[Region]:
         try:
             region = Region.model_validate(data)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            raise _err(problem, f"{key}.{key_path(err['loc'], data)}",
-                       err["msg"].removeprefix("Value error, "), err.get("input")) from None
+            where, message, value, _ = first_error(exc, data)
+            raise _err(problem, f"{key}.{where}", message, value) from None
         for name in ("power_mw", "power_price_per_kwh"):
             value = getattr(region, name)
             if isinstance(value, dict):
@@ -395,11 +391,9 @@ def _rules(problem: Problem, catalog: Catalog) -> list[Rule]:
         try:
             params = cls.Params.model_validate(given)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            message = "unknown parameter" if err["type"] == "extra_forbidden" else \
-                err["msg"].removeprefix("Value error, ")
-            raise _err(problem, f'rules."{rule_id}".{key_path(err["loc"], given)}', message,
-                       err.get("input")) from None
+            where, message, value, kind = first_error(exc, given)
+            message = "unknown parameter" if kind == "extra_forbidden" else message
+            raise _err(problem, f'rules."{rule_id}".{where}', message, value) from None
         if params.enabled:
             out.append(cls(params))
     return out

@@ -80,19 +80,24 @@ def _step(data: Any, part: Any) -> Any:
     return None
 
 
-def _input_error(exc: ValidationError, source: str, data: Mapping[str, Any]) -> InputError:
+def first_error(exc: ValidationError, data: Any) -> tuple[str, str, Any, str]:
+    """The first error of a pydantic validation: (key path in ``data``, message, bad value, error type)."""
     err = exc.errors()[0]
     loc = [p for p in err["loc"] if not _is_type_tag(p)]
-    message = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
+    return key_path(loc, data), err["msg"].removeprefix("Value error, "), err.get("input"), err["type"]
+
+
+def _input_error(exc: ValidationError, source: str, data: Mapping[str, Any]) -> InputError:
+    key, message, value, kind = first_error(exc, data)
+    if kind == "extra_forbidden":
         message = "unknown key (not in the problem schema; see `tokenplan schema`)"
-        return InputError(message, file=source, key=key_path(loc, data))
-    if err["type"] == "missing":
-        return InputError("missing required key", file=source, key=key_path(loc, data))
+        return InputError(message, file=source, key=key)
+    if kind == "missing":
+        return InputError("missing required key", file=source, key=key)
     more = len(exc.errors()) - 1
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
-    return InputError(message, file=source, key=key_path(loc, data), value=err.get("input"))
+    return InputError(message, file=source, key=key, value=value)
 
 
 def _is_type_tag(part: Any) -> bool:

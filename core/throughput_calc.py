@@ -55,7 +55,7 @@ def workloads_from(path: str | None, sets: list[str]) -> tuple[list[Workload], s
     from pydantic import ValidationError
 
     from tokenplan import overrides
-    from tokenplan.loader import key_path, read_toml
+    from tokenplan.loader import first_error, read_toml
 
     model: str | None = None
     params: dict[str, Any] = {}
@@ -76,9 +76,8 @@ def workloads_from(path: str | None, sets: list[str]) -> tuple[list[Workload], s
         try:
             out.append(Workload.model_validate(item))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            raise InputError(err["msg"].removeprefix("Value error, "), file=path,
-                             key=f"workload.{key_path(err['loc'], item)}", value=err.get("input")) from None
+            where, message, value, _ = first_error(exc, item)
+            raise InputError(message, file=path, key=f"workload.{where}", value=value) from None
     return out, model, params
 
 
