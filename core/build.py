@@ -166,6 +166,18 @@ def define_assignment(m: pyo.ConcreteModel, data: Data) -> None:
         doc="accelerators serving workloads <= active fleet")
 
 
+def _active_terms(m: pyo.ConcreteModel, data: Data, per_unit: np.ndarray,
+                  group: Any) -> dict[Any, list[tuple[float, Any]]]:
+    """(per-unit coefficient, buy key) of the purchases active in each fleet tuple, grouped by
+    ``group(fleet key)`` (e.g. (region, year) for the power rows)."""
+    buy_keys = m.tp_keys["buy"]
+    out: dict[Any, list[tuple[float, Any]]] = {}
+    for fleet_key, idx in zip(m.tp_keys["fleet"], data.fleet.values()):
+        terms = out.setdefault(group(fleet_key), [])
+        terms.extend((float(per_unit[i]), buy_keys[i]) for i in idx)
+    return out
+
+
 def _facility_capacity(m: pyo.ConcreteModel, data: Data, r: int, t: int) -> Any:
     """MW of facility blocks in service at region r in period t (excluding existing_mw)."""
     rid = data.region_ids[r]
@@ -175,17 +187,13 @@ def _facility_capacity(m: pyo.ConcreteModel, data: Data, r: int, t: int) -> Any:
 
 def define_power(m: pyo.ConcreteModel, data: Data) -> None:
     """3. power[r,t]: facility MW of the fleet <= existing_mw + blocks built; power_cap[r,t]: <= grid cap."""
-    cost = data.costs
-    by_rt: dict[tuple[int, int], list[Any]] = {}
-    for (c, k, r, t), _key in zip(data.fleet, m.tp_keys["fleet"]):
-        for i in data.fleet[(c, k, r, t)]:
-            by_rt.setdefault((r, t), []).append((float(cost.facility_mw[i]), m.tp_keys["buy"][i]))
+    by_rt = _active_terms(m, data, data.costs.facility_mw, lambda key: (key[2], key[3]))
     regions = sorted({r for r, _ in data.build})
     index = [(data.region_ids[r], y) for r in regions for y in data.periods]
 
     def power(m: pyo.ConcreteModel, rid: str, y: int) -> Any:
         r, t = data.region_index(rid), data.period_index(y)
-        load = pyo.quicksum((a * m.buy[b] for a, b in by_rt.get((r, t), [])))
+        load = pyo.quicksum((a * m.buy[b] for a, b in by_rt.get((rid, y), [])))
         if isinstance(load, int | float) and load == 0:
             return pyo.Constraint.Skip
         return load - _facility_capacity(m, data, r, t) <= float(data.existing_mw[r])
@@ -264,11 +272,7 @@ def define_chip_supply(m: pyo.ConcreteModel, data: Data) -> None:
 
 def define_cooling(m: pyo.ConcreteModel, data: Data) -> None:
     """6. cooling[k,r,t]: IT MW cooled by k at r <= M[k,r] * cool_on[k,r], M from the grid cap."""
-    by_krt: dict[tuple[str, str, int], list[Any]] = {}
-    for (c, k, r, t), key in zip(data.fleet, m.tp_keys["fleet"]):
-        for i in data.fleet[(c, k, r, t)]:
-            by_krt.setdefault((key[1], key[2], key[3]), []).append((float(data.costs.it_mw[i]),
-                                                                    m.tp_keys["buy"][i]))
+    by_krt = _active_terms(m, data, data.costs.it_mw, lambda key: key[1:])
     index = [(k, r, y) for (k, r) in m.tp_keys["cool"] for y in data.periods if (k, r, y) in by_krt]
     m.cooling_big_m = {(data.cooling_ids[k], data.region_ids[r]): data.cooling_big_m(k, r)
                        for k, r in data.cool_sites}
