@@ -289,3 +289,10 @@ def test_exception_in_a_rule_names_its_plugin():
 def test_records_reject_unknown_provenance_fields():
     with pytest.raises(ValueError, match="sources names unknown field 'tflop'"):
         Chip.model_validate(chip(sources={"tflop": "x"}))
+
+
+def test_trace_switch_prints_hook_calls(capfd, monkeypatch):
+    monkeypatch.setenv("TOKENPLAN_TRACE_PLUGINS", "1")
+    host = PluginHost()
+    host.pm.hook.tokenplan_coolings()
+    assert "tokenplan_coolings" in capfd.readouterr().err
