@@ -1,51 +1,91 @@
-"""The solver process: ``python -m tokenplan.highs_worker`` reads a matrix model on stdin, solves it with
-HiGHS and streams framed pickled messages on stdout.
+"""The solver process: ``python -P -m tokenplan.highs_worker --messages FD`` reads a matrix model on stdin,
+solves it with HiGHS and streams framed pickled messages on the pipe ``FD`` that the parent passed it.
 
 It runs in its own process so that the parent can kill it at a hard wall-clock deadline (HiGHS does not
 reliably honour its own time limit: ``solver-notes.md`` section 2). Everything the parent needs to keep a
 plan after a kill is streamed before: every improving incumbent, and the dual bound as it moves.
 
-Messages (tuples): ``("log", text)``, ``("incumbent", objective, bound, x, source, seconds)``,
-``("bound", bound, seconds)``, ``("mip_done", info)``, ``("duals", row_dual)``, ``("done",)``.
+**The message channel belongs to tokenplan alone.** It is a pipe of its own, never file descriptor 1 or 2:
+HiGHS 1.16 prints its banner from C straight to fd 1 as highspy starts, and any C extension or plugin may
+write there. Whatever the process writes to fd 1 and fd 2 goes to a second pipe that the parent keeps (the
+last lines explain a dying worker; ``--verbose`` shows them all). Frames start with :data:`MAGIC`, so a
+stray byte on the channel would be reported as such, never read as a length.
 
-This module imports only numpy and highspy (not Pyomo), so the process starts fast.
+**The worker dies with its parent.** The parent keeps the worker's stdin open for the whole solve; a thread
+here waits for end of file on it (the parent exited, however it died) and ends the process at once.
+
+Messages (tuples): ``("phase", name)``, ``("log", text)``, ``("incumbent", objective, bound, x, source,
+seconds)``, ``("bound", bound, seconds, source)``, ``("mip_done", info)``, ``("duals", row_dual)``,
+``("error", kind, text)`` and ``("done",)``.
+
+This module imports only the standard library, numpy and highspy (not Pyomo), so the process starts fast.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import pickle
+import signal
 import struct
 import sys
+import threading
 import time
 from typing import Any, BinaryIO
 
 import numpy as np
 
-FRAME = struct.Struct(">Q")
+#: Every frame: MAGIC, the body's length (8 bytes, big-endian), the pickled body.
+MAGIC = b"TPW1"
+FRAME = struct.Struct(">4sQ")
+#: No message is larger (a plan of 1e8 columns); a larger length is a corrupt stream, not a frame.
+MAX_FRAME = 1 << 34
 INT_TOL = 1e-6
+#: Exit code of a worker that found its parent gone.
+ORPHANED = 75
+
+
+class ModelRefused(Exception):
+    """HiGHS would not take the model (a bound or coefficient beyond its limits)."""
+
+    kind = "model"
+
+
+class StreamError(Exception):
+    """The message stream is not what the worker writes: torn mid-frame, or bytes that are not a frame."""
 
 
 def write_message(stream: BinaryIO, message: tuple[Any, ...]) -> None:
     blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(FRAME.pack(len(blob)) + blob)
+    stream.write(FRAME.pack(MAGIC, len(blob)) + blob)
     stream.flush()
 
 
 def read_message(stream: BinaryIO) -> Any:
-    head = _read_exact(stream, FRAME.size)
+    """The next message, or None at a clean end of stream (between frames).
+
+    Raises :class:`StreamError` when the stream ends inside a frame or holds bytes that are not a frame."""
+    head = _read_exact(stream, FRAME.size, "frame header")
     if head is None:
         return None
-    body = _read_exact(stream, FRAME.unpack(head)[0])
-    return None if body is None else pickle.loads(body)
+    magic, length = FRAME.unpack(head)
+    if magic != MAGIC or length > MAX_FRAME:
+        raise StreamError(f"bytes that are not a tokenplan frame on the message channel: {head[:16]!r}")
+    body = _read_exact(stream, length, f"{length}-byte message")
+    if body is None:
+        raise StreamError(f"the stream ended before the {length}-byte message that its header announced")
+    return pickle.loads(body)
 
 
-def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
+def _read_exact(stream: BinaryIO, n: int, what: str) -> bytes | None:
+    """``n`` bytes; None if the stream ends before the first; StreamError if it ends after it."""
     chunks, got = [], 0
     while got < n:
         chunk = stream.read(n - got)
         if not chunk:
-            return None
+            if got == 0:
+                return None
+            raise StreamError(f"the stream was torn inside a {what}: {got} of {n} bytes arrived")
         chunks.append(chunk)
         got += len(chunk)
     return b"".join(chunks)
@@ -72,6 +112,10 @@ class Worker:
     def send(self, *message: Any) -> None:
         write_message(self.out, message)
 
+    def phase(self, name: str) -> None:
+        """Tell the parent where the solve stands (named in the error if the process dies)."""
+        self.send("phase", name)
+
     def elapsed(self) -> float:
         return time.monotonic() - self.t0
 
@@ -82,13 +126,21 @@ class Worker:
         """A HiGHS instance with the model; ``relax``: columns made continuous (True: all)."""
         hs = self.hs
         h = hs.Highs()
-        h.setOptionValue("output_flag", log)
         h.setOptionValue("log_to_console", False)
         h.setOptionValue("threads", int(self.opts["threads"]))
         h.setOptionValue("random_seed", int(self.opts["random_seed"]))
         h.setOptionValue("mip_rel_gap", float(self.opts["mip_rel_gap"]))
-        if log:
-            h.cbLogging.subscribe(lambda e: self.send("log", e.message.rstrip("\n")))
+        refusals: list[str] = []
+
+        def on_log(e: Any) -> None:
+            text = e.message.rstrip("\n")
+            if "ERROR" in text:
+                refusals.append(text.strip())
+            if log:
+                self.send("log", text)
+
+        h.setOptionValue("output_flag", True)  # HiGHS's own errors arrive through the log callback
+        h.cbLogging.subscribe(on_log)
         lp = hs.HighsLp()
         d = self.lp
         lp.num_col_ = int(d["n_col"])
@@ -113,7 +165,10 @@ class Worker:
         if integrality.any():
             lp.integrality_ = [hs.HighsVarType.kInteger if v else hs.HighsVarType.kContinuous
                                for v in integrality]
-        h.passModel(lp)
+        if h.passModel(lp) == hs.HighsStatus.kError:
+            raise ModelRefused("HiGHS refused the model: " + ("; ".join(refusals) or "passModel returned an error"))
+        if not log:
+            h.setOptionValue("output_flag", False)
         return h
 
     def status_name(self, h: Any) -> str:
@@ -187,6 +242,7 @@ class Worker:
         """
         counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
         gap = float(self.opts["mip_rel_gap"])
+        self.phase("the LP relaxation")
         x, _ = self.relaxation(True, 0.2)
         self.note("LP relaxation")
         if x is not None:
@@ -204,6 +260,7 @@ class Worker:
         is_count = np.isin(self.integer, counts)
         if not len(counts) or is_count.all():
             return  # the LP relaxation was the relaxation of the counts
+        self.phase("the relaxed-counts MIP")
         x, _ = self.relaxation(counts, 0.4)
         self.note("relaxed counts")
         if x is None or self.gap_to(self.lower_bound) <= gap:
@@ -222,6 +279,7 @@ class Worker:
         both = np.concatenate([structural, counts])
         low = np.concatenate([values, np.floor(x[counts] + INT_TOL)])
         near = np.ceil(x[counts] - INT_TOL) + 1
+        self.phase("the neighbourhood repairs")
         for cols, lower, upper in ((both, low, np.concatenate([values, near])),
                                    (both, low, np.concatenate([values + 1, near])),
                                    (structural, values, values),
@@ -272,6 +330,7 @@ class Worker:
             if self.gap_to(self.lower_bound) <= gap:
                 # the rounded plan is within the gap of a valid bound: no branch and bound needed
                 return self.finish("Optimal")
+        self.phase("branch and bound")
         h = self.new_highs()
         self.set_start(h)
 
@@ -310,6 +369,7 @@ class Worker:
 
     def fixed_duals(self, x: np.ndarray) -> np.ndarray | None:
         """Duals of the LP with the binaries fixed at the plan and the counts relaxed (solver-notes 3)."""
+        self.phase("the duals")
         binary = np.array(self.payload.get("binary_cols", []), dtype=np.int32)
         h = self.new_highs(relax=True, log=False)
         if len(binary):
@@ -322,19 +382,54 @@ class Worker:
         return np.array(h.getSolution().row_dual)
 
 
-def main() -> int:
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # stray prints must not corrupt the message stream
-    payload = read_message(stdin)
-    if payload is None:
-        return 2
-    worker = Worker(payload, stdout)
+def _watch_parent(stdin: BinaryIO) -> None:
+    """End the process when the parent is gone: its end of our stdin closes (it exited, or was killed)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            try:
+                if not stdin.read(1 << 16):
+                    break
+            except OSError:
+                break
+        os._exit(ORPHANED)
+
+    def poll() -> None:  # a second guard, for a parent whose stdin end leaked into another process
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(ORPHANED)
+
+    threading.Thread(target=watch, name="tokenplan-parent-watch", daemon=True).start()
+    threading.Thread(target=poll, name="tokenplan-parent-poll", daemon=True).start()
+
+
+def _message_stream(argv: list[str]) -> BinaryIO:
+    if len(argv) != 3 or argv[1] != "--messages" or not argv[2].isdigit():
+        raise SystemExit("usage: python -P -m tokenplan.highs_worker --messages FD (started by tokenplan)")
+    return os.fdopen(int(argv[2]), "wb", buffering=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    out = _message_stream(sys.argv if argv is None else argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
+    stdin = sys.stdin.buffer
+    phase = "reading the model"
     try:
+        payload = read_message(stdin)
+        if payload is None:
+            write_message(out, ("error", "protocol", "no model arrived on stdin"))
+            return 2
+        _watch_parent(stdin)
+        phase = "starting HiGHS"
+        write_message(out, ("phase", phase))
+        worker = Worker(payload, out)
         worker.solve()
     except Exception as exc:  # reported to the parent, which raises SolverError
-        write_message(stdout, ("error", f"{type(exc).__name__}: {exc}"))
+        text = str(exc) if isinstance(exc, ModelRefused) else f"{type(exc).__name__} while {phase}: {exc}"
+        write_message(out, ("error", getattr(exc, "kind", "exception"), text))
         return 1
-    write_message(stdout, ("done",))
+    write_message(out, ("done",))
     return 0
 
 

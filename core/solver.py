@@ -14,12 +14,14 @@ thread count and seed (deterministic), and computes duals of the LP with binarie
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import math
 import os
 import queue
+import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +32,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from tokenplan.errors import SolverError
-from tokenplan.highs_worker import read_message, write_message
+from tokenplan.highs_worker import StreamError, read_message, write_message
 from tokenplan.matrix import Matrix, compile_matrix
 
 #: Seconds the worker may overrun ``time_limit_s`` before it is killed.
@@ -118,72 +120,156 @@ def load_values(matrix: Matrix, x: np.ndarray) -> None:
 
 
 def _reader(stream: Any, out: queue.Queue[Any]) -> None:
-    while True:
+    """Read the message channel until it ends; a torn or corrupt stream ends it with ("torn", why)."""
+    with stream:
+        while True:
+            try:
+                message = read_message(stream)
+            except StreamError as exc:
+                out.put(("torn", str(exc)))
+                return
+            except Exception as exc:  # an unpickling error: the same as a torn stream for the user
+                out.put(("torn", f"a message could not be read ({type(exc).__name__}: {exc})"))
+                return
+            if message is None:
+                out.put(("eof",))
+                return
+            out.put(message)
+
+
+class _Output:
+    """What the worker wrote to its own stdout and stderr (HiGHS's banner, C extensions, tracebacks):
+    every line goes to ``log`` (``--verbose``), the last ones are kept for the error of a dying worker."""
+
+    KEEP = 20
+
+    def __init__(self, stream: Any, log: Callable[[str], None] | None) -> None:
+        self.lines: collections.deque[str] = collections.deque(maxlen=self.KEEP)
+        self.log = log
+        self.thread = threading.Thread(target=self._read, args=(stream,), name="tokenplan-worker-output",
+                                       daemon=True)
+        self.thread.start()
+
+    def _read(self, stream: Any) -> None:
+        with stream:
+            for raw in iter(stream.readline, b""):
+                line = raw.decode(errors="replace").rstrip()
+                if not line:
+                    continue
+                self.lines.append(line)
+                if self.log is not None:
+                    self.log(f"[worker] {line}")
+
+    def tail(self, n: int = 5) -> str:
+        self.thread.join(timeout=1.0)
+        lines = list(self.lines)[-n:]
+        return " | ".join(lines) if lines else "nothing"
+
+
+def _describe_exit(returncode: int | None) -> str:
+    """The worker's end in words a user can act on."""
+    if returncode is None:
+        return "was still running"
+    if returncode == 0:
+        return "exited normally"
+    if returncode < 0:
+        number = -returncode
         try:
-            message = read_message(stream)
-        except Exception as exc:  # a torn frame when the worker is killed
-            out.put(("eof", str(exc)))
-            return
-        if message is None:
-            out.put(("eof", ""))
-            return
-        out.put(message)
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        text = f"was killed by {name} (signal {number})"
+        if number == signal.SIGKILL:
+            text += (", not by tokenplan: the usual cause is the system running out of memory"
+                     " (the kernel's OOM killer)")
+        return text
+    return f"exited with code {returncode}"
+
+
+def worker_command() -> list[str]:
+    """``python -P -m tokenplan.highs_worker``: ``-P`` keeps the current directory off ``sys.path``, so a
+    ``numpy.py`` or ``highspy.py`` where the user runs tokenplan is never imported by the worker."""
+    return [sys.executable, "-P", "-m", "tokenplan.highs_worker"]
 
 
 def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) -> Solution:
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", str(options.threads))
-    with tempfile.TemporaryFile() as stderr:
-        started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "tokenplan.highs_worker"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=stderr, env=env)
-        messages: queue.Queue[Any] = queue.Queue()
-        reader = threading.Thread(target=_reader, args=(proc.stdout, messages), daemon=True)
-        reader.start()
+    env.pop("PYTHONSTARTUP", None)
+    read_fd, write_fd = os.pipe()
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen([*worker_command(), "--messages", str(write_fd)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
+                                env=env, cwd=os.path.dirname(os.path.abspath(__file__)))
+    except OSError as exc:
+        os.close(read_fd)
+        raise SolverError(f"the HiGHS worker could not be started ({sys.executable}): {exc}") from exc
+    finally:
+        os.close(write_fd)  # the worker holds the only write end: the channel ends when the worker does
+    output = _Output(proc.stdout, options.log)
+    messages: queue.Queue[Any] = queue.Queue()
+    reader = threading.Thread(target=_reader, args=(os.fdopen(read_fd, "rb"), messages),
+                              name="tokenplan-worker-messages", daemon=True)
+    reader.start()
+    state = _State(matrix)
+    assert proc.stdin is not None
+    try:
         try:
-            assert proc.stdin is not None
+            # stdin stays open until the solve ends: its end of file tells the worker that we are gone
             write_message(proc.stdin, payload)
-            proc.stdin.close()
         except BrokenPipeError:
             pass
         deadline = started + options.time_limit_s + options.kill_grace_s
-        state = _State(matrix)
-        try:
-            while True:
-                timeout = deadline - time.monotonic()
-                if timeout <= 0:
-                    state.killed = True
-                    break
-                try:
-                    message = messages.get(timeout=timeout)
-                except queue.Empty:
-                    continue
-                kind = message[0]
-                if kind == "eof":
-                    break
-                if kind == "error":
-                    state.error = message[1]
-                    break
-                state.handle(message, options)
-                if kind == "mip_done":
-                    # the plan is in; give the duals a little longer, then stop anyway
-                    deadline = max(deadline, time.monotonic() + DUALS_GRACE_S)
-                if kind == "done":
-                    break
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            reader.join(timeout=2)
-            if proc.stdout is not None:
-                proc.stdout.close()
-        elapsed = time.monotonic() - started
-        if state.error is None and state.mip is None and not state.killed:
-            stderr.seek(0)
-            tail = stderr.read().decode(errors="replace").strip().splitlines()[-3:]
-            state.error = f"solver process exited with code {proc.returncode}: {' | '.join(tail)}"
+        while True:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                state.killed = True
+                break
+            try:
+                message = messages.get(timeout=timeout)
+            except queue.Empty:
+                continue
+            kind = message[0]
+            if kind == "eof":
+                break
+            if kind == "torn":
+                state.torn = message[1]
+                break
+            if kind == "error":
+                state.error = message[1:]
+                break
+            state.handle(message, options)
+            if kind == "mip_done":
+                # the plan is in; give the duals a little longer, then stop anyway
+                deadline = max(deadline, time.monotonic() + DUALS_GRACE_S)
+            if kind == "done":
+                break
+        if state.torn is not None:
+            # a torn stream: let the worker end by itself (its exit says why), stop it only if it does not
+            try:
+                proc.wait(timeout=2.0)
+            except subprocess.TimeoutExpired:
+                state.stopped_after_tear = True
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        reader.join(timeout=2)
+    elapsed = time.monotonic() - started
     if state.error is not None:
-        raise SolverError(f"HiGHS failed: {state.error}")
+        kind, text = state.error
+        raise SolverError(f"the HiGHS worker failed while {state.phase}: {text}; its last output: "
+                          f"{output.tail()}")
+    if state.torn is not None or (state.mip is None and not state.killed):
+        how = ("was stopped by tokenplan after its message stream broke" if state.stopped_after_tear
+               else _describe_exit(proc.returncode))
+        what = (f"its message stream was torn ({state.torn})" if state.torn is not None
+                else "it ended before reporting a plan")
+        raise SolverError(f"the HiGHS worker died while {state.phase}: {what}; the process {how}; "
+                          f"its last output: {output.tail()}")
     return state.solution(elapsed)
 
 
@@ -197,12 +283,17 @@ class _State:
         self.mip: dict[str, Any] | None = None
         self.duals: np.ndarray | None = None
         self.killed = False
-        self.error: str | None = None
+        self.error: tuple[str, str] | None = None
+        self.torn: str | None = None
+        self.stopped_after_tear = False
+        self.phase = "starting"
         self.first_incumbent_s: float | None = None
 
     def handle(self, message: tuple[Any, ...], options: SolveOptions) -> None:
         kind = message[0]
-        if kind == "log":
+        if kind == "phase":
+            self.phase = message[1]
+        elif kind == "log":
             self.log.append(message[1])
             if options.log is not None:
                 options.log(message[1])
