@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenplan.catalog import Catalog, select
-from tokenplan.errors import InputError
+from tokenplan.errors import InputError, ModelLimitError
 from tokenplan.schema import Problem
 
 
@@ -35,7 +35,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
     :param start: variable name -> value, a MIP start (e.g. a previous plan).
     :param diagnose: on infeasibility, run the elastic re-solve to say what must give.
     """
-    from tokenplan.build import build
+    from tokenplan.build import build, input_key
     from tokenplan.coefficients import compute
     from tokenplan.diagnose import elastic, precheck
     from tokenplan.result import Result, make
@@ -65,7 +65,14 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
                       [], diagnosis, timings, termination="precheck",
                       warnings=[*selection.warnings, *data.warnings],
                       problem_name=p.name, model=model, data=data)
-    solution = run(model, options)
+    try:
+        solution = run(model, options)
+    except ModelLimitError as exc:
+        key = input_key(exc.violation.row)
+        if key is None:
+            raise
+        raise InputError(f"out of the range tokenplan can solve: it makes the {exc.violation}", file=problem.source,
+                         key=key) from exc
     result = make(model, data, solution, warnings=[*selection.warnings, *data.warnings], timings=timings)
     if solution.status == "infeasible" and diagnose:
         result.diagnosis = elastic(data, options)

@@ -24,6 +24,20 @@ Category = Literal["capex", "opex", "subsidy", "salvage"]
 #: families that can get slack variables in an elastic (diagnosis) model: what is asked, and the caps
 DEMAND_FAMILIES = ("demand",)
 CAP_FAMILIES = ("power_cap", "hbm", "chip_supply", "budget")
+#: the problem key behind each family's right-hand side or big-M, formatted with the row's index
+INPUT_KEYS = {"demand": "workloads.{0}.tokens_per_day", "power": "regions.{0}.existing_mw",
+              "power_cap": "regions.{0}.power_mw", "cooling": "regions.{1}.power_mw", "hbm": "hbm.supply.{0}",
+              "chip_supply": "chips.supply_accelerators.{0}", "budget": "budget.capex_per_period"}
+
+
+def input_key(row: Any) -> str | None:
+    """The problem key whose value made a row's numbers (None if the row is not a core family's)."""
+    if row is None:
+        return None
+    template = INPUT_KEYS.get(row.parent_component().local_name)
+    index = row.index()
+    index = index if isinstance(index, tuple) else (index,)
+    return None if template is None else template.format(*index)
 
 
 @dataclass

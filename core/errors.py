@@ -77,6 +77,19 @@ class SolverError(TokenplanError):
     exit_code = ExitCode.INTERNAL_ERROR
 
 
+class ModelLimitError(TokenplanError):
+    """The model holds a number HiGHS cannot take (``violation``: a :class:`tokenplan.matrix.LimitViolation`).
+
+    Raised before the solver starts; :func:`tokenplan.solve` turns it into an :class:`InputError` naming the
+    problem key behind the row, where one is known."""
+
+    exit_code = ExitCode.INTERNAL_ERROR
+
+    def __init__(self, violation: Any) -> None:
+        self.violation = violation
+        super().__init__(f"HiGHS cannot take this model: {violation}")
+
+
 class blame:
     """Turn an exception raised by plugin code into a :class:`PluginError` naming the plugin."""
 

@@ -147,6 +147,67 @@ class Matrix:
         return [c.name for c in self.rows]
 
 
+#: What HiGHS takes (its options ``small_matrix_value``, ``large_matrix_value``, ``infinite_cost`` and
+#: ``infinite_bound``): smaller coefficients are dropped, larger ones refuse the model.
+SMALL_MATRIX_VALUE = 1e-9
+LARGE_MATRIX_VALUE = 1e15
+INFINITE = 1e20
+
+
+@dataclass
+class LimitViolation:
+    """A number in the model that HiGHS cannot take: where (row and/or column), what, the value, the limit."""
+
+    what: str
+    value: float
+    limit: str
+    row: Any = None
+    column: Any = None
+
+    def where(self) -> str:
+        parts = [f"row {self.row.name}" if self.row is not None else "",
+                 f"column {self.column.name}" if self.column is not None else ""]
+        return " and ".join(p for p in parts if p)
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.value:.3g} at {self.where()} {self.limit}"
+
+
+def limit_violation(matrix: Matrix) -> LimitViolation | None:
+    """The first number of the model that HiGHS would refuse, drop or misread (NaN, a coefficient outside
+    [1e-9, 1e15], a finite bound or cost beyond 1e20), or None."""
+    lp = matrix.lp
+    values, index = lp["a_value"], lp["a_index"]
+    column_of = np.repeat(np.arange(lp["n_col"]), np.diff(lp["a_start"]))
+    checks = (
+        ("coefficient", ~np.isfinite(values) | (np.abs(values) > LARGE_MATRIX_VALUE),
+         f"(HiGHS takes coefficients up to {LARGE_MATRIX_VALUE:.0e})"),
+        ("coefficient", (values != 0) & (np.abs(values) < SMALL_MATRIX_VALUE),
+         f"(HiGHS drops coefficients below {SMALL_MATRIX_VALUE:.0e})"),
+    )
+    for what, bad, limit in checks:
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            return LimitViolation(what, float(values[i]), limit, matrix.rows[int(index[i])],
+                                  matrix.columns[int(column_of[i])])
+    cost = lp["col_cost"]
+    bad = np.isnan(cost) | (np.abs(cost) >= INFINITE)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        return LimitViolation("cost", float(cost[i]), f"(HiGHS reads costs from {INFINITE:.0e} as infinite)",
+                              column=matrix.columns[i])
+    for name, lower, upper, objects in (("row", lp["row_lower"], lp["row_upper"], matrix.rows),
+                                        ("column", lp["col_lower"], lp["col_upper"], matrix.columns)):
+        for side, bound, bad in (("lower bound", lower, np.isnan(lower) | (lower >= INFINITE)),
+                                 ("upper bound", upper, np.isnan(upper) | (upper <= -INFINITE))):
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                where = {"row": objects[i]} if name == "row" else {"column": objects[i]}
+                return LimitViolation(side, float(bound[i]), f"(HiGHS reads bounds from {INFINITE:.0e} "
+                                      "as infinite)", **where)
+    return None
+
+
 def compile_matrix(model: pyo.ConcreteModel) -> Matrix:
     """Pyomo model -> HiGHS column-wise arrays (one row per constraint, ranged rows merged)."""
     columns = list(model.component_data_objects(pyo.Var, active=True, descend_into=True, sort=False))

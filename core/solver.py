@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from tokenplan.errors import SolverError
+from tokenplan.errors import ModelLimitError, SolverError
 from tokenplan.highs_worker import StreamError, read_message, write_message
-from tokenplan.matrix import Matrix, compile_matrix
+from tokenplan.matrix import Matrix, compile_matrix, limit_violation
 
 #: Seconds the worker may overrun ``time_limit_s`` before it is killed.
 KILL_GRACE_S = 2.0
@@ -75,6 +75,8 @@ class Solution:
     matrix: Matrix
     incumbents: list[tuple[float, float, str]] = field(default_factory=list)  # (seconds, objective, source)
     log: list[str] = field(default_factory=list)
+    #: what the worker process wrote to its stdout and stderr (not HiGHS's log, which is ``log``)
+    output: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     killed: bool = False
 
@@ -92,6 +94,9 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Soluti
     t0 = time.perf_counter()
     matrix = compile_matrix(model)
     t_compile = time.perf_counter() - t0
+    violation = limit_violation(matrix)
+    if violation is not None:
+        raise ModelLimitError(violation)
     start = None
     if options.start is not None:
         start = np.array([options.start.get(v.name, 0.0) for v in matrix.columns])
@@ -141,7 +146,7 @@ class _Output:
     """What the worker wrote to its own stdout and stderr (HiGHS's banner, C extensions, tracebacks):
     every line goes to ``log`` (``--verbose``), the last ones are kept for the error of a dying worker."""
 
-    KEEP = 20
+    KEEP = 2000
 
     def __init__(self, stream: Any, log: Callable[[str], None] | None) -> None:
         self.lines: collections.deque[str] = collections.deque(maxlen=self.KEEP)
@@ -270,7 +275,10 @@ def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) 
                 else "it ended before reporting a plan")
         raise SolverError(f"the HiGHS worker died while {state.phase}: {what}; the process {how}; "
                           f"its last output: {output.tail()}")
-    return state.solution(elapsed)
+    solution = state.solution(elapsed)
+    output.thread.join(timeout=1.0)
+    solution.output = list(output.lines)
+    return solution
 
 
 class _State:
