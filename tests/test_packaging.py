@@ -92,3 +92,50 @@ def test_example_plugin_package_installs_and_registers(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
                            str(EXAMPLE), str(EXAMPLE / "tests")], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _pins(name: str) -> dict[str, str]:
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (ROOT / name).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            package, _, version = line.partition("==")
+            assert version, f"{name}: {line!r} is not pinned with =="
+            pins[canonicalize_name(package)] = version
+    return pins
+
+
+@pytest.mark.parametrize("name", ["constraints.txt", "constraints-lowest.txt"])
+def test_constraints_pin_versions_that_pyproject_admits(name):
+    # the README's commands install with -c constraints.txt: each dependency (and test extra) must be
+    # pinned there, and every pin must satisfy the range pyproject.toml declares, or pip refuses the install
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = _pyproject()["project"]
+    requirements = [Requirement(r) for r in [*project["dependencies"], *project["optional-dependencies"]["test"]]]
+    pins = _pins(name)
+    for req in requirements:
+        version = pins.get(canonicalize_name(req.name))
+        if name == "constraints.txt":
+            assert version is not None, f"{name} does not pin {req.name}"
+        if version is not None:
+            assert req.specifier.contains(version, prereleases=True), f"{name}: {req.name}=={version} not in {req}"
+
+
+def test_the_readme_and_ci_install_the_pinned_set():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'pip install -e ".[test]" -c constraints.txt && pytest' in readme
+    assert 'pip install -e ".[test]" -c constraints.txt && pytest' in ci
+    assert "pip install -e . -c constraints.txt && tokenplan solve problems/quickstart.toml" in readme
+
+
+def test_highspy_releases_known_to_give_wrong_answers_are_excluded():
+    from packaging.requirements import Requirement
+
+    highspy = next(Requirement(r) for r in _pyproject()["project"]["dependencies"] if r.startswith("highspy"))
+    assert not highspy.specifier.contains("1.14.0")  # HiGHS #2957, #3002: wrong "optimal" MIP results
+    assert highspy.specifier.contains("1.15.1") and highspy.specifier.contains("1.16.0")
