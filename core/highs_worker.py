@@ -107,6 +107,9 @@ class Worker:
         self.best_x: np.ndarray | None = None
         self.lower_bound = -math.inf
         self.last_bound_sent = 0.0
+        #: seconds a sub-MIP on this model spends before its search starts (presolve, the root heuristics
+        #: before the first LP): learned from each sub-MIP, the most seen (see :meth:`run_mip`)
+        self.startup = 0.0
 
     # -- plumbing --------------------------------------------------------------------------------
     def send(self, *message: Any) -> None:
@@ -121,6 +124,29 @@ class Worker:
 
     def remaining(self) -> float:
         return max(0.05, self.deadline - time.monotonic())
+
+    def budget(self, share: float) -> float | None:
+        """Seconds for a sub-MIP: ``share`` of what is left, but never less than the model's start-up
+        cost plus as much again (a sub-MIP stopped before its search starts returns nothing, and HiGHS
+        does not check its time limit inside presolve: it overruns it); None when not even that is left."""
+        need = 2.0 * self.startup
+        seconds = max(self.remaining() * share, need)
+        return seconds if seconds <= self.remaining() - 0.1 or not self.startup else None
+
+    def run_mip(self, h: Any, seconds: float) -> None:
+        """Run the MIP in ``h`` for at most ``seconds``; learn how long it took before the search started
+        (the first MIP callback; all of the run if none came)."""
+        started = time.monotonic()
+        first: list[float] = []
+
+        def searching(e: Any) -> None:
+            if not first:
+                first.append(time.monotonic())
+
+        h.cbMipInterrupt.subscribe(searching)
+        h.setOptionValue("time_limit", max(0.05, seconds))
+        h.run()
+        self.startup = max(self.startup, (first[0] if first else time.monotonic()) - started)
 
     def new_highs(self, *, relax: Any = (), log: bool = True) -> Any:
         """A HiGHS instance with the model; ``relax``: columns made continuous (True: all)."""
@@ -184,15 +210,22 @@ class Worker:
 
     def relaxation(self, relax: Any, share: float) -> tuple[np.ndarray | None, float]:
         """Solve with the columns ``relax`` continuous (True: all). Returns a plan to round and a valid
-        lower bound on the MIP's objective (the relaxation's dual bound)."""
+        lower bound on the MIP's objective (the relaxation's dual bound); (None, -inf) when there is no
+        time for it."""
+        has_integers = relax is not True and len(relax) < len(self.integer)
+        seconds = self.budget(share) if has_integers else self.remaining() * share
+        if seconds is None:
+            return None, -math.inf
         h = self.new_highs(relax=relax, log=False)
-        h.setOptionValue("time_limit", self.remaining() * share)
         # a tight gap: the bound is what proves a rounded plan good enough
         h.setOptionValue("mip_rel_gap", float(self.opts["mip_rel_gap"]) / 10)
         self.set_start(h)
-        h.run()
+        if has_integers:
+            self.run_mip(h, seconds)
+        else:
+            h.setOptionValue("time_limit", seconds)
+            h.run()
         info = h.getInfo()
-        has_integers = relax is not True and len(relax) < len(self.integer)
         if has_integers:
             bound = float(info.mip_dual_bound)
         elif h.getModelStatus() == self.hs.HighsModelStatus.kOptimal:
@@ -223,10 +256,10 @@ class Worker:
         lower = np.maximum(lower, self.lp["col_lower"][cols])
         upper = np.minimum(upper, self.lp["col_upper"][cols])
         h.changeColsBounds(len(cols), cols.astype(np.int32), lower, upper)
-        h.setOptionValue("time_limit", max(0.05, seconds))
         if gap is not None:
             h.setOptionValue("mip_rel_gap", gap)
-        h.run()  # no MIP start: the best plan so far is rarely inside these bounds, and HiGHS loses time on it
+        # no MIP start: the best plan so far is rarely inside these bounds, and HiGHS loses time on it
+        self.run_mip(h, seconds)
         if h.getInfo().primal_solution_status != 2:
             return None
         return np.array(h.getSolution().col_value)
@@ -250,8 +283,11 @@ class Worker:
             if rounded is not None:
                 self.offer(rounded, "rounded relaxation")
             elif len(counts):
-                # a safety net, not a good plan: a few seconds at most
-                quick = min(self.remaining() * 0.15, max(1.0, 0.05 * float(self.opts["time_limit"])))
+                # the safety net, the only plan yet: it stops by itself within 5 % (at the root, as a
+                # rule), so it may have up to 5 s (nearly all that is left of a short limit); a shorter
+                # limit stops it inside presolve, which costs 1-3 s on HiGHS 1.16 (0.1 s on 1.15.1)
+                left = self.remaining()
+                quick = min(0.95 * left, max(0.15 * left, 5.0))
                 floor = self.repair(counts, np.floor(x[counts] + INT_TOL), np.full(len(counts), np.inf),
                                     seconds=quick, gap=0.05)
                 if floor is not None:
@@ -284,7 +320,10 @@ class Worker:
                                    (both, low, np.concatenate([values + 1, near])),
                                    (structural, values, values),
                                    (structural, values, self.lp["col_upper"][structural])):
-            repaired = self.repair(cols, lower, upper, seconds=self.remaining() * 0.3)
+            seconds = self.budget(0.3)
+            if seconds is None:
+                break  # no time left for a repair to get past its start-up: let branch and bound have it
+            repaired = self.repair(cols, lower, upper, seconds=seconds)
             if repaired is not None:
                 self.offer(repaired, "repaired relaxation")
                 if self.gap_to(self.lower_bound) <= gap:
