@@ -62,10 +62,10 @@ def problem(regions: int, chips: int, periods: int, workloads: int, seed: int = 
 
 def run(rung: tuple[int, int, int, int], time_limit: float) -> dict[str, Any]:
     import tokenplan
-    from tokenplan.build import build
     from tokenplan.catalog import select
     from tokenplan.coefficients import compute
     from tokenplan.matrix import compile_matrix
+    from tokenplan.model import build
     from tokenplan.solver import SolveOptions
     from tokenplan.solver import run as run_solver
 

@@ -35,9 +35,9 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
     :param start: variable name -> value, a MIP start (e.g. a previous plan).
     :param diagnose: on infeasibility, run the elastic re-solve to say what must give.
     """
-    from tokenplan.build import build, input_key
     from tokenplan.coefficients import compute
     from tokenplan.diagnose import elastic, precheck
+    from tokenplan.model import build, input_key
     from tokenplan.result import Result, make
     from tokenplan.solver import SolveOptions, run
 

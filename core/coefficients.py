@@ -174,12 +174,11 @@ class Data:
         salvage = np.array([h.salvage_df() * h.salvage_fraction(t, self.lifetime[c])
                             for c, t in zip(c_, t_)]) if n else np.zeros(0)
         pv_energy, pv_maint, pv_cool = np.zeros(n), np.zeros(n), np.zeros(n)
-        energy_per_mw_year = HOURS_PER_YEAR * 1000.0 * self.load_factor / MONEY  # x price per kWh
         self.fleet = {}
         for i, (c, k, r, s) in enumerate(self.buy):
             for t in h.active_periods(s, self.lifetime[c]):
                 pdf = h.period_df(t)
-                pv_energy[i] += facility_mw[i] * energy_per_mw_year * self.power_price[r, t] * pdf
+                pv_energy[i] += facility_mw[i] * energy_per_mw(self, r, t)
                 pv_maint[i] += self.maintenance_rate * capex_accel[i] * pdf
                 pv_cool[i] += self.opex_per_kw_it_year[k] * it_mw[i] * 1000.0 / MONEY * pdf
                 self.fleet.setdefault((c, k, r, t), []).append(i)
@@ -223,6 +222,13 @@ class Data:
     def cooling_big_m(self, k: int, r: int) -> float:
         """Most IT MW that cooling k can ever carry at region r: the grid cap over PUE x pue_factor."""
         return float(np.max(self.power_mw[r])) / (self.pue[k] * self.pue_factor[r])
+
+
+def energy_per_mw(data: Data, r: int, t: int) -> float:
+    """Present value (MONEY) of the electricity one MW of facility load uses at region r in period t: every
+    hour of every year of the period at ``load_factor``, at the period's price per kWh."""
+    return (HOURS_PER_YEAR * 1000.0 * data.load_factor / MONEY * float(data.power_price[r, t])
+            * data.horizon.period_df(t))
 
 
 def compute(selection: Selection) -> Data:

@@ -8,19 +8,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 import numpy as np
 
-from tokenplan.build import CAP_FAMILIES, DEMAND_FAMILIES, build
-from tokenplan.coefficients import MONEY, Data
+from tokenplan.coefficients import Data
+from tokenplan.model import Elastic, build
 from tokenplan.solver import SolveOptions, run
-
-UNITS = {"demand": "tokens/s", "power_cap": "MW", "hbm": "{hbm}", "chip_supply": "accelerators",
-         "budget": "{cur}"}
-WHERE = {"demand": ("workload", "period"), "power_cap": ("region", "period"), "hbm": ("pool", "period"),
-         "chip_supply": ("chip", "period"), "budget": ("period",)}
 
 
 def precheck(data: Data) -> dict[str, Any] | None:
@@ -66,8 +62,8 @@ def elastic(data: Data, options: SolveOptions) -> dict[str, Any]:
     demand, which caps must grow and by how much (each minimising the total relative violation)."""
     shortfalls: list[dict[str, Any]] = []
     parts: list[str] = []
-    for families, lead in ((DEMAND_FAMILIES, "with the caps as given"), (CAP_FAMILIES, "to serve all demand")):
-        found = _elastic_solve(data, options, families)
+    for role, lead in (("demand", "with the caps as given"), ("cap", "to serve all demand")):
+        found = _elastic_solve(data, options, role)
         if found is None:
             parts.append(f"{lead}: no plan found within the time limit")
             continue
@@ -86,27 +82,25 @@ def _describe(s: dict[str, Any]) -> str:
     return f"{s['constraint']} ({where}) {verb} {s['amount']:,.4g} {s['unit']}{share}"
 
 
-def _elastic_solve(data: Data, options: SolveOptions, families: tuple[str, ...]) -> list[dict[str, Any]] | None:
-    model = build(data, elastic=families)
-    solution = run(model, SolveOptions(time_limit_s=options.time_limit_s / 2, mip_gap=options.mip_gap,
-                                       threads=options.threads, seed=options.seed, duals=False,
-                                       kill_grace_s=options.kill_grace_s))
+def _elastic_solve(data: Data, options: SolveOptions, role: Elastic) -> list[dict[str, Any]] | None:
+    """Solve the model in which the families of ``role`` may give; the violations in domain units."""
+    model = build(data, elastic=role)
+    solution = run(model, dataclasses.replace(options, time_limit_s=options.time_limit_s / 2, duals=False,
+                                              start=None, log=None))
     if not solution.has_plan:
         return None
-    currency = data.problem.problem.currency
-    hbm_unit = "HBM stacks" if data.problem.hbm.unit == "stacks" else "GB of HBM"
+    ctx = model.tp_ctx
     out = []
-    for family, (var, scale) in model.slack_families.items():
-        con = getattr(model, family)
-        money = MONEY if family == "budget" else 1.0
-        for index in var:
-            amount = var[index].value or 0.0
-            if amount <= 1e-7 or index not in con:
-                continue
-            idx = index if isinstance(index, tuple) else (index,)
-            rhs = abs(con[index].ub if con[index].has_ub() else con[index].lb) / scale * money
-            real = amount / scale * money
-            out.append({"constraint": family, "where": dict(zip(WHERE[family], idx)), "amount": float(real),
-                        "unit": UNITS[family].format(cur=currency, hbm=hbm_unit),
-                        "share": float(real / rhs) if rhs else None})
+    for family in ctx.families:
+        con, scale = model.component(family.name), ctx.row_scale[family.name]
+        unit = family.label(family.unit, ctx.currency, ctx.hbm_unit)
+        for var, _ in ctx.slacks.get(family.name, []):
+            for index in var:
+                amount = var[index].value or 0.0
+                if amount <= 1e-7 or index not in con:
+                    continue
+                rhs = abs(con[index].ub if con[index].has_ub() else con[index].lb) / scale * family.model_unit
+                real = amount / scale * family.model_unit
+                out.append({"constraint": family.name, "where": family.where(index), "amount": float(real),
+                            "unit": unit, "share": float(real / rhs) if rhs else None})
     return out

@@ -22,6 +22,7 @@ from pydantic import (
 
 if TYPE_CHECKING:
     from tokenplan.coefficients import Data
+    from tokenplan.model import ModelContext
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 PRECISIONS = ("fp4", "fp6", "fp8", "int8", "fp16", "bf16", "tf32", "fp32", "fp64")
@@ -227,9 +228,11 @@ class Rule:
 
     - :meth:`adjust` (before the model is built): change coefficients in ``data`` — forbid tuples
       (``data.forbid``), scale prices (``data.price_multiplier``);
-    - :meth:`apply` (while it is built): add Pyomo components to ``model`` and append
-      :class:`tokenplan.build.CostTerm` entries to ``model.cost_terms``; never edit the objective;
-    - :meth:`report` (after the solve): a dict for the result's ``rules`` section.
+    - :meth:`apply` (while it is built): add to the model through the :class:`tokenplan.model.ModelContext`
+      ``ctx``: rows with ``ctx.add_family`` (they get shadow prices and, with an elastic role, a place in the
+      diagnosis), objective terms with ``ctx.add_cost``, variables with ``ctx.add_variable``; never edit the
+      objective;
+    - :meth:`report` (after the solve, values loaded): a dict for the result's ``rules`` section.
     """
 
     id: ClassVar[str]
@@ -242,11 +245,11 @@ class Rule:
     def adjust(self, data: Data) -> None:  # pragma: no cover - default does nothing
         """Change coefficients before the model is built."""
 
-    def apply(self, model: Any, data: Data) -> None:  # pragma: no cover - default does nothing
-        """Add components and cost terms to the model."""
+    def apply(self, ctx: ModelContext) -> None:  # pragma: no cover - default does nothing
+        """Add rows, variables and cost terms to the model."""
 
-    def report(self, model: Any, data: Data) -> dict[str, Any] | None:  # pragma: no cover
-        """Summarise what the rule did in the solved model (values are loaded in ``model``)."""
+    def report(self, ctx: ModelContext) -> dict[str, Any] | None:  # pragma: no cover
+        """Summarise what the rule did in the solved model (``ctx.value`` reads the solved values)."""
         return None
 
     def __repr__(self) -> str:

@@ -23,23 +23,6 @@ from tokenplan.solver import Solution
 PLAN_COLUMNS = ["period", "region", "chip", "cooling", "units_bought", "accelerators_bought",
                 "accelerators_active", "it_mw", "facility_mw", "accelerators_serving"]
 
-#: constraint family -> (unit label template, factor from model units to that unit)
-DUAL_UNITS = {
-    "demand": ("{cur} per token/s", 1.0),
-    "power": ("{cur} per MW", 1.0),
-    "power_cap": ("{cur} per MW", 1.0),
-    "hbm": ("{cur} per {hbm}", 1.0),
-    "chip_supply": ("{cur} per accelerator", 1.0),
-    "budget": ("{cur} per {cur} of budget", 1.0 / MONEY),
-    "cooling": ("{cur} per MW", 1.0),
-}
-INDEX_NAMES = {
-    "demand": ("workload", "period"), "power": ("region", "period"), "power_cap": ("region", "period"),
-    "hbm": ("pool", "period"), "chip_supply": ("chip", "period"), "budget": ("period",),
-    "cooling": ("cooling", "region", "period"),
-}
-
-
 def _value(expr: Any) -> float:
     v = pyo.value(expr, exception=False)
     return 0.0 if v is None else float(v)
@@ -139,9 +122,10 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
         return Result(solution.status, None, gap=None,
                       bound=None if solution.bound is None else solution.bound * MONEY,
                       kpis={}, plan=pd.DataFrame(columns=PLAN_COLUMNS), binding=[], diagnosis=None, **common)
-    terms = {t.name: _value(t.expr) * MONEY for t in model.cost_terms}
+    ctx = model.tp_ctx
+    terms = {t.name: _value(t.expr) * MONEY for t in ctx.cost_terms}
     cats: dict[str, float] = {"capex": 0.0, "opex": 0.0, "subsidy": 0.0, "salvage": 0.0}
-    for t in model.cost_terms:
+    for t in ctx.cost_terms:
         cats[t.category] += terms[t.name]
     plan = plan_table(model, data)
     objective = solution.objective * MONEY
@@ -158,7 +142,7 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
     rules = {}
     for rule in data.selection.rules:
         with blame(data.selection.rule_plugin(rule), f"rule {rule.id!r} report()"):
-            section = rule.report(model, data)
+            section = rule.report(ctx)
         if section is not None:
             rules[rule.id] = section
     return Result(solution.status, objective, gap=solution.gap,
@@ -182,8 +166,8 @@ def discounted_million_tokens(data: Data) -> float:
 
 def plan_table(model: Any, data: Data) -> pd.DataFrame:
     """One row per (period, region, chip, cooling) with anything bought or active."""
-    cost = data.costs
-    buy_keys = model.tp_keys["buy"]
+    ctx = model.tp_ctx
+    purchases = ctx.purchases
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def row(chip: str, cooling: str, region: str, year: int) -> dict[str, Any]:
@@ -194,21 +178,20 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
                          "it_mw": 0.0, "facility_mw": 0.0, "accelerators_serving": 0.0}
         return rows[key]
 
-    for i, key in enumerate(buy_keys):
-        units = round(_value(model.buy[key]))
-        if units:
-            r = row(*key)
-            r["units_bought"] = units
-            r["accelerators_bought"] = units * int(data.unit_size[data.buy[i][0]])
-    for fkey, idx in zip(model.tp_keys["fleet"], data.fleet.values()):
-        units = [round(_value(model.buy[buy_keys[i]])) for i in idx]
-        active = sum(u * int(data.unit_size[data.buy[i][0]]) for u, i in zip(units, idx))
+    units = [round(_value(p.var)) for p in purchases]
+    for p, n in zip(purchases, units):
+        if n:
+            r = row(*p.key)
+            r["units_bought"] = n
+            r["accelerators_bought"] = n * p.accelerators
+    for fkey, idx in zip(model.FLEET, data.fleet.values()):
+        active = sum(units[i] * purchases[i].accelerators for i in idx)
         if active:
             r = row(*fkey)
             r["accelerators_active"] = active
-            r["it_mw"] = float(sum(u * cost.it_mw[i] for u, i in zip(units, idx)))
-            r["facility_mw"] = float(sum(u * cost.facility_mw[i] for u, i in zip(units, idx)))
-    for skey in model.tp_keys["serve"]:
+            r["it_mw"] = float(sum(units[i] * purchases[i].it_mw for i in idx))
+            r["facility_mw"] = float(sum(units[i] * purchases[i].facility_mw for i in idx))
+    for skey in model.SERVE:
         v = _value(model.serve[skey])
         if v > 1e-9:
             chip, cooling, region, _w, year = skey
@@ -220,25 +203,22 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
 
 
 def binding(model: Any, data: Data, solution: Solution) -> list[dict[str, Any]]:
-    """Shadow prices of the core families with a nonzero dual, in domain units (>= 0: the cost of one
-    more unit of demand, or the saving from one more unit of capacity), conditional on the integer plan."""
+    """Shadow prices of the families with a nonzero dual (core and rule families that report them), in domain
+    units (>= 0: the cost of one more unit of demand, or the saving from one more unit of capacity),
+    conditional on the integer plan."""
     if solution.row_duals is None:
         return []
-    currency = data.problem.problem.currency
-    hbm_unit = "HBM stack" if data.problem.hbm.unit == "stacks" else "GB of HBM"
+    ctx = model.tp_ctx
+    families = {f.name: f for f in ctx.families if f.report_duals}
     out = []
     for con, dual in zip(solution.matrix.rows, solution.row_duals):
-        family = con.parent_component().local_name
-        if family not in DUAL_UNITS or abs(dual) < 1e-9:
+        family = families.get(con.parent_component().local_name)
+        if family is None or abs(dual) < 1e-9:
             continue
-        label, factor = DUAL_UNITS[family]
-        scale = model.row_scale.get(family, 1.0)
-        price = abs(float(dual)) * scale * MONEY * factor
+        price = abs(float(dual)) * ctx.row_scale[family.name] * MONEY / family.model_unit
         if price < 1e-6:
             continue
-        index = con.index()
-        index = index if isinstance(index, tuple) else (index,)
-        out.append({"constraint": family, "where": dict(zip(INDEX_NAMES[family], index)),
-                    "shadow_price": price, "unit": label.format(cur=currency, hbm=hbm_unit)})
+        unit = family.label("{cur} per " + family.per, ctx.currency, ctx.hbm_unit)
+        out.append({"constraint": family.name, "where": family.where(con.index()), "shadow_price": price,
+                    "unit": unit})
     return out
-

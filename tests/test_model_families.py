@@ -218,16 +218,16 @@ def test_cooling_big_m_is_the_grid_cap_over_pue():
     from builders import base_problem
 
     import tokenplan
-    from tokenplan.build import build
     from tokenplan.catalog import select
     from tokenplan.coefficients import compute
+    from tokenplan.model import build
 
     p = base_problem()
     p["regions"][0].update(power_mw={"2030": 60}, pue_factor=1.2)
     p["coolings"]["custom"][0]["pue"] = 1.25
     model = build(compute(select(tokenplan.load(p))))
     # 60 MW of grid / (1.25 x 1.2) = 40 MW of IT: the most this cooling can ever carry there.
-    assert model.cooling_big_m[("t.air", "r1")] == pytest.approx(40.0)
+    assert model.tp_ctx.cooling_big_m[("t.air", "r1")] == pytest.approx(40.0)
 
 
 def test_budget_forces_the_cheaper_chip_despite_its_energy(problem):
@@ -258,9 +258,9 @@ def test_sparse_sets_have_only_allowed_tuples():
     from builders import base_problem
 
     import tokenplan
-    from tokenplan.build import build
     from tokenplan.catalog import select
     from tokenplan.coefficients import compute
+    from tokenplan.model import build
 
     p = base_problem()
     p["problem"]["periods"] = [2030, 2031]

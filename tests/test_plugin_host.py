@@ -10,13 +10,11 @@ import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
-import pyomo.environ as pyo
 import pytest
 from builders import M, base_problem, chip
 
 import tokenplan
 from tokenplan import hookimpl, hookspecs
-from tokenplan.build import CostTerm
 from tokenplan.catalog import Catalog
 from tokenplan.errors import ExitCode, InputError, PluginError
 from tokenplan.host import PluginHost
@@ -222,14 +220,14 @@ class Levy(Rule):
             data.forbid(data.chip_index(self.params.ban), data.region_index(self.params.region),
                         reason="banned by test.levy")
 
-    def apply(self, model, data):
-        keys = [k for k in model.tp_keys["buy"] if k[0] == self.params.chip and k[2] == self.params.region]
-        n = data.unit_size[data.chip_index(self.params.chip)]
-        model.levy = pyo.Expression(expr=sum(self.params.levy_per_accel / 1e6 * n * model.buy[k] for k in keys))
-        model.cost_terms.append(CostTerm("levy", "capex", model.levy))
+    def apply(self, ctx):
+        chosen = [p for p in ctx.purchases if p.chip == self.params.chip and p.region == self.params.region]
+        self.levy = ctx.add_expression("levy", [None], lambda _: ctx.sum(
+            self.params.levy_per_accel / ctx.money * p.accelerators * p.var for p in chosen))
+        ctx.add_cost("levy", "capex", self.levy[None])
 
-    def report(self, model, data):
-        return {"levy": pyo.value(model.levy) * 1e6}
+    def report(self, ctx):
+        return {"levy": ctx.value(self.levy[None]) * ctx.money}
 
 
 def levy_catalog():
@@ -277,7 +275,7 @@ def test_exception_in_a_rule_names_its_plugin():
     class Crash(Levy):
         id = "test.crash"
 
-        def apply(self, model, data):
+        def apply(self, ctx):
             raise ZeroDivisionError("oops")
 
     plugin = SimpleNamespace(tokenplan_rules=hookimpl(lambda: [Crash]))

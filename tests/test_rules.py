@@ -19,10 +19,10 @@ from builders import M, base_problem, bought, by_chip, chip, solve
 from rich.console import Console
 
 import tokenplan
-from tokenplan.build import build
 from tokenplan.catalog import Catalog, select
 from tokenplan.coefficients import compute
 from tokenplan.errors import InputError
+from tokenplan.model import build
 from tokenplan.plugins.rules.cn_export_controls import ExportControls, tpp
 from tokenplan.report import print_result
 from tokenplan.solver import SolveOptions, run
@@ -109,14 +109,14 @@ def test_banned_chip_never_appears_in_a_cn_region_but_does_elsewhere():
     # rule on: t.big has no variable in the CN region; ten t.a = 10 M
     r = solve(p)
     assert by_chip(r) == {"t.a": 10} and r.objective == pytest.approx(10 * M)
-    assert not [k for k in r.model.tp_keys["buy"] if k[0] == "t.big"]
+    assert not [k for k in r.model.BUY if k[0] == "t.big"]
     assert r.rules["cn.export_controls"]["banned"] == [
         {"chip": "t.big", "reason": "TPP 8,000 >= 4,800, no licence", "regions": ["r1"], "periods": [2030]}]
     # a US site next to the CN one: t.big is bought there (2 M), never in r1
     p["regions"].append({**p["regions"][0], "id": "r2", "country": "US"})
     r = solve(p)
     assert bought(r) == {(2030, "r2", "t.big", "t.air"): 1} and r.objective == pytest.approx(2 * M)
-    assert {k[2] for k in r.model.tp_keys["buy"] if k[0] == "t.big"} == {"r2"}
+    assert {k[2] for k in r.model.BUY if k[0] == "t.big"} == {"r2"}
 
 
 def test_licensed_chip_capex_includes_its_fee():

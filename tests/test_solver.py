@@ -11,9 +11,9 @@ import pytest
 from builders import M, base_problem, chip, hard_problem, solve
 
 import tokenplan
-from tokenplan.build import build
 from tokenplan.catalog import select
 from tokenplan.coefficients import compute
+from tokenplan.model import build
 from tokenplan.solver import KILL_GRACE_S, SolveOptions, _status, run
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,10 +21,10 @@ import pytest
 from builders import M, base_problem, chip
 
 import tokenplan
-from tokenplan.build import build
 from tokenplan.catalog import select
 from tokenplan.coefficients import compute
 from tokenplan.errors import ExitCode, SolverError
+from tokenplan.model import build
 from tokenplan.solver import SolveOptions, run
 
 ROOT = Path(__file__).resolve().parents[1]

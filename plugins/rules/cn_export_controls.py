@@ -18,14 +18,16 @@ CN region and can never appear in its plan.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
 from tokenplan import hookimpl
-from tokenplan.coefficients import MONEY, Data
-from tokenplan.plugins.rules._common import DD, SEED_002, SEED_004, SiteIndex, param, value_of
+from tokenplan.plugins.rules._common import DD, SEED_002, SEED_004, param
 from tokenplan.records import Chip, Rule, RuleParams, glob_to_regex
+
+if TYPE_CHECKING:
+    from tokenplan.model import Data, ModelContext
 
 #: Bit length of each precision for the TPP (total processing performance) of the US rules.
 BITS = {"fp4": 4, "fp6": 6, "fp8": 8, "int8": 8, "fp16": 16, "bf16": 16, "tf32": 32, "fp32": 32, "fp64": 64}
@@ -127,7 +129,7 @@ class ExportControls(Rule):
         return Decision("allowed", reason=f"TPP {power:,.0f} < {p.tpp_threshold:,.0f}")
 
     def adjust(self, data: Data) -> None:
-        self._decisions: dict[tuple[int, int, int], Decision] = {}
+        self._decisions: dict[tuple[str, str, int], Decision] = {}
         for c, chip in enumerate(data.chips):
             for r, region in enumerate(data.regions):
                 decisions = [self.decide(chip, region.country, y) for y in data.periods]
@@ -137,22 +139,21 @@ class ExportControls(Rule):
                         and data.allowed[c, :, r, :].any():
                     data.forbid(c, r, None, reason=f"{self.id}: {decisions[0].reason}")
                 for t, d in enumerate(decisions):
-                    self._decisions[c, r, t] = d
+                    self._decisions[chip.id, region.id, data.periods[t]] = d
                     if d.status == "banned":
                         if data.allowed[c, :, r, t].any():
                             data.forbid(c, r, t, reason=f"{self.id}: {d.reason}")
                     elif d.status == "licensed":
                         data.price_multiplier[c, r, t] *= 1.0 + d.fee
 
-    def report(self, model: Any, data: Data) -> dict[str, Any] | None:
+    def report(self, ctx: ModelContext) -> dict[str, Any] | None:
         """Banned and licensed chips, licence fees paid per purchase; None when no chip is controlled here."""
         decisions = getattr(self, "_decisions", {})
         if not decisions:
             return None
         banned: dict[tuple[str, str], dict[str, Any]] = {}
         licensed: dict[tuple[str, float], dict[str, Any]] = {}
-        for (c, r, t), d in decisions.items():
-            chip, region, year = data.chip_ids[c], data.region_ids[r], data.periods[t]
+        for (chip, region, year), d in decisions.items():
             if d.status == "banned":
                 entry = banned.setdefault((chip, d.reason), {"chip": chip, "reason": d.reason, "regions": [],
                                                              "periods": []})
@@ -166,20 +167,16 @@ class ExportControls(Rule):
             if year not in entry["periods"]:
                 entry["periods"].append(year)
         rows = []
-        keys, cost = model.tp_keys["buy"], data.costs
-        index = SiteIndex(data)
-        for (r, t), idx in sorted(index.bought.items()):
-            for i in idx:
-                c = data.buy[i][0]
-                d = decisions.get((c, r, t))
-                units = round(value_of(model.buy[keys[i]]))
-                if d is None or d.status != "licensed" or not units:
-                    continue
-                fee = float(cost.capex_accel[i]) * d.fee / (1.0 + d.fee) * units
-                rows.append({"chip": data.chip_ids[c], "region": data.region_ids[r], "period": data.periods[t],
-                             "fee": d.fee, "accelerators_bought": units * int(data.unit_size[c]),
-                             "fee_paid": fee * MONEY, "fee_paid_pv": data.horizon.df(data.periods[t]) * fee * MONEY})
-        currency = data.problem.problem.currency
+        for pu in ctx.purchases:
+            d = decisions.get((pu.chip, pu.region, pu.year))
+            units = round(ctx.value(pu.var))
+            if d is None or d.status != "licensed" or not units:
+                continue
+            fee = pu.capex_accel * d.fee / (1.0 + d.fee) * units
+            rows.append({"chip": pu.chip, "region": pu.region, "period": pu.year, "fee": d.fee,
+                         "accelerators_bought": units * pu.accelerators, "fee_paid": fee * ctx.money,
+                         "fee_paid_pv": ctx.df(pu.year) * fee * ctx.money})
+        currency = ctx.currency
         paid = sum(row["fee_paid"] for row in rows)
         summary = (f"{len({b['chip'] for b in banned.values()})} chip(s) banned, "
                    f"{len({v['chip'] for v in licensed.values()})} licensed in {', '.join(self.params.countries)} "

@@ -9,27 +9,29 @@ period t (present values, MONEY):
     foreign facility MW bought at r in t <= B[r,t] x (1 - take[r])
 
 with ``e[i,t] = facility MW x 8760 x load_factor x price[r,t] x period_df(t)`` (the core's energy cost of one unit
-in period t) and ``D[r,t] = discount x B[r,t] x 8760 x load_factor x price[r,t] x period_df(t)`` (the fleet's
-facility MW in t is at most the site's bound B). The objective gets ``- sum d[r,t]`` (category "subsidy").
+in period t: ``ctx.expr.energy`` sums it over the site) and ``D[r,t] = discount x B[r,t] x 8760 x load_factor x
+price[r,t] x period_df(t)`` (the fleet's facility MW in t is at most the site's headroom B). The objective gets
+``- sum d[r,t]`` (category "subsidy").
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokenplan import hookimpl
-from tokenplan.coefficients import HOURS_PER_YEAR, MONEY, Data
+from tokenplan.model import Family, Row
 from tokenplan.plugins.rules._common import (
     DD,
     REUTERS_MANDATE,
-    SiteIndex,
     foreign_accelerators,
     link_to_domestic_only,
     param,
     prefix,
-    value_of,
 )
 from tokenplan.records import Rule, RuleParams
+
+if TYPE_CHECKING:
+    from tokenplan.model import ModelContext
 
 _FT = (f"Financial Times, 3/4-Nov-2025 (greenergydaily, semafor, sipoch relays): Gansu, Guizhou and Inner Mongolia "
        f"cut electricity bills by up to 50% for large data centres powered by domestic chips; Nvidia-based data "
@@ -53,60 +55,44 @@ class DomesticPowerDiscount(Rule):
     Params = PowerDiscountParams
     params: PowerDiscountParams
 
-    def _energy(self, data: Data, index: SiteIndex, r: int, t: int) -> tuple[float, list[tuple[float, int]]]:
-        """(PV of energy per facility MW in service in period t at r, [(PV of unit i's energy in t, i)])."""
-        per_mw = (HOURS_PER_YEAR * 1000.0 * data.load_factor / MONEY * float(data.power_price[r, t])
-                  * data.horizon.period_df(t))
-        return per_mw, [(per_mw * float(data.costs.facility_mw[i]), i) for i in index.active.get((r, t), [])]
-
-    def apply(self, model: Any, data: Data) -> None:
-        import pyomo.environ as pyo
-
-        from tokenplan.build import CostTerm
-
+    def apply(self, ctx: ModelContext) -> None:
         p, name = self.params, prefix(self.id)
-        index = SiteIndex(data)
-        keys_buy = model.tp_keys["buy"]
-        cells: dict[tuple[str, int], tuple[list[tuple[float, int]], float]] = {}
-        for r in index.sites(p.tag):
-            for t, year in enumerate(data.periods):
-                per_mw, terms = self._energy(data, index, r, t)
-                upper = p.discount * per_mw * index.facility_mw_bound(model, r, t)
-                if terms and upper > 0:
-                    cells[data.region_ids[r], year] = (terms, upper)
+        cells: dict[tuple[str, int], float] = {}
+        for rid in ctx.sites(p.tag):
+            for year in ctx.periods:
+                upper = p.discount * ctx.energy_per_mw(rid, year) * ctx.expr.headroom_mw[rid, year]
+                if ctx.active(rid, year) and upper > 0:
+                    cells[rid, year] = upper
         keys = list(cells)
-        d = pyo.Var(keys, domain=pyo.NonNegativeReals, bounds=lambda m, rid, y: (0.0, cells[rid, y][1]),
-                    doc=f"{self.id}: present value of the electricity discount in the period (MONEY)")
-        model.add_component(f"{name}_discount", d)
-        model.add_component(f"{name}_energy", pyo.Expression(keys, rule=lambda m, rid, y: pyo.quicksum(
-            a * m.buy[keys_buy[i]] for a, i in cells[rid, y][0]), doc="PV of the energy bill (MONEY)"))
-        energy = model.component(f"{name}_energy")
-        model.add_component(f"{name}_rate", pyo.Constraint(
-            keys, rule=lambda m, rid, y: d[rid, y] <= p.discount * energy[rid, y],
-            doc="discount <= share x energy bill"))
+        d = ctx.add_variable(f"{name}_discount", keys, bounds=lambda m, rid, y: (0.0, cells[rid, y]),
+                             doc=f"{self.id}: present value of the electricity discount in the period (model money)")
+        energy = ctx.expr.energy
+        ctx.add_family(Family(
+            name=f"{name}_rate", index=("region", "period"), sense="<=", unit="{cur}", per="{cur}",
+            rows=lambda ctx: {key: Row(d[key] - p.discount * energy[key], 0.0) for key in keys},
+            doc="discount <= share x energy bill", model_unit=ctx.money, report_duals=False))
         if p.domestic_only:
-            link_to_domestic_only(model, data, index, name, d, {key: cells[key][1] for key in keys})
-        model.cost_terms.append(CostTerm(f"{name}", "subsidy", -pyo.quicksum(d[k] for k in keys)))
+            link_to_domestic_only(ctx, name, d, cells)
+        ctx.add_cost(f"{name}", "subsidy", -ctx.sum(d[k] for k in keys))
 
-    def report(self, model: Any, data: Data) -> dict[str, Any] | None:
+    def report(self, ctx: ModelContext) -> dict[str, Any] | None:
         """Discount per site and period, which sites took it; None when no site qualifies."""
         p, name = self.params, prefix(self.id)
-        d, energy = model.component(f"{name}_discount"), model.component(f"{name}_energy")
+        d = ctx.component(f"{name}_discount")
         if d is None or len(d) == 0:
             return None
-        currency = data.problem.problem.currency
-        index = SiteIndex(data)
+        money, currency = ctx.money, ctx.currency
         sites: dict[str, dict[str, Any]] = {}
         rows = []
         for rid, year in d:
-            site = sites.setdefault(rid, {"took": False, "discount_pv": 0.0, "foreign_accelerators_bought":
-                                          foreign_accelerators(model, data, index, data.region_index(rid))})
-            disc, bill = value_of(d[rid, year]), value_of(energy[rid, year])
+            site = sites.setdefault(rid, {"took": False, "discount_pv": 0.0,
+                                          "foreign_accelerators_bought": foreign_accelerators(ctx, rid)})
+            disc, bill = ctx.value(d[rid, year]), ctx.value(ctx.expr.energy[rid, year])
             if max(disc, bill) < 1e-12:
                 continue
-            rows.append({"region": rid, "period": year, "energy_pv": bill * MONEY, "discount_pv": disc * MONEY,
+            rows.append({"region": rid, "period": year, "energy_pv": bill * money, "discount_pv": disc * money,
                          "took": disc > 1e-12})
-            site["discount_pv"] += disc * MONEY
+            site["discount_pv"] += disc * money
             site["took"] = site["took"] or disc > 1e-12
         took = [rid for rid, v in sites.items() if v["took"]]
         total = sum(v["discount_pv"] for v in sites.values())

@@ -15,27 +15,27 @@ derivations and the sources of the defaults.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import model_validator
 
 from tokenplan import hookimpl
-from tokenplan.coefficients import MONEY, Data
+from tokenplan.model import Family, Row
 from tokenplan.plugins.rules._common import (
     DD,
     REUTERS_MANDATE,
     SEED_004,
     Base,
-    SiteIndex,
     capex_terms,
     foreign_accelerators,
-    linear,
     link_to_domestic_only,
     param,
     prefix,
-    value_of,
 )
 from tokenplan.records import Rule, RuleParams
+
+if TYPE_CHECKING:
+    from tokenplan.model import ModelContext
 
 _LOCAL = (f"{DD} section 6c: Shanghai 2025 measures, up to 10% construction support for self-controlled "
           f"intelligent-compute facilities [V]; Beijing E-Town Nov-2024, up to 10% of domestic AI-server purchases "
@@ -73,77 +73,68 @@ class SiteCapexSubsidy(Rule):
     params: SiteSubsidyParams
 
     # -- model -------------------------------------------------------------------------------------------
-    def apply(self, model: Any, data: Data) -> None:
-        import pyomo.environ as pyo
-
-        from tokenplan.build import CostTerm
-
+    def apply(self, ctx: ModelContext) -> None:
         p, name = self.params, prefix(self.id)
-        index = SiteIndex(data)
         stacked = p.rate + p.local_topup
-        cells: dict[tuple[str, int], tuple[list[Any], list[Any], float]] = {}
-        for r in index.sites(p.tag):
-            for t, year in enumerate(data.periods):
-                eligible, eligible_max = capex_terms(model, data, index, r, t, p.base)
-                project, project_max = capex_terms(model, data, index, r, t, "project")
+        cells: dict[tuple[str, int], tuple[Any, Any, float]] = {}
+        for rid in ctx.sites(p.tag):
+            for year in ctx.periods:
+                eligible, eligible_max = capex_terms(ctx, rid, year, p.base)
+                project, project_max = capex_terms(ctx, rid, year, "project")
                 upper = min(stacked * eligible_max, p.max_stacked * project_max)
-                if eligible and upper > 0:
-                    cells[data.region_ids[r], year] = (eligible, project, upper)
+                if not isinstance(eligible, float) and upper > 0:
+                    cells[rid, year] = (eligible, project, upper)
         keys = list(cells)
-        s = pyo.Var(keys, domain=pyo.NonNegativeReals, bounds=lambda m, rid, y: (0.0, cells[rid, y][2]),
-                    doc=f"{self.id}: subsidy paid at the site in the period (nominal MONEY)")
-        model.add_component(f"{name}_subsidy", s)
-        model.add_component(f"{name}_eligible", pyo.Expression(
-            keys, rule=lambda m, rid, y: linear(cells[rid, y][0]), doc="eligible capex (nominal MONEY)"))
-        model.add_component(f"{name}_project_capex", pyo.Expression(
-            keys, rule=lambda m, rid, y: linear(cells[rid, y][1]), doc="project capex (nominal MONEY)"))
-        eligible_expr = model.component(f"{name}_eligible")
-        project_expr = model.component(f"{name}_project_capex")
-        model.add_component(f"{name}_rate", pyo.Constraint(
-            keys, rule=lambda m, rid, y: s[rid, y] <= stacked * eligible_expr[rid, y],
-            doc="subsidy <= (rate + local_topup) x eligible capex"))
+        s = ctx.add_variable(f"{name}_subsidy", keys, bounds=lambda m, rid, y: (0.0, cells[rid, y][2]),
+                             doc=f"{self.id}: subsidy paid at the site in the period (nominal model money)")
+        eligible = ctx.add_expression(f"{name}_eligible", keys, lambda rid, y: cells[rid, y][0],
+                                      doc="eligible capex (nominal model money)")
+        project = ctx.add_expression(f"{name}_project_capex", keys, lambda rid, y: cells[rid, y][1],
+                                     doc="project capex (nominal model money)")
+        money = dict(sense="<=", unit="{cur}", per="{cur}", model_unit=ctx.money)
+        ctx.add_family(Family(
+            name=f"{name}_rate", index=("region", "period"), rows=lambda ctx: {
+                key: Row(s[key] - stacked * eligible[key], 0.0) for key in keys},
+            doc="subsidy <= (rate + local_topup) x eligible capex", report_duals=False, **money))
         if p.max_stacked < stacked - 1e-12:  # otherwise implied: eligible capex <= project capex
-            model.add_component(f"{name}_cap", pyo.Constraint(
-                keys, rule=lambda m, rid, y: s[rid, y] <= p.max_stacked * project_expr[rid, y],
-                doc="subsidy <= max_stacked x project capex"))
+            ctx.add_family(Family(
+                name=f"{name}_cap", index=("region", "period"), rows=lambda ctx: {
+                    key: Row(s[key] - p.max_stacked * project[key], 0.0) for key in keys},
+                doc="subsidy <= max_stacked x project capex", report_duals=False, **money))
         if p.domestic_only:
-            link_to_domestic_only(model, data, index, name, s, {key: cells[key][2] for key in keys})
-        h = data.horizon
-        model.cost_terms.append(CostTerm(f"{name}_subsidy", "subsidy",
-                                         -pyo.quicksum(h.df(y) * s[rid, y] for rid, y in keys)))
+            link_to_domestic_only(ctx, name, s, {key: cells[key][2] for key in keys})
+        ctx.add_cost(f"{name}_subsidy", "subsidy", -ctx.sum(ctx.df(y) * s[rid, y] for rid, y in keys))
 
     # -- report ------------------------------------------------------------------------------------------
-    def report(self, model: Any, data: Data) -> dict[str, Any] | None:
+    def report(self, ctx: ModelContext) -> dict[str, Any] | None:
         """Subsidy per site and period, which sites took it; None when no site qualifies."""
         p, name = self.params, prefix(self.id)
-        s = model.component(f"{name}_subsidy")
+        s = ctx.component(f"{name}_subsidy")
         if s is None or len(s) == 0:
             return None
-        eligible = model.component(f"{name}_eligible")
-        project = model.component(f"{name}_project_capex")
-        currency = data.problem.problem.currency
+        eligible = ctx.component(f"{name}_eligible")
+        project = ctx.component(f"{name}_project_capex")
+        money, currency = ctx.money, ctx.currency
         stacked = p.rate + p.local_topup
-        index = SiteIndex(data)
         rows, sites = [], {}
-        for rid in sorted({rid for rid, _ in s}, key=data.region_index):
+        for rid in [r for r in ctx.regions if r in {rid for rid, _ in s}]:
             sites[rid] = {"took": False, "subsidy": 0.0, "subsidy_pv": 0.0,
-                          "foreign_accelerators_bought": foreign_accelerators(model, data, index,
-                                                                              data.region_index(rid))}
+                          "foreign_accelerators_bought": foreign_accelerators(ctx, rid)}
         for rid, year in s:
-            sub, elig, proj = value_of(s[rid, year]), value_of(eligible[rid, year]), value_of(project[rid, year])
+            sub, elig, proj = ctx.value(s[rid, year]), ctx.value(eligible[rid, year]), ctx.value(project[rid, year])
             if max(sub, elig, proj) < 1e-9:
                 continue
             if sub > 1e-9:
                 limited = "cap" if p.max_stacked * proj < stacked * elig - 1e-9 else "rate"
             else:
                 limited = "not taken" if elig > 1e-9 else "-"
-            pv = data.horizon.df(year) * sub
-            rows.append({"region": rid, "period": year, "eligible_capex": elig * MONEY,
-                         "project_capex": proj * MONEY, "subsidy": sub * MONEY, "subsidy_pv": pv * MONEY,
+            pv = ctx.df(year) * sub
+            rows.append({"region": rid, "period": year, "eligible_capex": elig * money,
+                         "project_capex": proj * money, "subsidy": sub * money, "subsidy_pv": pv * money,
                          "share_of_project": sub / proj if proj > 1e-12 else 0.0, "limited_by": limited})
             site = sites[rid]
-            site["subsidy"] += sub * MONEY
-            site["subsidy_pv"] += pv * MONEY
+            site["subsidy"] += sub * money
+            site["subsidy_pv"] += pv * money
             site["took"] = site["took"] or sub > 1e-9
         took = [rid for rid, v in sites.items() if v["took"]]
         total = sum(v["subsidy"] for v in sites.values())

@@ -1,7 +1,7 @@
 """``policy.domestic_share``: at least a share of the accelerators bought (or of their capex) is domestic.
 
 With ``w[i]`` = accelerators per unit (``measure = "accelerators"``) or nominal accelerator capex per unit
-(``"capex"``, MONEY, after licence fees), ``dom[i]`` = 1 when the chip is domestic in the tuple's region, and
+(``"capex"``, model money, after licence fees), ``dom[i]`` = 1 when the chip is domestic in the tuple's region, and
 the purchases i in scope (regions of ``countries``; a period, or the whole horizon):
 
     sum over i of (dom[i] - share) x w[i] x buy[i] >= 0       (one row per period, or one row)
@@ -11,12 +11,15 @@ which is ``domestic >= share x total`` without a ratio. No big-M, no new variabl
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tokenplan import hookimpl
-from tokenplan.coefficients import MONEY, Data
-from tokenplan.plugins.rules._common import REUTERS_MANDATE, param, prefix, value_of
+from tokenplan.model import Family, Row
+from tokenplan.plugins.rules._common import REUTERS_MANDATE, param, prefix
 from tokenplan.records import Rule, RuleParams
+
+if TYPE_CHECKING:
+    from tokenplan.model import ModelContext, Purchase
 
 _WHAT_IF = ("no published national share target; a what-if and Pareto-study parameter (the Nov-2025 mandate is "
             f"100% for state-funded projects: {REUTERS_MANDATE})")
@@ -39,55 +42,51 @@ class DomesticShare(Rule):
     Params = DomesticShareParams
     params: DomesticShareParams
 
-    def _terms(self, data: Data) -> dict[int | None, list[tuple[float, float, int]]]:
-        """Scope key (period index, or None for the horizon) -> [(w, dom, buy index)]."""
+    def _terms(self, ctx: ModelContext) -> dict[int | None, list[tuple[float, float, Purchase]]]:
+        """Scope key (period, or None for the horizon) -> [(w, dom, purchase)]."""
         p = self.params
-        out: dict[int | None, list[tuple[float, float, int]]] = {}
-        for i, (c, _, r, t) in enumerate(data.buy):
-            if p.countries and data.regions[r].country not in p.countries:
+        out: dict[int | None, list[tuple[float, float, Purchase]]] = {}
+        for pu in ctx.purchases:
+            if p.countries and ctx.regions[pu.region].country not in p.countries:
                 continue
-            w = float(data.unit_size[c]) if p.measure == "accelerators" else float(data.costs.capex_accel[i])
-            key = t if p.scope == "period" else None
-            out.setdefault(key, []).append((w, 1.0 if data.is_domestic(c, r) else 0.0, i))
+            w = float(pu.accelerators) if p.measure == "accelerators" else pu.capex_accel
+            key = pu.year if p.scope == "period" else None
+            out.setdefault(key, []).append((w, 1.0 if pu.domestic else 0.0, pu))
         return out
 
-    def apply(self, model: Any, data: Data) -> None:
-        import pyomo.environ as pyo
-
+    def apply(self, ctx: ModelContext) -> None:
         p, name = self.params, prefix(self.id)
-        keys = model.tp_keys["buy"]
-        groups = {k: v for k, v in self._terms(data).items() if any(dom < 1.0 for _, dom, _ in v)}
-        index = ["horizon" if k is None else data.periods[k] for k in groups]
-        by_label = dict(zip(index, groups.values()))
+        groups = {k: v for k, v in self._terms(ctx).items() if any(dom < 1.0 for _, dom, _ in v)}
 
-        def rule(m: Any, label: Any) -> Any:
-            lhs = pyo.quicksum((dom - p.share) * w * m.buy[keys[i]] for w, dom, i in by_label[label]
-                               if (dom - p.share) * w != 0.0)
-            if isinstance(lhs, int | float):
-                return pyo.Constraint.Feasible if lhs >= 0 else pyo.Constraint.Infeasible
-            return lhs >= 0
+        def rows(ctx: ModelContext) -> dict[Any, Row]:
+            out = {}
+            for key, terms in groups.items():
+                lhs = ctx.sum((dom - p.share) * w * pu.var for w, dom, pu in terms if (dom - p.share) * w != 0.0)
+                out["horizon" if key is None else key] = Row(lhs, 0.0)
+            return out
 
-        model.add_component(f"{name}", pyo.Constraint(index, rule=rule,
-                                                      doc="domestic - share x total >= 0 (accelerators or MONEY)"))
+        unit, per = ("accelerators", "accelerator") if p.measure == "accelerators" else ("{cur}", "{cur}")
+        ctx.add_family(Family(
+            name=name, index=("scope",), sense=">=", unit=unit, per=per, rows=rows,
+            doc="domestic - share x total >= 0 (accelerators, or model money)", elastic="cap",
+            model_unit=1.0 if p.measure == "accelerators" else ctx.money, input_key=f"rules.{self.id}.share"))
 
-    def report(self, model: Any, data: Data) -> dict[str, Any]:
+    def report(self, ctx: ModelContext) -> dict[str, Any]:
         p = self.params
-        keys = model.tp_keys["buy"]
         rows = []
         per_period: dict[int, dict[str, float]] = {}
-        for i, (c, _, r, t) in enumerate(data.buy):
-            if p.countries and data.regions[r].country not in p.countries:
+        for pu in ctx.purchases:
+            if p.countries and ctx.regions[pu.region].country not in p.countries:
                 continue
-            units = round(value_of(model.buy[keys[i]]))
+            units = round(ctx.value(pu.var))
             if not units:
                 continue
-            row = per_period.setdefault(data.periods[t], {"domestic_accelerators": 0, "accelerators": 0,
-                                                          "domestic_capex": 0.0, "capex": 0.0})
-            acc, capex = units * int(data.unit_size[c]), units * float(data.costs.capex_accel[i]) * MONEY
-            dom = data.is_domestic(c, r)
+            row = per_period.setdefault(pu.year, {"domestic_accelerators": 0, "accelerators": 0,
+                                                  "domestic_capex": 0.0, "capex": 0.0})
+            acc, capex = units * pu.accelerators, units * pu.capex_accel * ctx.money
             row["accelerators"] += acc
             row["capex"] += capex
-            if dom:
+            if pu.domestic:
                 row["domestic_accelerators"] += acc
                 row["domestic_capex"] += capex
         total = {"domestic_accelerators": 0, "accelerators": 0, "domestic_capex": 0.0, "capex": 0.0}

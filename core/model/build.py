@@ -1,0 +1,52 @@
+"""``build(data) -> model``: the shared sets, variables and expressions, every family of ``FAMILIES``, the
+core cost terms, each rule's ``apply``, and the objective (the sum of the cost terms, and nothing else)."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from tokenplan.coefficients import Data
+from tokenplan.errors import blame
+from tokenplan.model import costs, shared
+from tokenplan.model.context import ModelContext
+from tokenplan.model.families import FAMILIES
+from tokenplan.model.family import Elastic
+
+
+def build(data: Data, *, elastic: Elastic | None = None, families: tuple = FAMILIES) -> pyo.ConcreteModel:
+    """Build the model. With ``elastic`` ("demand" or "cap"), the rows of every family with that role
+    (rules' included) get slacks, and the objective minimises the total relative violation instead of cost:
+    the diagnosis model (each slack is weighted by one over its row's right-hand side)."""
+    m = pyo.ConcreteModel(name=data.problem.problem.name)
+    ctx = ModelContext(m, data, elastic)
+    m.tp_ctx = ctx
+    shared.define(ctx)
+    for family in families:
+        ctx.add_family(family)
+    costs.define(ctx)
+    for rule in data.selection.rules:
+        with blame(data.selection.rule_plugin(rule), f"rule {rule.id!r} apply()"):
+            rule.apply(ctx)
+    define_objective(ctx)
+    return m
+
+
+def define_objective(ctx: ModelContext) -> None:
+    """Minimise the net present cost: the sum of the cost terms (or, elastic, the relative violation)."""
+    m = ctx.model
+    for i, term in enumerate(ctx.cost_terms):
+        m.add_component(f"cost_{i}_{term.name}", pyo.Expression(expr=term.expr))
+    if ctx.elastic is not None:
+        m.npc = pyo.Objective(expr=pyo.quicksum(
+            w[i] * var[i] for parts in ctx.slacks.values() for var, w in parts for i in var), sense=pyo.minimize)
+    else:
+        m.npc = pyo.Objective(expr=pyo.quicksum(t.expr for t in ctx.cost_terms), sense=pyo.minimize)
+
+
+def input_key(row: object) -> str | None:
+    """The problem key whose value made a row's numbers (None if its family declares none)."""
+    if row is None:
+        return None
+    ctx = row.model().tp_ctx  # type: ignore[attr-defined]
+    family = ctx.family(row.parent_component().local_name)  # type: ignore[attr-defined]
+    return None if family is None else family.key_of(row.index())  # type: ignore[attr-defined]

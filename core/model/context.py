@@ -1,0 +1,288 @@
+"""``ModelContext``: the one interface through which the core families, the cost terms and the rules build
+the model.
+
+It offers the selection by id (chips, coolings, regions, periods, workloads), the purchases (one
+:class:`Purchase` per allowed chip, cooling, region and period, with its per-unit numbers), the variables
+(``ctx.var``), the shared expressions (``ctx.expr``: fleet, IT MW, facility MW, capacity, capex, energy),
+discount factors, and the three ways to change the model: :meth:`ModelContext.add_family` (rows),
+:meth:`ModelContext.add_cost` (objective terms) and :meth:`ModelContext.add_variable`. Money is in model units
+(``ctx.money`` of the problem currency: millions).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from tokenplan.coefficients import MONEY, Data, energy_per_mw
+from tokenplan.model.family import Category, CostTerm, Elastic, Family, Row
+
+if TYPE_CHECKING:
+    from tokenplan.records import Chip, Cooling, Region
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """One purchasable tuple (chip, cooling, region, year) and its numbers per unit bought (money in model
+    units, nominal unless ``pv_``: present value at the first period's year)."""
+
+    position: int           # column order of ``ctx.var.buy``
+    chip: str
+    cooling: str
+    region: str
+    year: int
+    var: Any                # ctx.var.buy[chip, cooling, region, year]
+    accelerators: int       # accelerators per unit
+    capex_accel: float      # accelerators (after rule multipliers such as licence fees)
+    capex_cooling: float
+    it_mw: float
+    facility_mw: float      # IT MW x PUE x the region's pue_factor
+    hbm: float              # stacks or GB
+    pv_capex: float         # accelerators and cooling
+    pv_salvage: float       # accelerators and cooling, credited at the horizon end
+    domestic: bool          # the chip's origin is the region's country
+    active_years: tuple[int, ...]
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.chip, self.cooling, self.region, self.year)
+
+
+@dataclass
+class Variables:
+    """The core's decision variables (Pyomo components)."""
+
+    buy: Any = None      # [chip, cooling, region, year]: units bought in the period (integer)
+    serve: Any = None    # [chip, cooling, region, workload, year]: accelerators serving a workload
+    blocks: Any = None   # [region, year]: facility blocks built in the period (integer)
+    cool_on: Any = None  # [cooling, region]: the site has this cooling infrastructure (binary)
+
+
+@dataclass
+class Expressions:
+    """Shared expressions (Pyomo ``Expression`` components, defined once in ``tokenplan.model.shared``),
+    plus ``headroom_mw`` (numbers)."""
+
+    fleet: Any = None        # [chip, cooling, region, year]: accelerators in service
+    it_mw: Any = None        # [region, year]: IT MW of the fleet in service
+    facility_mw: Any = None  # [region, year]: facility MW of the fleet in service
+    capacity_mw: Any = None  # [region, year]: existing MW + facility blocks in service
+    capex: Any = None        # [region, year]: nominal capex paid at the site in the period (before subsidies)
+    energy: Any = None       # [region, year]: present value of the site's electricity bill in the period
+    #: [region, year] -> most facility MW the site can carry (existing + whole blocks under the grid cap;
+    #: in a diagnosis where the grid cap may give, what serving all demand can take)
+    headroom_mw: dict[tuple[str, int], float] = field(default_factory=dict)
+
+
+class ModelContext:
+    """See the module doc. Built by :func:`tokenplan.model.build`; rules get it in ``apply`` and ``report``."""
+
+    money = MONEY
+
+    def __init__(self, model: pyo.ConcreteModel, data: Data, elastic: Elastic | None = None) -> None:
+        self.model = model
+        self.data = data
+        self.elastic = elastic
+        self.families: list[Family] = []
+        self.cost_terms: list[CostTerm] = []
+        #: family name -> the power of ten its rows were multiplied by
+        self.row_scale: dict[str, float] = {}
+        #: family name -> [(slack variable, weights by index)]
+        self.slacks: dict[str, list[tuple[Any, dict[Any, float]]]] = {}
+        self.var = Variables()
+        self.expr = Expressions()
+        self.cooling_big_m: dict[tuple[str, str], float] = {}
+        h = data.horizon
+        self.chips: dict[str, Chip] = {c.id: c for c in data.chips}
+        self.coolings: dict[str, Cooling] = {k.id: k for k in data.coolings}
+        self.regions: dict[str, Region] = {r.id: r for r in data.regions}
+        self.periods: list[int] = list(h.years)
+        self.workloads: list[str] = list(data.workload_ids)
+        self.currency: str = data.problem.problem.currency
+        self.hbm_unit: str = data.problem.hbm.unit
+        self._bought: dict[tuple[str, int], list[Purchase]] = defaultdict(list)
+        self._active: dict[tuple[str, int], list[Purchase]] = defaultdict(list)
+        self.purchases: list[Purchase] = []
+
+    # -- the selection -----------------------------------------------------------------------------------
+    def df(self, year: float) -> float:
+        """Discount factor of a year (money paid then, in present value)."""
+        return self.data.horizon.df(year)
+
+    def period_df(self, year: int) -> float:
+        """Sum of the discount factors of the years of the period starting in ``year`` (annual costs)."""
+        return self.data.horizon.period_df(self.periods.index(year))
+
+    def salvage_df(self) -> float:
+        return self.data.horizon.salvage_df()
+
+    def energy_per_mw(self, region: str, year: int) -> float:
+        """Present value of the electricity one MW of facility load uses in the period (model money)."""
+        d = self.data
+        return energy_per_mw(d, d.region_index(region), self.periods.index(year))
+
+    def block_capex(self, region: str) -> float:
+        """Nominal capex of one facility block at a region (model money)."""
+        return self.data.block_capex(self.data.region_index(region))
+
+    def capex_bound(self, region: str, year: int) -> float:
+        """An upper bound of ``ctx.expr.capex[region, year]`` (a valid big-M): the site's facility-MW headroom
+        times the largest capex per facility MW among its purchases, the blocks that fit, and the fixed
+        costs of its coolings in the first period."""
+        d = self.data
+        r = d.region_index(region)
+        mw = self.expr.headroom_mw[region, year]
+        per_mw = max(((p.capex_accel + p.capex_cooling) / p.facility_mw for p in self.bought(region, year)
+                      if p.facility_mw > 0), default=0.0)
+        bound = per_mw * mw
+        block = d.block_capex(r)
+        if block > 0:
+            bound += block * math.ceil((mw - float(d.existing_mw[r])) / float(d.block_mw[r]) - 1e-9)
+        if year == self.periods[0]:
+            bound += sum(float(d.site_fixed_cost[k]) / MONEY for k, rr in d.cool_sites if rr == r)
+        return bound
+
+    def bought(self, region: str, year: int) -> list[Purchase]:
+        """Purchases that can be made at ``region`` in the period starting in ``year``."""
+        return self._bought.get((region, year), [])
+
+    def active(self, region: str, year: int) -> list[Purchase]:
+        """Purchases whose units are in service at ``region`` in the period starting in ``year``."""
+        return self._active.get((region, year), [])
+
+    def sites(self, tag: str | None = None) -> list[str]:
+        """Regions (carrying ``tag``) where something can be bought, in region order."""
+        buyable = {p.region for p in self.purchases}
+        return [rid for rid, region in self.regions.items()
+                if rid in buyable and (tag is None or tag in region.tags)]
+
+    def _index_purchases(self) -> None:
+        d, h = self.data, self.data.horizon
+        cost = d.costs
+        C, K, R, Y = d.chip_ids, d.cooling_ids, d.region_ids, self.periods
+        var = self.var.buy
+        for i, (c, k, r, t) in enumerate(d.buy):
+            years = tuple(Y[s] for s in h.active_periods(t, d.lifetime[c]))
+            p = Purchase(
+                position=i, chip=C[c], cooling=K[k], region=R[r], year=Y[t], var=var[C[c], K[k], R[r], Y[t]],
+                accelerators=int(d.unit_size[c]), capex_accel=float(cost.capex_accel[i]),
+                capex_cooling=float(cost.capex_cooling[i]), it_mw=float(cost.it_mw[i]),
+                facility_mw=float(cost.facility_mw[i]), hbm=float(cost.hbm[i]),
+                pv_capex=float(cost.pv_capex_accel[i] + cost.pv_capex_cooling[i]),
+                pv_salvage=float(cost.pv_salvage_accel[i] + cost.pv_salvage_cooling[i]),
+                domestic=d.is_domestic(c, r), active_years=years)
+            self.purchases.append(p)
+            self._bought[p.region, p.year].append(p)
+        for (_c, _k, r, t), idx in d.fleet.items():
+            self._active[R[r], Y[t]].extend(self.purchases[i] for i in idx)
+
+    # -- changing the model --------------------------------------------------------------------------------
+    def add_variable(self, name: str, index: Any = None, *, kind: str = "continuous",
+                     bounds: Any = (0.0, None), doc: str = "") -> Any:
+        """A new variable component. ``kind``: continuous (>= 0 unless ``bounds`` say otherwise), integer
+        (>= 0) or binary; ``index``: a list of index tuples, ``"any"`` (entries made when first used, for a
+        variable that several rules share), or None for a single variable."""
+        domain = {"continuous": pyo.Reals, "integer": pyo.NonNegativeIntegers, "binary": pyo.Binary}[kind]
+        if index == "any":
+            var = pyo.Var(pyo.Any, dense=False, domain=domain, bounds=bounds if kind != "binary" else None, doc=doc)
+            self.model.add_component(name, var)
+            return var
+        args = () if index is None else (list(index),)
+        var = pyo.Var(*args, domain=domain, bounds=bounds if kind != "binary" else None, doc=doc)
+        self.model.add_component(name, var)
+        return var
+
+    def add_expression(self, name: str, index: Any, rule: Any, doc: str = "") -> Any:
+        """A named expression component (readable in LP files): ``rule(*index) -> expression``."""
+        expr = pyo.Expression(list(index), rule=lambda m, *i: rule(*i), doc=doc)
+        self.model.add_component(name, expr)
+        return expr
+
+    def component(self, name: str) -> Any:
+        """An existing component by name (e.g. a variable that several rules share), or None."""
+        return self.model.component(name)
+
+    def add_cost(self, name: str, category: Category, expr: Any) -> None:
+        """Add a term to the objective: a present value in model money, signed (a subsidy is negative)."""
+        self.cost_terms.append(CostTerm(name, category, expr))
+
+    def add_family(self, family: Family) -> Any:
+        """Make the family's rows into a constraint named ``family.name``; return it.
+
+        Written once for every family: the rows' scaling (``family.scaled``), their slacks when the model is
+        elastic for the family's role, rows without variables (left out when they hold, built as infeasible
+        when they do not), and the registration that shadow prices and the diagnosis read. A family added a
+        second time (rules that share one) gets the new rows in the same constraint."""
+        rows = family.rows(self)
+        known = self.model.component(family.name)
+        if known is None:
+            known = pyo.Constraint(pyo.Any, doc=family.doc)
+            self.model.add_component(family.name, known)
+            self.families.append(family)
+            self.row_scale[family.name] = _row_scale([r.rhs for r in rows.values()]) if family.scaled else 1.0
+        elif family.name not in {f.name for f in self.families}:
+            raise ValueError(f"a component named {family.name!r} exists and is not a constraint family")
+        scale = self.row_scale[family.name]
+        slack = self._slack(family, {i: r.rhs * scale for i, r in rows.items()
+                                     if not isinstance(r.lhs, int | float)})
+        lower = family.sense == ">="
+        for index, row in rows.items():
+            lhs = row.lhs
+            if isinstance(lhs, int | float):
+                holds = lhs >= row.rhs - 1e-9 if lower else lhs <= row.rhs + 1e-9
+                if not holds:
+                    known[index] = pyo.Constraint.Infeasible
+                continue
+            if scale != 1.0:
+                lhs = scale * lhs
+            if slack is not None:
+                lhs = lhs + slack[index] if lower else lhs - slack[index]
+            known[index] = lhs >= row.rhs * scale if lower else lhs <= row.rhs * scale
+        return known
+
+    def _slack(self, family: Family, rhs: dict[Any, float]) -> Any:
+        if family.elastic is None or family.elastic != self.elastic or not rhs:
+            return None
+        n = len(self.slacks.get(family.name, []))
+        name = f"slack_{family.name}" + (f"_{n + 1}" if n else "")
+        var = pyo.Var(list(rhs), domain=pyo.NonNegativeReals, doc=f"violation of {family.name} (scaled units)")
+        self.model.add_component(name, var)
+        weights = {i: 1.0 / max(abs(v), 1e-3) for i, v in rhs.items()}
+        self.slacks.setdefault(family.name, []).append((var, weights))
+        return var
+
+    def family(self, name: str) -> Family | None:
+        return next((f for f in self.families if f.name == name), None)
+
+    # -- helpers -----------------------------------------------------------------------------------------------
+    @staticmethod
+    def sum(terms: Any) -> Any:
+        """A linear sum (Pyomo's quicksum)."""
+        return pyo.quicksum(terms)
+
+    @staticmethod
+    def value(expr: Any) -> float:
+        """The solved value of a variable or expression (0 for an empty one)."""
+        v = pyo.value(expr, exception=False)
+        return 0.0 if v is None else float(v)
+
+    def is_elastic(self, role: Elastic) -> bool:
+        """Is this model a diagnosis model in which the families of ``role`` may give?"""
+        return self.elastic == role
+
+
+def _row_scale(values: Any) -> float:
+    """A power of ten that brings the largest finite right-hand side of a family into [100, 1000)."""
+    arr = np.abs(np.asarray(values, dtype=float).ravel())
+    arr = arr[np.isfinite(arr) & (arr > 0)]
+    if arr.size == 0:
+        return 1.0
+    return 10.0 ** -(math.floor(math.log10(arr.max())) - 2)
+
+
+__all__ = ["Expressions", "ModelContext", "Purchase", "Row", "Variables"]

@@ -1,0 +1,18 @@
+"""The core constraint families, in the order they are built (rows in the model follow it). Adding a family
+is one module with a ``Family`` and one line here."""
+
+from __future__ import annotations
+
+from tokenplan.model import assignment, budget, chip_supply, cooling, demand, hbm, power
+from tokenplan.model.family import Family
+
+FAMILIES: tuple[Family, ...] = (
+    demand.FAMILY,
+    assignment.FAMILY,
+    power.POWER,
+    power.POWER_CAP,
+    hbm.FAMILY,
+    chip_supply.FAMILY,
+    cooling.FAMILY,
+    budget.FAMILY,
+)

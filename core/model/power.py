@@ -1,0 +1,51 @@
+"""power[r, t]: facility MW of the fleet <= existing MW + facility blocks in service;
+power_cap[r, t]: facility blocks in service <= the whole blocks that fit under the grid cap."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from tokenplan.model.context import ModelContext
+from tokenplan.model.family import Family, Row
+from tokenplan.model.shared import whole_blocks
+
+
+def _sites(ctx: ModelContext) -> list[tuple[str, int]]:
+    d = ctx.data
+    regions = sorted({r for r, _ in d.build})
+    return [(d.region_ids[r], y) for r in regions for y in ctx.periods]
+
+
+def power_rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
+    d = ctx.data
+    out = {}
+    for rid, y in _sites(ctx):
+        active = ctx.active(rid, y)
+        if not active:
+            continue
+        load = ctx.sum(p.facility_mw * p.var for p in active)
+        out[rid, y] = Row(load - ctx.expr.capacity_mw[rid, y], float(d.existing_mw[d.region_index(rid)]))
+    return out
+
+
+def cap_rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
+    # blocks are whole: at most floor(headroom / block_mw) of them fit under the grid cap (a tighter,
+    # equivalent row that keeps the relaxation honest)
+    d = ctx.data
+    out = {}
+    for rid, y in _sites(ctx):
+        r, t = d.region_index(rid), ctx.periods.index(y)
+        headroom = whole_blocks(float(d.power_mw[r, t] - d.existing_mw[r]), float(d.block_mw[r]))
+        if math.isfinite(headroom):
+            out[rid, y] = Row(ctx.expr.capacity_mw[rid, y], headroom)
+    return out
+
+
+POWER = Family(
+    name="power", index=("region", "period"), sense="<=", unit="MW", per="MW", rows=power_rows,
+    doc="facility MW of the fleet <= existing MW + facility blocks in service", input_key="regions.{0}.existing_mw")
+POWER_CAP = Family(
+    name="power_cap", index=("region", "period"), sense="<=", unit="MW", per="MW", rows=cap_rows,
+    doc="facility blocks in service <= the whole blocks that fit under the grid cap power_mw", elastic="cap",
+    input_key="regions.{0}.power_mw")
