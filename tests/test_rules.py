@@ -161,7 +161,7 @@ def test_national_ai_city_subsidy_turns_the_site_domestic():
     assert report["by_site_period"] == [{
         "region": "r1", "period": 2030, "eligible_capex": pytest.approx(10 * M), "project_capex": pytest.approx(10 * M),
         "subsidy": pytest.approx(5 * M), "subsidy_pv": pytest.approx(5 * M), "share_of_project": pytest.approx(0.5),
-        "limited_by": "rate"}]
+        "limited_by": "rate", "clawback_pv": 0.0, "net_subsidy_pv": pytest.approx(5 * M)}]
     assert json.loads(r.to_json())["rules"]["cn.national_ai_city"]["subsidy"] == pytest.approx(5 * M)
 
 

@@ -45,6 +45,7 @@ class Purchase:
     hbm: float              # stacks or GB
     pv_capex: float         # accelerators and cooling
     pv_salvage: float       # accelerators and cooling, credited at the horizon end
+    salvage_fraction: float  # book value left at the horizon end, as a share of the capex
     domestic: bool          # the chip's origin is the region's country
     active_years: tuple[int, ...]
 
@@ -73,6 +74,7 @@ class Expressions:
     facility_mw: Any = None  # [region, year]: facility MW of the fleet in service
     capacity_mw: Any = None  # [region, year]: existing MW + facility blocks in service
     capex: Any = None        # [region, year]: nominal capex paid at the site in the period (before subsidies)
+    net_capex: Any = None    # [region, year]: its present value net of the salvage earned at the horizon end
     energy: Any = None       # [region, year]: present value of the site's electricity bill in the period
     #: [region, year] -> most facility MW the site can carry (existing + whole blocks under the grid cap;
     #: in a diagnosis where the grid cap may give, what serving all demand can take)
@@ -97,6 +99,8 @@ class ModelContext:
         self.var = Variables()
         self.expr = Expressions()
         self.cooling_big_m: dict[tuple[str, str], float] = {}
+        #: state that several rules share while the model is built (e.g. the capex subsidies of each site)
+        self.shared: dict[str, Any] = {}
         h = data.horizon
         self.chips: dict[str, Chip] = {c.id: c for c in data.chips}
         self.coolings: dict[str, Cooling] = {k.id: k for k in data.coolings}
@@ -119,12 +123,36 @@ class ModelContext:
         return self.data.horizon.period_df(self.periods.index(year))
 
     def salvage_df(self) -> float:
+        """Discount factor of the horizon end, where salvage is credited."""
         return self.data.horizon.salvage_df()
+
+    def period_years(self, year: int) -> int:
+        """Length in years of the period starting in ``year``."""
+        return self.data.horizon.durations[self.periods.index(year)]
+
+    @property
+    def load_factor(self) -> float:
+        """Average load as a share of IT power (``problem.load_factor``)."""
+        return float(self.data.load_factor)
 
     def energy_per_mw(self, region: str, year: int) -> float:
         """Present value of the electricity one MW of facility load uses in the period (model money)."""
         d = self.data
         return energy_per_mw(d, d.region_index(region), self.periods.index(year))
+
+    def facility_salvage_fraction(self, year: int) -> float:
+        """Book value left at the horizon end of a facility block built in the period, as a share of its
+        capex."""
+        d = self.data
+        return d.horizon.salvage_fraction(self.periods.index(year), d.facility_lifetime)
+
+    def cooling_fixed_costs(self, region: str) -> list[tuple[float, Any]]:
+        """(nominal fixed cost in model money, ``cool_on`` binary) of each cooling the site may use; paid in
+        the first period, no salvage."""
+        d = self.data
+        r = d.region_index(region)
+        return [(float(d.site_fixed_cost[k]) / MONEY, self.var.cool_on[d.cooling_ids[k], region])
+                for k, rr in d.cool_sites if rr == r]
 
     def block_capex(self, region: str) -> float:
         """Nominal capex of one facility block at a region (model money)."""
@@ -146,6 +174,10 @@ class ModelContext:
         if year == self.periods[0]:
             bound += sum(float(d.site_fixed_cost[k]) / MONEY for k, rr in d.cool_sites if rr == r)
         return bound
+
+    def site_periods(self) -> list[tuple[str, int]]:
+        """Every (region, year) where something can be bought: the index of the per-site expressions."""
+        return list(self.model.BUILD)
 
     def bought(self, region: str, year: int) -> list[Purchase]:
         """Purchases that can be made at ``region`` in the period starting in ``year``."""
@@ -175,6 +207,7 @@ class ModelContext:
                 facility_mw=float(cost.facility_mw[i]), hbm=float(cost.hbm[i]),
                 pv_capex=float(cost.pv_capex_accel[i] + cost.pv_capex_cooling[i]),
                 pv_salvage=float(cost.pv_salvage_accel[i] + cost.pv_salvage_cooling[i]),
+                salvage_fraction=h.salvage_fraction(t, d.lifetime[c]),
                 domestic=d.is_domestic(c, r), active_years=years)
             self.purchases.append(p)
             self._bought[p.region, p.year].append(p)

@@ -75,6 +75,9 @@ def define_expressions(ctx: ModelContext) -> None:
                                                    doc="existing MW + facility blocks in service")
     m.site_capex = e.capex = pyo.Expression(m.BUILD, rule=lambda m, r, y: site_capex(ctx, r, y),
                                             doc="nominal capex at the site in the period, before subsidies")
+    m.site_net_capex = e.net_capex = pyo.Expression(m.BUILD, rule=lambda m, r, y: site_net_capex(ctx, r, y),
+                                                    doc="present value of the site's capex in the period, net of "
+                                                        "its salvage at the horizon end")
     m.site_energy = e.energy = pyo.Expression(m.BUILD, rule=lambda m, r, y: pyo.quicksum(
         ctx.energy_per_mw(r, y) * p.facility_mw * p.var for p in active[r, y]),
         doc="present value of the site's electricity bill in the period")
@@ -118,4 +121,15 @@ def site_capex(ctx: ModelContext, rid: str, year: int) -> Any:
     if year == ctx.periods[0]:
         expr += pyo.quicksum(float(d.site_fixed_cost[k]) / MONEY * ctx.var.cool_on[d.cooling_ids[k], rid]
                              for k, rr in d.cool_sites if rr == r)
+    return expr
+
+
+def site_net_capex(ctx: ModelContext, rid: str, year: int) -> Any:
+    """Present value of the capex paid at a site in a period net of the salvage it earns at the horizon end
+    (model money): what the buyer pays and does not get back. Subsidies of capex are bounded by it."""
+    sdf, df = ctx.salvage_df(), ctx.df(year)
+    expr = pyo.quicksum((p.pv_capex - p.pv_salvage) * p.var for p in ctx.bought(rid, year))
+    expr += (df - sdf * ctx.facility_salvage_fraction(year)) * ctx.block_capex(rid) * ctx.var.blocks[rid, year]
+    if year == ctx.periods[0]:
+        expr += pyo.quicksum(df * cost * on for cost, on in ctx.cooling_fixed_costs(rid))
     return expr

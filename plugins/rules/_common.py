@@ -59,6 +59,27 @@ def capex_terms(ctx: ModelContext, region: str, year: int, base: Base) -> tuple[
     return expr, per_mw * ctx.expr.headroom_mw[region, year]
 
 
+def capex_groups(ctx: ModelContext, region: str, year: int, base: Base) -> dict[float, Any]:
+    """The nominal capex of :func:`capex_terms`, split by salvage fraction (the share of it that is still book
+    value at the horizon end): fraction -> expression. A subsidy of a group is clawed back at that fraction
+    (the salvage of what the buyer paid), exactly, whatever the mix of lifetimes at the site."""
+    groups: dict[float, list[Any]] = {}
+    for p in ctx.bought(region, year):
+        coef = p.capex_accel + (p.capex_cooling if base == "project" else 0.0)
+        if coef > 0 and (base != "domestic_accelerators" or p.domestic):
+            groups.setdefault(round(p.salvage_fraction, 12), []).append(coef * p.var)
+    if base == "project":
+        block = ctx.block_capex(region)
+        if block > 0:
+            groups.setdefault(round(ctx.facility_salvage_fraction(year), 12), []).append(
+                block * ctx.var.blocks[region, year])
+        if year == ctx.periods[0]:
+            for cost, on in ctx.cooling_fixed_costs(region):
+                if cost > 0:
+                    groups.setdefault(0.0, []).append(cost * on)
+    return {f: ctx.sum(terms) for f, terms in sorted(groups.items())}
+
+
 #: Names of the components the domestic-only condition shares between rules.
 DOMESTIC_ONLY_VAR = "domestic_only_site"
 DOMESTIC_ONLY_ROWS = "domestic_only"

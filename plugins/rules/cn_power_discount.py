@@ -61,7 +61,7 @@ class DomesticPowerDiscount(Rule):
         for rid in ctx.sites(p.tag):
             for year in ctx.periods:
                 upper = p.discount * ctx.energy_per_mw(rid, year) * ctx.expr.headroom_mw[rid, year]
-                if ctx.active(rid, year) and upper > 0:
+                if ctx.active(rid, year) and upper > 0 and p.discount >= 1e-6:
                     cells[rid, year] = upper
         keys = list(cells)
         d = ctx.add_variable(f"{name}_discount", keys, bounds=lambda m, rid, y: (0.0, cells[rid, y]),

@@ -1,16 +1,20 @@
 """China's capex subsidies for compute sites: ``cn.national_ai_city`` and ``cn.hub_node``.
 
-Both are a :class:`SiteCapexSubsidy`. At every site r carrying the rule's tag and in every period t (nominal
-money paid at ``y[t]``, MONEY):
+Both are a :class:`SiteCapexSubsidy`. At every site r carrying the rule's tag and in every period t (money in
+model units; ``g`` a group of the eligible capex with one salvage fraction ``f[g]``, see ``capex_groups``):
 
-    s[r,t] <= (rate + local_topup) x E[r,t]            E: eligible capex (``base``)
-    s[r,t] <= max_stacked x P[r,t]                     P: the site's project capex in the period
-    s[r,t] <= U[r,t] x take[r]                         (domestic_only) U: bound of s from the site's power
+    s[r,t,g] <= (rate + local_topup) x E[r,t,g]          nominal subsidy of the group, paid at y[t]
+    sum_g (df[t] - df(Y) f[g]) s[r,t,g] <= max_stacked x N[r,t]     N: the site's net capex (ctx.expr.net_capex)
+    sum over the capex subsidies at the site of their net values <= N[r,t]       (stacking rules)
+    sum_g s[r,t,g] <= max_per_site_year;  sum_r,g s[r,t,g] <= max_per_year       (cash caps, nominal)
+    sum_g s[r,t,g] <= U[r,t] x take[r]                    (domestic_only) U: bound of the subsidy from the power
     foreign facility MW bought at r in t <= B[r,t] x (1 - take[r])   (every period: a subsidised site is
                                                                       domestic-only over the horizon)
 
-and the objective gets the cost term ``- sum df(y[t]) x s[r,t]`` (category "subsidy"). docs/rules.md has the
-derivations and the sources of the defaults.
+The objective gets ``- sum df[t] s[r,t,g]`` (category "subsidy") and the clawback ``+ sum df(Y) f[g] s[r,t,g]``
+(category "salvage": the salvage of a subsidised asset is the book value of what the buyer paid). A subsidy is
+therefore never worth more than the capex it pays for, net of that capex's salvage: no purchase can pay for
+itself. docs/rules.md has the derivations and the sources of the defaults.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from tokenplan.plugins.rules._common import (
     REUTERS_MANDATE,
     SEED_004,
     Base,
+    capex_groups,
     capex_terms,
     foreign_accelerators,
     link_to_domestic_only,
@@ -42,6 +47,11 @@ _LOCAL = (f"{DD} section 6c: Shanghai 2025 measures, up to 10% construction supp
           f"[V]")
 
 
+#: Shares below this are no subsidy (a millionth of the capex); a smaller factor would put coefficients in the
+#: model that HiGHS drops.
+MIN_SHARE = 1e-6
+
+
 class SiteSubsidyParams(RuleParams):
     """Parameters every site capex subsidy has (each rule sets its own defaults and sources)."""
 
@@ -56,11 +66,21 @@ class SiteSubsidyParams(RuleParams):
                                   "'project' (all capex at the site)", "the rule")
     domestic_only: bool = param(True, "A subsidised site buys domestic chips only, in every period",
                                 REUTERS_MANDATE)
+    max_per_site_year: float | None = param(
+        None, "Most subsidy one site receives in one period, in the problem currency (nominal; none: no cap)",
+        "assumption: no per-site cash cap is published (seed:004 gives rates and ceilings only)", ge=0)
+    max_per_year: float | None = param(
+        None, "Most subsidy the programme pays over all its sites in one period, in the problem currency "
+              "(nominal; none: no cap)",
+        "assumption: no programme budget is published (seed:004 gives rates and ceilings only)", ge=0)
 
     @model_validator(mode="after")
     def _tag_given(self) -> SiteSubsidyParams:
         if not self.tag:
             raise ValueError("tag must name a region tag")
+        if self.rate + self.local_topup > 1.0 + 1e-12:
+            raise ValueError(f"rate + local_topup = {self.rate + self.local_topup:g} is above 1: a subsidy cannot "
+                             "exceed the capex it pays for")
         return self
 
 
@@ -76,75 +96,146 @@ class SiteCapexSubsidy(Rule):
     def apply(self, ctx: ModelContext) -> None:
         p, name = self.params, prefix(self.id)
         stacked = p.rate + p.local_topup
-        cells: dict[tuple[str, int], tuple[Any, Any, float]] = {}
+        sdf = ctx.salvage_df()
+        cells: dict[tuple[str, int], tuple[dict[float, Any], float]] = {}
+        if min(stacked, p.max_stacked) < MIN_SHARE:
+            return  # nothing to pay (and no coefficient HiGHS would drop)
         for rid in ctx.sites(p.tag):
             for year in ctx.periods:
-                eligible, eligible_max = capex_terms(ctx, rid, year, p.base)
-                project, project_max = capex_terms(ctx, rid, year, "project")
-                upper = min(stacked * eligible_max, p.max_stacked * project_max)
-                if not isinstance(eligible, float) and upper > 0:
-                    cells[rid, year] = (eligible, project, upper)
+                groups = capex_groups(ctx, rid, year, p.base)
+                _, eligible_max = capex_terms(ctx, rid, year, p.base)
+                upper = min(stacked * eligible_max, p.max_stacked * ctx.capex_bound(rid, year))
+                if groups and upper > MIN_SHARE:
+                    cells[rid, year] = (groups, upper)
+        index = [(rid, y, g) for (rid, y), (groups, _) in cells.items() for g in range(len(groups))]
+        fraction = {(rid, y, g): f for (rid, y), (groups, _) in cells.items() for g, f in enumerate(groups)}
+        eligible = {(rid, y, g): e for (rid, y), (groups, _) in cells.items()
+                    for g, e in enumerate(groups.values())}
+        s = ctx.add_variable(f"{name}_subsidy", index, bounds=lambda m, rid, y, g: (0.0, cells[rid, y][1]),
+                             doc=f"{self.id}: nominal subsidy paid at the site in the period, per salvage group")
         keys = list(cells)
-        s = ctx.add_variable(f"{name}_subsidy", keys, bounds=lambda m, rid, y: (0.0, cells[rid, y][2]),
-                             doc=f"{self.id}: subsidy paid at the site in the period (nominal model money)")
-        eligible = ctx.add_expression(f"{name}_eligible", keys, lambda rid, y: cells[rid, y][0],
-                                      doc="eligible capex (nominal model money)")
-        project = ctx.add_expression(f"{name}_project_capex", keys, lambda rid, y: cells[rid, y][1],
-                                     doc="project capex (nominal model money)")
-        money = dict(sense="<=", unit="{cur}", per="{cur}", model_unit=ctx.money)
+        groups_of: dict[tuple[str, int], list[tuple[str, int, int]]] = {key: [] for key in keys}
+        for rid, y, g in index:
+            groups_of[rid, y].append((rid, y, g))
+        paid = ctx.add_expression(f"{name}_paid", keys, lambda rid, y: ctx.sum(s[i] for i in groups_of[rid, y]),
+                                  doc="nominal subsidy paid at the site in the period (model money)")
+        net = ctx.add_expression(f"{name}_net", keys, lambda rid, y: ctx.sum(
+            (ctx.df(y) - sdf * fraction[i]) * s[i] for i in groups_of[rid, y]),
+            doc="present value of the subsidy net of its clawback in the salvage (model money)")
+        money = dict(unit="{cur}", per="{cur}", model_unit=ctx.money)
         ctx.add_family(Family(
-            name=f"{name}_rate", index=("region", "period"), rows=lambda ctx: {
-                key: Row(s[key] - stacked * eligible[key], 0.0) for key in keys},
-            doc="subsidy <= (rate + local_topup) x eligible capex", report_duals=False, **money))
+            name=f"{name}_rate", index=("region", "period", "group"), sense="<=", rows=lambda ctx: {
+                i: Row(s[i] - stacked * eligible[i], 0.0) for i in index},
+            doc="subsidy of a salvage group <= (rate + local_topup) x its eligible capex", report_duals=False,
+            **money))
         if p.max_stacked < stacked - 1e-12:  # otherwise implied: eligible capex <= project capex
             ctx.add_family(Family(
-                name=f"{name}_cap", index=("region", "period"), rows=lambda ctx: {
-                    key: Row(s[key] - p.max_stacked * project[key], 0.0) for key in keys},
-                doc="subsidy <= max_stacked x project capex", report_duals=False, **money))
+                name=f"{name}_cap", index=("region", "period"), sense="<=", rows=lambda ctx: {
+                    key: Row(net[key] - p.max_stacked * ctx.expr.net_capex[key], 0.0) for key in keys},
+                doc="net subsidy <= max_stacked x the site's net capex", report_duals=False, **money))
+        self._stack(ctx, net, keys)
+        if p.max_per_site_year is not None:
+            ctx.add_family(Family(
+                name=f"{name}_site_cash", index=("region", "period"), sense="<=", rows=lambda ctx: {
+                    key: Row(paid[key], p.max_per_site_year / ctx.money) for key in keys},
+                doc="subsidy paid at a site in a period <= max_per_site_year",
+                input_key=f"rules.{self.id}.max_per_site_year", **money))
+        if p.max_per_year is not None:
+            ctx.add_family(Family(
+                name=f"{name}_cash", index=("period",), sense="<=", rows=lambda ctx: {
+                    y: Row(ctx.sum(paid[rid, yy] for rid, yy in keys if yy == y), p.max_per_year / ctx.money)
+                    for y in ctx.periods if any(yy == y for _, yy in keys)},
+                doc="subsidy the programme pays in a period <= max_per_year",
+                input_key=f"rules.{self.id}.max_per_year", **money))
         if p.domestic_only:
-            link_to_domestic_only(ctx, name, s, {key: cells[key][2] for key in keys})
-        ctx.add_cost(f"{name}_subsidy", "subsidy", -ctx.sum(ctx.df(y) * s[rid, y] for rid, y in keys))
+            link_to_domestic_only(ctx, name, paid, {key: cells[key][1] for key in keys})
+        ctx.add_cost(f"{name}_subsidy", "subsidy", -ctx.sum(ctx.df(y) * s[rid, y, g] for rid, y, g in index))
+        ctx.add_cost(f"{name}_clawback", "salvage", ctx.sum(sdf * fraction[i] * s[i] for i in index
+                                                            if fraction[i] > 0))
+
+    def _stack(self, ctx: ModelContext, net: Any, keys: list[tuple[str, int]]) -> None:
+        """Capex subsidies of several rules at one site never exceed its net capex together: a row
+        ``sum of the rules' net subsidies <= net capex`` at every site and period where a second (third, ...)
+        subsidy applies."""
+        taken = ctx.shared.setdefault("capex_subsidies", {})
+        rows = {}
+        for key in keys:
+            before = taken.setdefault(key, [])
+            if before:
+                rows[(*key, len(before) + 1)] = Row(ctx.sum([*before, net[key]]) - ctx.expr.net_capex[key], 0.0)
+            before.append(net[key])
+        if rows:
+            ctx.add_family(Family(
+                name="capex_subsidies_stacked", index=("region", "period", "rules"), sense="<=", unit="{cur}",
+                per="{cur}", rows=lambda ctx: rows, doc="net capex subsidies of all rules at a site <= its net capex",
+                model_unit=ctx.money, report_duals=False))
 
     # -- report ------------------------------------------------------------------------------------------
     def report(self, ctx: ModelContext) -> dict[str, Any] | None:
-        """Subsidy per site and period, which sites took it; None when no site qualifies."""
+        """Subsidy per site and period, which sites took it, what limited it; None when no site qualifies."""
         p, name = self.params, prefix(self.id)
-        s = ctx.component(f"{name}_subsidy")
-        if s is None or len(s) == 0:
+        paid_expr = ctx.component(f"{name}_paid")
+        if paid_expr is None or len(paid_expr) == 0:
             return None
-        eligible = ctx.component(f"{name}_eligible")
-        project = ctx.component(f"{name}_project_capex")
+        net_expr = ctx.component(f"{name}_net")
         money, currency = ctx.money, ctx.currency
         stacked = p.rate + p.local_topup
+        by_year: dict[int, float] = {}
+        for (rid, year) in paid_expr:
+            by_year[year] = by_year.get(year, 0.0) + ctx.value(paid_expr[rid, year])
         rows, sites = [], {}
-        for rid in [r for r in ctx.regions if r in {rid for rid, _ in s}]:
-            sites[rid] = {"took": False, "subsidy": 0.0, "subsidy_pv": 0.0,
+        for rid in [r for r in ctx.regions if r in {rid for rid, _ in paid_expr}]:
+            sites[rid] = {"took": False, "subsidy": 0.0, "subsidy_pv": 0.0, "clawback_pv": 0.0,
                           "foreign_accelerators_bought": foreign_accelerators(ctx, rid)}
-        for rid, year in s:
-            sub, elig, proj = ctx.value(s[rid, year]), ctx.value(eligible[rid, year]), ctx.value(project[rid, year])
+        for rid, year in paid_expr:
+            sub = ctx.value(paid_expr[rid, year])
+            elig, _ = capex_terms(ctx, rid, year, p.base)
+            elig, proj = ctx.value(elig), ctx.value(ctx.expr.capex[rid, year])
             if max(sub, elig, proj) < 1e-9:
                 continue
-            if sub > 1e-9:
-                limited = "cap" if p.max_stacked * proj < stacked * elig - 1e-9 else "rate"
-            else:
-                limited = "not taken" if elig > 1e-9 else "-"
             pv = ctx.df(year) * sub
+            net = ctx.value(net_expr[rid, year])
             rows.append({"region": rid, "period": year, "eligible_capex": elig * money,
                          "project_capex": proj * money, "subsidy": sub * money, "subsidy_pv": pv * money,
-                         "share_of_project": sub / proj if proj > 1e-12 else 0.0, "limited_by": limited})
+                         "clawback_pv": (pv - net) * money, "net_subsidy_pv": net * money,
+                         "share_of_project": sub / proj if proj > 1e-12 else 0.0,
+                         "limited_by": self._limit(ctx, sub, elig, stacked, year, by_year)})
             site = sites[rid]
             site["subsidy"] += sub * money
             site["subsidy_pv"] += pv * money
+            site["clawback_pv"] += (pv - net) * money
             site["took"] = site["took"] or sub > 1e-9
         took = [rid for rid, v in sites.items() if v["took"]]
         total = sum(v["subsidy"] for v in sites.values())
         total_pv = sum(v["subsidy_pv"] for v in sites.values())
+        clawback = sum(v["clawback_pv"] for v in sites.values())
+        caps = sorted({r["limited_by"] for r in rows if "cash cap" in r["limited_by"]})
         summary = (f"{len(took)} of {len(sites)} '{p.tag}' site(s) took the subsidy"
                    + (f" ({', '.join(took)})" if took else "")
-                   + f": {total:,.0f} {currency} nominal, {total_pv:,.0f} {currency} present value")
+                   + f": {total:,.0f} {currency} nominal, {total_pv:,.0f} {currency} present value, of which "
+                   + f"{clawback:,.0f} {currency} is clawed back in the salvage"
+                   + (f"; {' and '.join(caps)} binding" if caps else ""))
         return {"summary": summary, "parameters": p.model_dump(), "subsidy": total, "subsidy_pv": total_pv,
-                "took": took, "money": ["eligible_capex", "project_capex", "subsidy", "subsidy_pv"],
+                "clawback_pv": clawback, "took": took, "cash_caps_binding": caps,
+                "money": ["eligible_capex", "project_capex", "subsidy", "subsidy_pv", "clawback_pv",
+                          "net_subsidy_pv"],
                 "sites": sites, "by_site_period": rows}
+
+    def _limit(self, ctx: ModelContext, sub: float, elig: float, stacked: float, year: int,
+               by_year: dict[int, float]) -> str:
+        """Which bound held the subsidy of a site and period (for the report)."""
+        p = self.params
+        if sub <= 1e-9:
+            return "not taken" if elig > 1e-9 else "-"
+
+        def reached(value: float, cap: float) -> bool:
+            return value >= cap * (1 - 1e-6) - 1e-9
+
+        if p.max_per_site_year is not None and reached(sub, p.max_per_site_year / ctx.money):
+            return "site cash cap"
+        if p.max_per_year is not None and reached(by_year[year], p.max_per_year / ctx.money):
+            return "programme cash cap"
+        return "rate" if reached(sub, stacked * elig) else "cap"
 
 
 # -- the two rules -----------------------------------------------------------------------------------------
