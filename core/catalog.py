@@ -145,11 +145,12 @@ class Catalog:
                                       f"workload {workload.id!r}; expected a finite number >= 0")
         return float(value)
 
-    def validate(self, problem: Problem) -> list[str]:
+    def validate(self, problem: Problem) -> list[tuple[str, str]]:
+        """What the plugins' ``tokenplan_validate`` say about a problem: ``(plugin name, message)`` pairs."""
         messages = []
         for plugin, items in self.host.call("tokenplan_validate", problem=problem, catalog=self):
             for message in self._as_list(plugin, "tokenplan_validate", items):
-                messages.append(f"{plugin}: {message}")
+                messages.append((plugin, str(message)))
         return messages
 
     def report(self, result: Any) -> dict[str, Any]:
@@ -186,12 +187,10 @@ def select(problem: Problem, catalog: Catalog | None = None, *, disable: Iterabl
         except InputError as exc:
             raise InputError(exc.reason, file=problem.source, key=exc.key, value=exc.value) from None
     warnings: list[str] = []
-    for message in catalog.validate(problem):
-        plugin_message = message.split(": ", 1)[1]
-        if plugin_message.startswith("error: "):
-            raise InputError(plugin_message.removeprefix("error: "), file=problem.source,
-                             key=f"(plugin {message.split(':', 1)[0]})")
-        warnings.append(message)
+    for plugin, message in catalog.validate(problem):
+        if message.startswith("error: "):
+            raise InputError(message.removeprefix("error: "), file=problem.source, key=f"(plugin {plugin})")
+        warnings.append(f"{plugin}: {message}")
     model, params = _throughput(problem, catalog)
     excluded: dict[str, str] = {}
     chips = _chips(problem, catalog, warnings, excluded)
@@ -221,23 +220,30 @@ def _throughput(problem: Problem, catalog: Catalog) -> tuple[ThroughputModel, di
                            f"missing; the {name!r} throughput model needs it")
     try:
         params = throughput_params(model, problem.throughput)
-    except ValueError as exc:
-        key, message = str(exc).split(": ", 1)
-        raise _err(problem, f"throughput.{key}", message, problem.throughput.get(key)) from None
+    except ParamError as exc:
+        raise _err(problem, f"throughput.{exc.key}", exc.reason, problem.throughput.get(exc.key)) from None
     return model, params
+
+
+class ParamError(ValueError):
+    """A throughput-model parameter that is unknown or out of bounds: ``key`` and ``reason``."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key, self.reason = key, reason
+        super().__init__(f"{key}: {reason}")
 
 
 def throughput_params(model: ThroughputModel, given: dict[str, Any]) -> dict[str, Any]:
     """The model's defaults updated with ``given``; unknown names and values out of bounds are errors
-    (``ValueError("<name>: <why>")``)."""
+    (:class:`ParamError`)."""
     for key, value in given.items():
         if key not in model.params:
-            raise ValueError(f"{key}: unknown parameter of throughput model {model.name!r} (known: "
+            raise ParamError(key, f"unknown parameter of throughput model {model.name!r} (known: "
                              f"{', '.join(sorted(model.params)) or 'none'})")
         if key in model.param_bounds:
             low, high = model.param_bounds[key]
             if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-                raise ValueError(f"{key}: must be a number in [{low:g}, {high:g}]")
+                raise ParamError(key, f"must be a number in [{low:g}, {high:g}]")
     return {**model.params, **given, "model": model.name}
 
 

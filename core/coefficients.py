@@ -236,30 +236,64 @@ def compute(selection: Selection) -> Data:
     problem = selection.problem
     p = problem.problem
     periods = p.periods
-    h = horizon(periods, p.last_period_years, p.discount_rate)
-    chips, coolings, regions = selection.chips, selection.coolings, selection.regions
-    workloads = problem.workloads
-    T = len(periods)
+    fx = _fx(problem)
+    warnings: list[str] = []
+    data = Data(
+        selection=selection, horizon=horizon(periods, p.last_period_years, p.discount_rate),
+        chips=selection.chips, coolings=selection.coolings, regions=selection.regions,
+        workload_ids=[w.id for w in problem.workloads],
+        pools=sorted({c.hbm_pool for c in selection.chips if c.hbm_pool} | set(problem.hbm.supply)),
+        **_chip_arrays(selection, fx), **_cooling_arrays(selection, fx), **_region_arrays(selection, fx),
+        **_demand(selection), **_caps(selection),
+        allowed=_allowed(selection, warnings),
+        price_multiplier=np.ones((len(selection.chips), len(selection.regions), len(periods))),
+        load_factor=p.load_factor, maintenance_rate=p.maintenance_rate,
+        facility_lifetime=p.facility_lifetime_years, warnings=warnings,
+    )
+    for rule in selection.rules:
+        with blame(selection.rule_plugin(rule), f"rule {rule.id!r} adjust()"):
+            rule.adjust(data)
+    data.finalize()
+    return data
 
-    def fx(code: str | None) -> float:
+
+def _fx(problem: Any) -> Any:
+    """Currency code (None: the problem's) -> its rate into the problem currency."""
+    p = problem.problem
+
+    def rate(code: str | None) -> float:
         return 1.0 if code is None or code == p.currency else p.fx[code]
 
-    unit_size = np.array([c.unit_size for c in chips], dtype=int)
-    it_kw = np.array([c.it_kw_per_accel for c in chips], dtype=float)
-    price = np.array([c.price_per_accel * fx(c.price_currency) for c in chips], dtype=float)
-    lifetime = np.array([c.lifetime_years for c in chips], dtype=float)
-    unit_hbm = "hbm_stacks" if problem.hbm.unit == "stacks" else "hbm_gb"
-    hbm_per_accel = np.array([math.nan if getattr(c, unit_hbm) is None else getattr(c, unit_hbm)
-                              for c in chips], dtype=float)
+    return rate
 
-    pue = np.array([k.pue for k in coolings])
-    capex_per_kw = np.array([k.capex_per_kw_it * fx(k.currency) for k in coolings])
-    opex_per_kw = np.array([k.opex_per_kw_it_year * fx(k.currency) for k in coolings])
-    fixed = np.array([k.site_fixed_cost * fx(k.currency) for k in coolings])
 
+def _chip_arrays(selection: Selection, fx: Any) -> dict[str, np.ndarray]:
+    chips = selection.chips
+    unit_hbm = "hbm_stacks" if selection.problem.hbm.unit == "stacks" else "hbm_gb"
+    return {
+        "unit_size": np.array([c.unit_size for c in chips], dtype=int),
+        "it_kw": np.array([c.it_kw_per_accel for c in chips], dtype=float),
+        "price": np.array([c.price_per_accel * fx(c.price_currency) for c in chips], dtype=float),
+        "lifetime": np.array([c.lifetime_years for c in chips], dtype=float),
+        "hbm_per_accel": np.array([math.nan if getattr(c, unit_hbm) is None else getattr(c, unit_hbm)
+                                   for c in chips], dtype=float),
+    }
+
+
+def _cooling_arrays(selection: Selection, fx: Any) -> dict[str, np.ndarray]:
+    coolings = selection.coolings
+    return {
+        "pue": np.array([k.pue for k in coolings]),
+        "capex_per_kw_it": np.array([k.capex_per_kw_it * fx(k.currency) for k in coolings]),
+        "opex_per_kw_it_year": np.array([k.opex_per_kw_it_year * fx(k.currency) for k in coolings]),
+        "site_fixed_cost": np.array([k.site_fixed_cost * fx(k.currency) for k in coolings]),
+    }
+
+
+def _region_arrays(selection: Selection, fx: Any) -> dict[str, np.ndarray]:
+    problem, regions = selection.problem, selection.regions
+    periods = problem.problem.periods
     power_mw = np.array([_per_year(r.power_mw, periods) for r in regions])
-    power_price = np.array([_per_year(r.power_price_per_kwh, periods) * fx(r.currency) for r in regions])
-    facility_capex = np.array([r.facility_capex_per_mw * fx(r.currency) for r in regions])
     existing = np.array([r.existing_mw for r in regions])
     for i, r in enumerate(regions):
         for t, year in enumerate(periods):
@@ -267,30 +301,54 @@ def compute(selection: Selection) -> Data:
                 raise InputError(f"existing_mw {existing[i]:g} exceeds the grid cap power_mw = "
                                  f"{power_mw[i, t]:g} in {year}", file=problem.source,
                                  key=f"regions[{r.id}].existing_mw", value=r.existing_mw)
+    return {
+        "power_mw": power_mw, "existing_mw": existing,
+        "block_mw": np.array([r.block_mw for r in regions]),
+        "facility_capex_per_mw": np.array([r.facility_capex_per_mw * fx(r.currency) for r in regions]),
+        "power_price": np.array([_per_year(r.power_price_per_kwh, periods) * fx(r.currency) for r in regions]),
+        "pue_factor": np.array([r.pue_factor for r in regions]),
+    }
 
+
+def _demand(selection: Selection) -> dict[str, np.ndarray]:
+    """Tokens per day, tokens/s to provide (x peak_to_average) and tokens/s per accelerator."""
+    workloads, chips = selection.problem.workloads, selection.chips
+    periods = selection.problem.problem.periods
     tokens = np.array([_per_year(w.tokens_per_day, periods) for w in workloads])
     peak = np.array([w.peak_to_average for w in workloads])
-    demand_tps = tokens / SECONDS_PER_DAY * peak[:, None]
-
     tps = np.zeros((len(chips), len(workloads)))
     for ci, chip in enumerate(chips):
         for wi, w in enumerate(workloads):
             value = selection.catalog.throughput(chip, w, selection.throughput_params)
             tps[ci, wi] = 0.0 if value is None else value
+    return {"tokens_per_day": tokens, "demand_tps": tokens / SECONDS_PER_DAY * peak[:, None], "tps": tps}
 
+
+def _caps(selection: Selection) -> dict[str, np.ndarray]:
+    """HBM supply per pool, budget and chip supply per period (nan: unlimited)."""
+    problem, chips = selection.problem, selection.chips
+    periods = problem.problem.periods
+    T = len(periods)
     pools = sorted({c.hbm_pool for c in chips if c.hbm_pool} | set(problem.hbm.supply))
-    hbm_supply = np.array([_per_year(problem.hbm.supply.get(pool), periods) for pool in pools]).reshape(
-        len(pools), T)
-    budget = _per_year(problem.budget.capex_per_period, periods)
-    chip_supply = np.array([_per_year(problem.chips.supply_accelerators.get(c.id), periods) for c in chips]
-                           ).reshape(len(chips), T)
+    return {
+        "hbm_supply": np.array([_per_year(problem.hbm.supply.get(pool), periods) for pool in pools]).reshape(
+            len(pools), T),
+        "budget": _per_year(problem.budget.capex_per_period, periods),
+        "chip_supply": np.array([_per_year(problem.chips.supply_accelerators.get(c.id), periods) for c in chips]
+                                ).reshape(len(chips), T),
+    }
 
-    allowed = np.zeros((len(chips), len(coolings), len(regions), T), dtype=bool)
-    warnings: list[str] = []
+
+def _allowed(selection: Selection, warnings: list[str]) -> np.ndarray:
+    """[c, k, r, t]: the chip is available in the period, supports the cooling (its list and its rack kW), and
+    the cooling keeps within the region's PUE cap. Chips that can never be bought get a warning."""
+    chips, coolings, regions = selection.chips, selection.coolings, selection.regions
+    periods = selection.problem.problem.periods
+    allowed = np.zeros((len(chips), len(coolings), len(regions), len(periods)), dtype=bool)
     for ci, chip in enumerate(chips):
         years_ok = np.array([chip.year_available <= y and (chip.year_last is None or y <= chip.year_last)
                              for y in periods])
-        rack_kw = chip.rack_kw if chip.rack_kw is not None else it_kw[ci] * chip.unit_size
+        rack_kw = chip.rack_kw if chip.rack_kw is not None else chip.it_kw_per_accel * chip.unit_size
         usable = [k for k in coolings if k.id in chip.cooling and rack_kw <= k.max_rack_kw]
         if not usable:
             limits = ", ".join(f"{k.id} {k.max_rack_kw:g} kW" for k in coolings if k.id in chip.cooling)
@@ -306,23 +364,4 @@ def compute(selection: Selection) -> Data:
                 if region.pue_cap is not None and k.pue * region.pue_factor > region.pue_cap + 1e-12:
                     continue
                 allowed[ci, ki, ri, :] = years_ok
-
-    data = Data(
-        selection=selection, horizon=h, chips=chips, coolings=coolings, regions=regions,
-        workload_ids=[w.id for w in workloads], pools=pools,
-        unit_size=unit_size, it_kw=it_kw, price=price, lifetime=lifetime, hbm_per_accel=hbm_per_accel,
-        pue=pue, capex_per_kw_it=capex_per_kw, opex_per_kw_it_year=opex_per_kw, site_fixed_cost=fixed,
-        power_mw=power_mw, existing_mw=existing, block_mw=np.array([r.block_mw for r in regions]),
-        facility_capex_per_mw=facility_capex, power_price=power_price,
-        pue_factor=np.array([r.pue_factor for r in regions]),
-        tokens_per_day=tokens, demand_tps=demand_tps, tps=tps,
-        hbm_supply=hbm_supply, budget=budget, chip_supply=chip_supply,
-        allowed=allowed, price_multiplier=np.ones((len(chips), len(regions), T)),
-        load_factor=p.load_factor, maintenance_rate=p.maintenance_rate,
-        facility_lifetime=p.facility_lifetime_years, warnings=warnings,
-    )
-    for rule in selection.rules:
-        with blame(selection.rule_plugin(rule), f"rule {rule.id!r} adjust()"):
-            rule.adjust(data)
-    data.finalize()
-    return data
+    return allowed

@@ -414,7 +414,7 @@ class Worker:
         if len(binary):
             values = np.round(x[binary])
             h.changeColsBounds(len(binary), binary, values, values)
-        h.setOptionValue("time_limit", float(self.opts.get("duals_time_limit", 10.0)))
+        h.setOptionValue("time_limit", float(self.opts["duals_time_limit"]))
         h.run()
         if h.getModelStatus() != self.hs.HighsModelStatus.kOptimal:
             return None

@@ -70,7 +70,7 @@ def tokenplan_rules() -> list[type[Rule]]:
 
     Called once per catalog; all results are collected; rule ids must be unique across plugins. A rule
     is enabled unless its parameters say ``enabled = false``; it changes the plan only through its own
-    constraints and the cost terms it appends to ``model.cost_terms``.
+    rows (``ctx.add_family``) and cost terms (``ctx.add_cost``) of the :class:`tokenplan.model.ModelContext`.
 
     :return: a list of subclasses of :class:`tokenplan.records.Rule`.
 

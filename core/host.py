@@ -88,7 +88,8 @@ class PluginHost:
             name = self.pm.get_name(exc.plugin) or _module_name(exc.plugin)
             hook = str(exc).split("'")[1] if "'" in str(exc) else "?"
             raise PluginError(name, f"implements unknown hook {hook!r} (see docs/plugins/hooks.md)") from exc
-        if _env_true(TRACE_ENV):
+        self.tracing = _env_true(TRACE_ENV)
+        if self.tracing:
             self.pm.trace.root.setwriter(sys.stderr.write)
             self.pm.enable_tracing()
 
@@ -150,14 +151,27 @@ class PluginHost:
         return None
 
     def _call_one(self, impl: pluggy.HookImpl, hook_name: str, kwargs: dict[str, Any]) -> Any:
+        """One implementation, so that an exception names its plugin; traced like pluggy's own hook calls
+        when ``TOKENPLAN_TRACE_PLUGINS`` is set (pluggy's tracer sees only calls through ``pm.hook``)."""
         args = {name: kwargs[name] for name in impl.argnames}
+        trace = self.pm.trace.root.get("hook") if self.tracing else None
+        if trace is not None:
+            trace(hook_name, f"[{impl.plugin_name}]", args)
         try:
-            return impl.function(**args)
+            result = impl.function(**args)
         except Exception as exc:
             raise PluginError(impl.plugin_name, f"{hook_name} raised {type(exc).__name__}: {exc}") from exc
+        if trace is not None:
+            trace("finish", hook_name, f"[{impl.plugin_name}]", "-->", _brief(result))
+        return result
 
     def plugin_infos(self) -> list[PluginInfo]:
         return sorted(self.infos.values(), key=lambda i: (not i.builtin, i.name))
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _dist_name(ep: metadata.EntryPoint) -> str | None:

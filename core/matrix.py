@@ -138,14 +138,6 @@ class Matrix:
     rows: list[Any]
     binary_cols: list[int]
 
-    @property
-    def column_names(self) -> list[str]:
-        return [v.name for v in self.columns]
-
-    @property
-    def row_names(self) -> list[str]:
-        return [c.name for c in self.rows]
-
 
 #: What HiGHS takes (its options ``small_matrix_value``, ``large_matrix_value``, ``infinite_cost`` and
 #: ``infinite_bound``): smaller coefficients are dropped, larger ones refuse the model.

@@ -35,6 +35,8 @@ def status_line(result: Result) -> str:
 
 
 def print_result(result: Result, console: Console, *, quiet: bool = False) -> None:
+    """The status line; then, unless ``quiet``: the diagnosis, the plan, KPIs, binding constraints, what each
+    rule did, plugin report sections, warnings and timings."""
     console.print(status_line(result))
     if quiet:
         return
@@ -42,22 +44,38 @@ def print_result(result: Result, console: Console, *, quiet: bool = False) -> No
         console.print(f"[red]diagnosis:[/red] {escape(result.diagnosis['summary'])}")
     if not result.solved:
         return
-    plan = result.plan
-    table = Table(title=f"Plan: {result.problem_name}", show_lines=False)
+    console.print(plan_table(result))
+    console.print(kpi_table(result))
+    if result.binding:
+        console.print(binding_table(result))
+    for section, content in result.rules.items():
+        print_section(console, section, content, result.currency)
+    for section, content in result.reports.items():
+        console.print(f"[bold]{escape(section)}[/bold]: {escape(str(content))}")
+    for message in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(message)}")
+    t = result.timings
+    console.print(f"build {t.get('build_s', 0):.2f} s, solve {t.get('solve_s', 0):.2f} s", style="dim")
+
+
+def plan_table(result: Result) -> Table:
+    table = Table(title=f"Plan: {escape(result.problem_name)}", show_lines=False)
     for name, justify in (("period", "left"), ("region", "left"), ("chip", "left"), ("cooling", "left"),
                           ("units bought", "right"), ("accel. bought", "right"), ("accel. active", "right"),
                           ("IT MW", "right"), ("facility MW", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for row in plan.itertuples(index=False):
+    for row in result.plan.itertuples(index=False):
         table.add_row(str(row.period), row.region, row.chip, row.cooling, f"{row.units_bought:,}",
                       f"{row.accelerators_bought:,}", f"{row.accelerators_active:,}", f"{row.it_mw:,.2f}",
                       f"{row.facility_mw:,.2f}")
-    console.print(table)
-    k = result.kpis
+    return table
+
+
+def kpi_table(result: Result) -> Table:
+    k, cur = result.kpis, result.currency
     kpis = Table(title="KPIs (present values)", show_header=False)
     kpis.add_column("kpi")
     kpis.add_column("value", justify="right")
-    cur = result.currency
     for label, value in (("capex", money(k["capex"], cur)), ("opex", money(k["opex"], cur)),
                          ("subsidy", money(k["subsidy"], cur)), ("salvage", money(k["salvage"], cur)),
                          ("net present cost", money(result.objective, cur)),
@@ -65,56 +83,55 @@ def print_result(result: Result, console: Console, *, quiet: bool = False) -> No
                          ("peak IT MW", f"{k['it_mw']:,.2f}"), ("peak facility MW", f"{k['facility_mw']:,.2f}"),
                          ("cost per million tokens", money(k["cost_per_million_tokens"], cur))):
         kpis.add_row(label, value)
-    console.print(kpis)
-    if result.binding:
-        top = sorted(result.binding, key=lambda b: -b["shadow_price"])[:10]
-        duals = Table(title="Binding constraints (shadow prices, conditional on the integer plan)")
-        for name in ("constraint", "where", "shadow price"):
-            duals.add_column(name)
-        for b in top:
-            where = ", ".join(f"{v}" for v in b["where"].values())
-            duals.add_row(b["constraint"], where, f"{b['shadow_price']:,.4g} {b['unit']}")
-        console.print(duals)
-    # rules: each report's "summary" line, then every list of rows as a table; columns named in its "money"
-    # list are in the problem currency
-    def cell(v: Any, is_money: bool) -> str:
-        if v is None:
-            return "-"
-        if isinstance(v, bool):
-            return "yes" if v else "no"
-        if is_money and isinstance(v, int | float):
-            return money(v, cur)
-        if isinstance(v, int):
-            return str(v) if 1900 <= v <= 2200 else f"{v:,}"
-        if isinstance(v, float):
-            return f"{v:,.4g}"
-        if isinstance(v, list):
-            return ", ".join(str(x) for x in v)
-        return str(v)
+    return kpis
 
-    for section, content in result.rules.items():
-        if not isinstance(content, dict):
-            console.print(f"[bold]{escape(section)}[/bold]: {escape(str(content))}")
-            continue
-        console.print(f"[bold]{escape(section)}[/bold]: {escape(str(content.get('summary', '')))}")
-        money_columns = set(content.get("money", []))
-        for key, rows in content.items():
-            if not (isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows)):
-                continue
-            columns = list(dict.fromkeys(c for r in rows for c in r))
-            sub = Table(title=f"{section}: {key.replace('_', ' ')}", title_justify="left")
-            for c in columns:
-                numeric = all(isinstance(r.get(c), int | float) and not isinstance(r.get(c), bool) for r in rows)
-                sub.add_column(c.replace("_", " "), justify="right" if numeric else "left")
-            for r in rows:
-                sub.add_row(*(escape(cell(r.get(c), c in money_columns)) for c in columns))
-            console.print(sub)
-    for section, content in result.reports.items():
+
+def binding_table(result: Result) -> Table:
+    top = sorted(result.binding, key=lambda b: -b["shadow_price"])[:10]
+    duals = Table(title="Binding constraints (shadow prices, conditional on the integer plan)")
+    for name in ("constraint", "where", "shadow price"):
+        duals.add_column(name)
+    for b in top:
+        where = ", ".join(f"{v}" for v in b["where"].values())
+        duals.add_row(b["constraint"], where, f"{b['shadow_price']:,.4g} {b['unit']}")
+    return duals
+
+
+def _cell(v: Any, is_money: bool, currency: str) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if is_money and isinstance(v, int | float):
+        return money(v, currency)
+    if isinstance(v, int):
+        return str(v) if 1900 <= v <= 2200 else f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.4g}"
+    if isinstance(v, list):
+        return ", ".join(str(x) for x in v)
+    return str(v)
+
+
+def print_section(console: Console, section: str, content: Any, currency: str) -> None:
+    """A rule's report: its "summary" line, then every list of rows as a table; columns named in its
+    "money" list are in the problem currency."""
+    if not isinstance(content, dict):
         console.print(f"[bold]{escape(section)}[/bold]: {escape(str(content))}")
-    for message in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {escape(message)}")
-    t = result.timings
-    console.print(f"build {t.get('build_s', 0):.2f} s, solve {t.get('solve_s', 0):.2f} s", style="dim")
+        return
+    console.print(f"[bold]{escape(section)}[/bold]: {escape(str(content.get('summary', '')))}")
+    money_columns = set(content.get("money", []))
+    for key, rows in content.items():
+        if not (isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows)):
+            continue
+        columns = list(dict.fromkeys(c for r in rows for c in r))
+        sub = Table(title=f"{escape(section)}: {key.replace('_', ' ')}", title_justify="left")
+        for c in columns:
+            numeric = all(isinstance(r.get(c), int | float) and not isinstance(r.get(c), bool) for r in rows)
+            sub.add_column(c.replace("_", " "), justify="right" if numeric else "left")
+        for r in rows:
+            sub.add_row(*(escape(_cell(r.get(c), c in money_columns, currency)) for c in columns))
+        console.print(sub)
 
 
 def plugins_table(infos: list[PluginInfo], contributes: dict[str, str]) -> Table:

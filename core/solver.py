@@ -104,7 +104,8 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Soluti
         "lp": matrix.lp,
         "options": {"time_limit": options.time_limit_s, "mip_rel_gap": options.mip_gap,
                     "threads": options.threads, "random_seed": options.seed,
-                    "highs_time_limit": options.highs_time_limit_s},
+                    "highs_time_limit": options.highs_time_limit_s,
+                    "duals_time_limit": DUALS_GRACE_S / 2},
         "start": start, "heuristic_start": options.heuristic_start, "duals": options.duals,
         "binary_cols": matrix.binary_cols,
         "count_cols": [i for i, v in enumerate(matrix.columns)

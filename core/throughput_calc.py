@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tokenplan.catalog import Catalog, throughput_params
+from tokenplan.catalog import Catalog, ParamError, throughput_params
 from tokenplan.errors import InputError
 from tokenplan.records import Chip
 from tokenplan.schema import Workload
@@ -41,9 +41,8 @@ def throughput(chip: Chip | str | Mapping[str, Any], workload: Workload | Mappin
             raise InputError(f"missing; the {model!r} throughput model needs it", key=f"workload.{name}")
     try:
         merged = throughput_params(models[model], dict(params or {}))
-    except ValueError as exc:
-        key, message = str(exc).split(": ", 1)
-        raise InputError(message, key=f"params.{key}", value=(params or {}).get(key)) from None
+    except ParamError as exc:
+        raise InputError(exc.reason, key=f"params.{exc.key}", value=(params or {}).get(exc.key)) from None
     value = catalog.throughput(chip, workload, merged)
     return 0.0 if value is None else value
 
