@@ -38,7 +38,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
     from tokenplan.coefficients import compute
     from tokenplan.diagnose import elastic, precheck
     from tokenplan.model import build, input_key
-    from tokenplan.result import Result, make
+    from tokenplan.result import make, unsolved
     from tokenplan.solver import SolveOptions, run
 
     p = problem.problem
@@ -58,13 +58,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
         write_model_file(model, write_model)
     diagnosis = precheck(data)
     if diagnosis is not None:
-        import pandas as pd
-
-        from tokenplan.result import PLAN_COLUMNS
-        return Result("infeasible", None, p.currency, None, None, {}, pd.DataFrame(columns=PLAN_COLUMNS),
-                      [], diagnosis, timings, termination="precheck",
-                      warnings=[*selection.warnings, *data.warnings],
-                      problem_name=p.name, model=model, data=data)
+        return unsolved(model, data, "infeasible", diagnosis=diagnosis, termination="precheck",
+                        warnings=[*selection.warnings, *data.warnings], timings=timings)
     try:
         solution = run(model, options)
     except ModelLimitError as exc:

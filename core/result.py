@@ -48,6 +48,8 @@ class Result:
     rules: dict[str, Any] = field(default_factory=dict)
     reports: dict[str, Any] = field(default_factory=dict)
     incumbents: list[dict[str, Any]] = field(default_factory=list)
+    #: purchases that rules removed before the model was built: chip, region, period (None: every), reason
+    forbidden: list[dict[str, Any]] = field(default_factory=list)
     problem_name: str = ""
     model: Any = None
     data: Data | None = None
@@ -58,6 +60,11 @@ class Result:
         rows = [{"constraint": b["constraint"], **b["where"], "shadow_price": b["shadow_price"],
                  "unit": b["unit"]} for b in self.binding]
         return pd.DataFrame(rows)
+
+    @property
+    def idle(self) -> pd.DataFrame:
+        """Accelerators in service that serve no workload, per period, region and chip (see :func:`idle_table`)."""
+        return idle_table(self.plan)
 
     @property
     def solved(self) -> bool:
@@ -83,6 +90,8 @@ class Result:
             "rules": self.rules,
             "reports": self.reports,
             "warnings": self.warnings,
+            "idle": [{k: _plain(v) for k, v in row.items()} for row in self.idle.to_dict(orient="records")],
+            "forbidden": self.forbidden,
         }
         return out
 
@@ -116,8 +125,9 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
     all_timings = {**(timings or {}), **solution.timings}
     common = dict(currency=currency, timings=all_timings, termination=solution.termination,
                   warnings=list(warnings or []), problem_name=data.problem.problem.name, model=model,
-                  data=data, incumbents=[{"seconds": s, "objective": o * MONEY, "source": src}
-                                         for s, o, src in solution.incumbents])
+                  data=data, forbidden=forbidden_list(data),
+                  incumbents=[{"seconds": s, "objective": o * MONEY, "source": src}
+                              for s, o, src in solution.incumbents])
     if not solution.has_plan:
         return Result(solution.status, None, gap=None,
                       bound=None if solution.bound is None else solution.bound * MONEY,
@@ -145,10 +155,28 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
             section = rule.report(ctx)
         if section is not None:
             rules[rule.id] = section
+    idle = idle_table(plan)
+    if len(idle):
+        common["warnings"].append(idle_warning(idle, solution.status))
     return Result(solution.status, objective, gap=solution.gap,
                   bound=None if solution.bound is None else solution.bound * MONEY, kpis=kpis, plan=plan,
                   binding=binding(model, data, solution), diagnosis=None, cost_terms=terms, rules=rules,
                   **common)
+
+
+def unsolved(model: Any, data: Data, status: str, *, diagnosis: dict[str, Any] | None, termination: str,
+             warnings: list[str], timings: dict[str, float]) -> Result:
+    """A result without a plan (e.g. infeasible before solving, with its diagnosis)."""
+    return Result(status=status, objective=None, currency=data.problem.problem.currency, gap=None, bound=None,
+                  kpis={}, plan=pd.DataFrame(columns=PLAN_COLUMNS), binding=[], diagnosis=diagnosis,
+                  timings=timings, termination=termination, warnings=warnings, problem_name=data.problem.problem.name,
+                  model=model, data=data, forbidden=forbidden_list(data))
+
+
+def forbidden_list(data: Data) -> list[dict[str, Any]]:
+    """The purchases rules removed before the model was built (``Data.forbid``), with their reasons."""
+    return [{"chip": chip, "region": region, "period": year, "reason": reason}
+            for (chip, region, year), reason in data.forbidden.items()]
 
 
 def _peak(plan: pd.DataFrame, column: str) -> float:
@@ -200,6 +228,31 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
                                                               r["cooling"])), columns=PLAN_COLUMNS)
     return table.astype({"units_bought": "int64", "accelerators_bought": "int64",
                          "accelerators_active": "int64"})
+
+
+IDLE_COLUMNS = ["period", "region", "chip", "accelerators_active", "accelerators_serving", "accelerators_idle"]
+
+
+def idle_table(plan: pd.DataFrame) -> pd.DataFrame:
+    """Per period, region and chip with at least one whole accelerator in service that serves no workload:
+    active, serving and idle accelerators. An optimal plan should have none beyond the MIP gap's rounding."""
+    if plan.empty:
+        return pd.DataFrame(columns=IDLE_COLUMNS)
+    grouped = plan.groupby(["period", "region", "chip"], as_index=False)[
+        ["accelerators_active", "accelerators_serving"]].sum()
+    grouped["accelerators_idle"] = grouped["accelerators_active"] - grouped["accelerators_serving"]
+    return grouped[grouped["accelerators_idle"] >= 1.0 - 1e-6][IDLE_COLUMNS].reset_index(drop=True)
+
+
+def idle_warning(idle: pd.DataFrame, status: str) -> str:
+    """One line: how many accelerators are idle, where (the largest first)."""
+    total = float(idle["accelerators_idle"].sum())
+    top = idle.sort_values("accelerators_idle", ascending=False).head(5)
+    where = "; ".join(f"{r.period} {r.region} {r.chip}: {r.accelerators_idle:,.0f}" for r in top.itertuples())
+    more = f"; and {len(idle) - len(top)} more" if len(idle) > len(top) else ""
+    plan = "the optimal plan" if status == "optimal" else "the plan"
+    return (f"{total:,.0f} accelerators in service serve no workload in {plan} (idle; result.idle, JSON 'idle'): "
+            f"{where}{more}")
 
 
 def binding(model: Any, data: Data, solution: Solution) -> list[dict[str, Any]]:
