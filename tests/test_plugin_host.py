@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from builders import M, base_problem, chip
+from builders import M, base_problem, by_chip, chip
 
 import tokenplan
 from tokenplan import hookimpl, hookspecs
@@ -294,3 +294,53 @@ def test_trace_switch_prints_hook_calls(capfd, monkeypatch):
     host = PluginHost()
     host.pm.hook.tokenplan_coolings()
     assert "tokenplan_coolings" in capfd.readouterr().err
+    # the application's own calls (one implementation at a time, to name a failing plugin) are traced too
+    Catalog(host).chips()
+    err = capfd.readouterr().err
+    assert "tokenplan_chips [chips.nvidia]" in err and "finish tokenplan_chips [chips.nvidia] -->" in err
+
+
+# -- the rule of docs/plugins/writing.md, run as it stands there -------------------------------------------------
+def _carbon_catalog():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "plugins" / "writing.md").read_text()
+    code = text.split("<!-- example: carbon-rule -->", 1)[1].split("<!-- end example -->", 1)[0]
+    code = code.strip().removeprefix("```python").removesuffix("```")
+    namespace: dict = {}
+    exec(compile(code, "docs/plugins/writing.md", "exec"), namespace)
+    plugin = SimpleNamespace(tokenplan_rules=namespace["tokenplan_rules"])
+    return Catalog(PluginHost(plugins=[("acme-carbon", plugin)]))
+
+
+def _carbon_problem(**params):
+    # a (1 kW, 1 M) and h (3 kW, 0.8 M), ten accelerators needed, energy free, load 1, PUE 1: a year of an a
+    # emits 1 kW x 8,760 h x 0.5 t/MWh = 4.38 t, of an h 13.14 t
+    p = base_problem()
+    p["chips"]["custom"].append(chip(id="t.h", tdp_w=3000, price_per_accel=0.8 * M))
+    p["rules"] = {"acme.carbon": {"enabled": True, "t_per_mwh": {"r1": 0.5}, **params}}
+    return p
+
+
+def test_the_documented_carbon_rule_prices_emissions():
+    catalog = _carbon_catalog()
+    r = tokenplan.solve(tokenplan.load(_carbon_problem()), catalog=catalog)
+    assert by_chip(r) == {"t.h": 10} and r.objective == pytest.approx(8 * M)  # no price: the cheap, hot chip
+    # 30,000 CNY/t: h costs 0.8 M + 13.14 t x 30,000 = 1.1942 M, a 1 M + 4.38 t x 30,000 = 1.1314 M
+    r = tokenplan.solve(tokenplan.load(_carbon_problem(price_per_t=30_000)), catalog=catalog)
+    assert by_chip(r) == {"t.a": 10} and r.objective == pytest.approx(11.314 * M)
+    assert r.rules["acme.carbon"]["t_per_year"] == {2030: pytest.approx(43.8)}
+
+
+def test_the_documented_carbon_cap_reports_the_implied_carbon_price():
+    # cap 80 t: 4.38 x + 13.14 y <= 80 with x + y = 10 -> y <= 4.13 -> 6 a + 4 h = 9.2 M. The cap's shadow
+    # price (counts relaxed, binaries fixed): replacing an h by an a costs 0.2 M and frees 8.76 t:
+    # 0.2 M / 8.76 t = 22,831.05 CNY per t, the carbon price that makes the two chips cost the same
+    r = tokenplan.solve(tokenplan.load(_carbon_problem(cap_t_per_year=80)), catalog=_carbon_catalog())
+    assert by_chip(r) == {"t.a": 6, "t.h": 4} and r.objective == pytest.approx(9.2 * M)
+    cap = [b for b in r.binding if b["constraint"] == "acme_carbon_cap"]
+    assert cap == [{"constraint": "acme_carbon_cap", "where": {"period": 2030},
+                    "shadow_price": pytest.approx(0.2 * M / 8.76), "unit": "CNY per t CO2"}]
+    # an impossible cap is diagnosed like any other cap: what it must grow by
+    r = tokenplan.solve(tokenplan.load(_carbon_problem(cap_t_per_year=20)), catalog=_carbon_catalog())
+    assert r.status == "infeasible"
+    grow = {s["constraint"]: s["amount"] for s in r.diagnosis["shortfalls"] if s["constraint"] != "demand"}
+    assert grow == {"acme_carbon_cap": pytest.approx(43.8 - 20)}

@@ -7,21 +7,23 @@ import pyomo.environ as pyo
 
 from tokenplan.coefficients import Data
 from tokenplan.errors import blame
-from tokenplan.model import costs, shared
+from tokenplan.model import costs, families, shared
 from tokenplan.model.context import ModelContext
-from tokenplan.model.families import FAMILIES
-from tokenplan.model.family import Elastic
+from tokenplan.model.family import Elastic, Family
 
 
-def build(data: Data, *, elastic: Elastic | None = None, families: tuple = FAMILIES) -> pyo.ConcreteModel:
-    """Build the model. With ``elastic`` ("demand" or "cap"), the rows of every family with that role
-    (rules' included) get slacks, and the objective minimises the total relative violation instead of cost:
-    the diagnosis model (each slack is weighted by one over its row's right-hand side)."""
+def build(data: Data, *, elastic: Elastic | None = None,
+          family_list: tuple[Family, ...] | None = None) -> pyo.ConcreteModel:
+    """Build the model: the shared sets, variables and expressions, the families of ``family_list`` (default:
+    ``tokenplan.model.families.FAMILIES``, read at each call), the core cost terms, the rules, the objective.
+    With ``elastic`` ("demand" or "cap"), the rows of every family with that role (rules' included) get
+    slacks, and the objective minimises the total relative violation instead of cost: the diagnosis model
+    (each slack is weighted by one over its row's right-hand side)."""
     m = pyo.ConcreteModel(name=data.problem.problem.name)
     ctx = ModelContext(m, data, elastic)
     m.tp_ctx = ctx
     shared.define(ctx)
-    for family in families:
+    for family in families.FAMILIES if family_list is None else family_list:
         ctx.add_family(family)
     costs.define(ctx)
     for rule in data.selection.rules:

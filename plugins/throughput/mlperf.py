@@ -157,7 +157,7 @@ class Result:
 def catalog_chips(chips: Iterable[Chip] | None = None) -> dict[str, Chip]:
     """Chip id -> chip, from ``chips`` or from the installed catalog."""
     if chips is None:
-        from tokenplan.catalog import Catalog
+        from tokenplan import Catalog
 
         chips = Catalog().chips()
     return {c.id: c for c in chips}
