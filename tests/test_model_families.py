@@ -278,3 +278,22 @@ def test_sparse_sets_have_only_allowed_tuples():
     assert ("t.a", "t.air", "r2", 2030) not in buy          # air's PUE 1.5 > r2's cap 1.2
     assert ("t.a", "t.liquid", "r2", 2030) in buy
     assert len(buy) == 2 * 2 + 1 + 1 + 1  # a: r1 x 2 coolings x 2 years, a@r2 liquid x 2, e@r1 air 2031
+
+
+def test_idle_accelerators_are_reported_and_warned_about():
+    # units of 3: 1,000 tokens/s need 10 accelerators, 4 units = 12 are bought, 2 serve nothing
+    import json
+
+    from builders import base_problem, solve
+
+    p = base_problem()
+    p["chips"]["custom"][0]["unit_size"] = 3
+    r = solve(p)
+    assert r.idle.to_dict(orient="records") == [
+        {"period": 2030, "region": "r1", "chip": "t.a", "accelerators_active": 12,
+         "accelerators_serving": pytest.approx(10.0), "accelerators_idle": pytest.approx(2.0)}]
+    assert any(w.startswith("2 accelerators in service serve no workload in the optimal plan") for w in r.warnings)
+    assert json.loads(r.to_json())["idle"][0]["accelerators_idle"] == pytest.approx(2.0)
+    # units of 1: nothing idle, no warning
+    r = solve(base_problem())
+    assert r.idle.empty and not any("serve no workload" in w for w in r.warnings)

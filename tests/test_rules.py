@@ -384,3 +384,21 @@ def test_rule_plugins_load_without_pyomo():
             "assert not heavy, heavy\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_domestic_share_rows_get_shadow_prices_and_a_diagnosis():
+    # share 0.5 of ten accelerators, t.f 0.5 M cheaper: the row binds; in the LP (counts relaxed) one more
+    # foreign accelerator allowed saves 0.5 M on the swap... per unit of the row's right-hand side (domestic -
+    # 0.5 x total >= 0, in accelerators), relaxing it by one lets one domestic unit become foreign: 0.5 M
+    p = rule(problem_with(foreign(price_per_accel=0.5 * M)), "policy.domestic_share", enabled=True, share=0.5)
+    r = solve(p)
+    share = [b for b in r.binding if b["constraint"] == "policy_domestic_share"]
+    assert share == [{"constraint": "policy_domestic_share", "where": {"scope": "horizon"},
+                      "shadow_price": pytest.approx(0.5 * M), "unit": "CNY per accelerator"}]
+    # 100% domestic with only the foreign chip allowed: diagnosed like an impossible cap, with its amount
+    p["chips"]["allow"] = ["t.f"]
+    r = solve(rule(p, "policy.domestic_share", share=1.0))
+    assert r.status == "infeasible"
+    grow = [s for s in r.diagnosis["shortfalls"] if s["constraint"] == "policy_domestic_share"]
+    assert grow == [{"constraint": "policy_domestic_share", "where": {"scope": "horizon"},
+                     "amount": pytest.approx(10.0), "unit": "accelerators", "share": None}]
