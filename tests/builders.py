@@ -9,6 +9,8 @@ and utilisation 1), one region with ample power and free facility, energy and ma
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 M = 1e6  # one million (the model's money unit)
@@ -100,3 +102,30 @@ def hard_problem(n_regions: int = 14, n_chips: int = 7, periods: tuple[int, ...]
                     for k in range(n_regions)]
     p["hbm"] = {"supply": {"p1": {str(y): 4000 * (1 + t) for t, y in enumerate(periods)}}}
     return p
+
+
+def write_toml(tmp_path: Path, data: dict) -> str:
+    """A minimal TOML writer for the test problems (tables, arrays of tables, scalars, inline tables)."""
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f'"{k}" = {value(x)}' for k, x in v.items()) + "}"
+        return repr(v)
+
+    lines = []
+    for section, content in data.items():
+        if isinstance(content, list):
+            for item in content:
+                lines.append(f"[[{section}]]")
+                lines += [f'"{k}" = {value(v)}' for k, v in item.items()]
+        else:
+            lines.append(f"[{section}]")
+            lines += [f'"{k}" = {value(v)}' for k, v in content.items()]
+    path = tmp_path / "problem.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)

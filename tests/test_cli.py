@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from builders import base_problem, hard_problem
+from builders import base_problem, hard_problem, write_toml
 
 from tokenplan.cli import main
 from tokenplan.errors import ExitCode
@@ -29,33 +29,6 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
         main(list(args))
     out = capsys.readouterr()
     return int(info.value.code), out.out, out.err
-
-
-def write_toml(tmp_path: Path, data: dict) -> str:
-    """A minimal TOML writer for the test problems (tables, arrays of tables, scalars, inline tables)."""
-    def value(v):
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, str):
-            return json.dumps(v)
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{" + ", ".join(f'"{k}" = {value(x)}' for k, x in v.items()) + "}"
-        return repr(v)
-
-    lines = []
-    for section, content in data.items():
-        if isinstance(content, list):
-            for item in content:
-                lines.append(f"[[{section}]]")
-                lines += [f'"{k}" = {value(v)}' for k, v in item.items()]
-        else:
-            lines.append(f"[{section}]")
-            lines += [f'"{k}" = {value(v)}' for k, v in content.items()]
-    path = tmp_path / "problem.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
 
 
 def test_solve_quickstart_prints_the_plan(capsys):

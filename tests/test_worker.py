@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from builders import M, base_problem, chip
+from builders import M, base_problem, chip, write_toml
 
 import tokenplan
 from tokenplan.catalog import select
@@ -148,61 +148,6 @@ def test_a_worker_that_exits_gives_its_code_phase_and_last_output(shim):
     assert "shim: a C library gave up" in text
 
 
-BASE_TOML = """
-[problem]
-name = "t"
-currency = "CNY"
-periods = [2030]
-discount_rate = 0.0
-throughput_model = "flops"
-load_factor = 1.0
-maintenance_rate = 0.0
-mip_gap = 0.0
-
-[[workloads]]
-id = "w"
-tokens_per_day = 86400000.0
-flops_per_token = 1e12
-utilisation = 1.0
-precision = "fp8"
-
-[[regions]]
-id = "r1"
-country = "CN"
-power_mw = 100
-block_mw = 1
-facility_capex_per_mw = 0
-power_price_per_kwh = 0.0
-
-[chips]
-allow = ["t.*"]
-
-[[chips.custom]]
-id = "t.a"
-vendor = "Test"
-origin = "CN"
-year_available = 2020
-tflops = { fp8 = 100.0 }
-hbm_gb = 80
-hbm_stacks = 8
-hbm_pool = "p1"
-tdp_w = 1000
-unit_size = 1
-price_per_accel = 1e6
-price_currency = "CNY"
-cooling = ["t.air"]
-lifetime_years = 1
-
-[coolings]
-allow = ["t.*"]
-
-[[coolings.custom]]
-id = "t.air"
-pue = 1.0
-max_rack_kw = 100
-capex_per_kw_it = 0
-opex_per_kw_it_year = 0
-"""
 
 
 def _tokenplan_command() -> list[str]:
@@ -219,7 +164,7 @@ def test_modules_in_the_users_directory_are_never_imported(tmp_path):
         (tmp_path / f"{name}.py").write_text(
             f"open({str(tmp_path / ('imported-' + name))!r}, 'w').write('x')\n"
             "raise SystemExit('a planted module was imported')\n")
-    (tmp_path / "problem.toml").write_text(BASE_TOML)
+    write_toml(tmp_path, base_problem())
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run([*_tokenplan_command(), "-q", "solve", "problem.toml"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
@@ -290,7 +235,7 @@ def test_the_worker_dies_with_its_parent(sig, shim):
     ("regions.r1.power_mw=1e300", "regions.r1.power_mw"),
 ])
 def test_a_model_highs_would_refuse_names_the_input_key(tmp_path, override, key):
-    (tmp_path / "problem.toml").write_text(BASE_TOML)
+    write_toml(tmp_path, base_problem())
     done = subprocess.run([*_tokenplan_command(), "solve", "problem.toml", "--set", override], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == ExitCode.USAGE_ERROR, done.stderr
