@@ -74,6 +74,8 @@ class Solution:
     row_duals: np.ndarray | None
     matrix: Matrix
     incumbents: list[tuple[float, float, str]] = field(default_factory=list)  # (seconds, objective, source)
+    #: (seconds, dual bound) each time the bound moved, seconds from the worker's start (as for incumbents)
+    bounds: list[tuple[float, float]] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     #: what the worker process wrote to its stdout and stderr (not HiGHS's log, which is ``log``)
     output: list[str] = field(default_factory=list)
@@ -83,6 +85,22 @@ class Solution:
     @property
     def has_plan(self) -> bool:
         return self.x is not None
+
+    def time_to_gap(self, gap: float) -> float | None:
+        """Seconds (from the worker's start) until a plan was within ``gap`` of the best bound known then;
+        None if never."""
+        events = sorted([(s, "x", v) for s, v, _ in self.incumbents] + [(s, "b", v) for s, v in self.bounds])
+        best, bound = math.inf, -math.inf
+        for seconds, kind, value in events:
+            if kind == "x":
+                best = min(best, value)
+            else:
+                bound = max(bound, value)
+            if math.isfinite(best) and math.isfinite(bound) and _gap(best, bound) <= gap + 1e-12:
+                return seconds
+        if self.status == "optimal" and self.gap is not None and self.gap <= gap + 1e-12:
+            return self.timings.get("worker_s")
+        return None
 
     def scaling_warnings(self) -> list[str]:
         return [line for line in self.log if any(w in line for w in SCALING_WARNINGS)]
@@ -288,6 +306,7 @@ class _State:
         self.best: tuple[float, np.ndarray] | None = None
         self.bound = -math.inf
         self.incumbents: list[tuple[float, float, str]] = []
+        self.bounds: list[tuple[float, float]] = []
         self.log: list[str] = []
         self.mip: dict[str, Any] | None = None
         self.duals: np.ndarray | None = None
@@ -313,13 +332,19 @@ class _State:
                 self.incumbents.append((seconds, objective, source))
                 if self.first_incumbent_s is None:
                     self.first_incumbent_s = seconds
-            if bound > self.bound:
+            if bound > self.bound and math.isfinite(bound):
                 self.bound = bound
+                self.bounds.append((seconds, bound))
         elif kind == "bound":
             if message[1] > self.bound and math.isfinite(message[1]):
                 self.bound = message[1]
+                self.bounds.append((message[2], message[1]))
         elif kind == "mip_done":
             self.mip = message[1]
+            final = self.mip.get("bound")
+            if final is not None and math.isfinite(final) and final > self.bound:
+                self.bound = final
+                self.bounds.append((self.mip["seconds"], final))
             if self.mip.get("row_dual") is not None:
                 self.duals = self.mip["row_dual"]
         elif kind == "duals":
@@ -329,10 +354,11 @@ class _State:
         timings = {"solve_s": elapsed}
         if self.first_incumbent_s is not None:
             timings["first_incumbent_s"] = self.first_incumbent_s
-        common = dict(matrix=self.matrix, incumbents=self.incumbents, log=self.log, timings=timings,
-                      killed=self.killed)
+        common = dict(matrix=self.matrix, incumbents=self.incumbents, bounds=self.bounds, log=self.log,
+                      timings=timings, killed=self.killed)
         if self.mip is not None:
             mip = self.mip
+            timings["worker_s"] = float(mip["seconds"])
             termination = mip["status"]
             x = mip["x"]
             objective = mip["objective"]
