@@ -104,7 +104,8 @@ def run_tokenplan(name: str, time_limit: float, mps: str) -> dict[str, Any]:
     t1 = time.perf_counter()
     model = build(data)
     t2 = time.perf_counter()
-    sol = run(model, SolveOptions(time_limit_s=time_limit, mip_gap=GAP, duals=False, seed=problem.problem.seed))
+    sol = run(model, SolveOptions(time_limit_s=time_limit, mip_gap=GAP, duals=False, seed=problem.problem.seed,
+                                  portfolio=os.environ.get("RACE_PORTFOLIO") == "1"))
     t3 = time.perf_counter()
     worker = sol.timings.get("worker_s", sol.timings["solve_s"])
     # worker-relative seconds -> seconds from the start of the command (load, coefficients, build, compile,
@@ -264,7 +265,10 @@ def main() -> None:
     ap.add_argument("--perturbed", type=int, default=20, help="how many perturbed national variants")
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--json", help="write every measurement to this file")
+    ap.add_argument("--portfolio", action="store_true", help="tokenplan with the two-thread portfolio")
     args = ap.parse_args()
+    if args.portfolio:
+        os.environ["RACE_PORTFOLIO"] = "1"
     names = ([f"rung:{i}" for i in args.rungs] + [f"shipped:{s}" for s in args.shipped]
              + [f"perturbed:{k}" for k in range(args.perturbed)])
     print(machine(), flush=True)

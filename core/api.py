@@ -20,7 +20,7 @@ from tokenplan.schema import Problem
 def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float | None = None,
           threads: int | None = None, disable: Iterable[str] = (), catalog: Catalog | None = None,
           write_model: str | PathLike[str] | None = None, log: Callable[[str], None] | None = None,
-          start: dict[str, float] | None = None, diagnose: bool = True) -> Any:
+          start: dict[str, float] | None = None, diagnose: bool = True, portfolio: bool = False) -> Any:
     """Solve a problem and return a :class:`tokenplan.result.Result`.
 
     :param problem: from :func:`tokenplan.load`.
@@ -34,6 +34,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
     :param log: called with every HiGHS log line.
     :param start: variable name -> value, a MIP start (e.g. a previous plan).
     :param diagnose: on infeasibility, run the elastic re-solve to say what must give.
+    :param portfolio: run HiGHS's branch and bound on a second thread from the start, beside the heuristics
+        (uses a second core; first plans come sooner, but which plan is found first can depend on timing).
     """
     from tokenplan.coefficients import compute
     from tokenplan.diagnose import elastic, precheck
@@ -45,7 +47,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
     options = SolveOptions(
         time_limit_s=p.time_limit_s if time_limit_s is None else float(time_limit_s),
         mip_gap=p.mip_gap if mip_gap is None else float(mip_gap),
-        threads=p.threads if threads is None else int(threads), seed=p.seed, start=start, log=log)
+        threads=p.threads if threads is None else int(threads), seed=p.seed, start=start, log=log,
+        portfolio=portfolio)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     selection = select(problem, catalog, disable=disable)

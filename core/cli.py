@@ -86,6 +86,9 @@ def _console(stderr: bool = False) -> Any:
               help="Wall-clock limit in seconds (default: problem.time_limit_s).")
 @click.option("--gap", type=click.FloatRange(0, 1, max_open=True), metavar="G", help="Relative MIP gap.")
 @click.option("--threads", type=click.IntRange(1, 256), metavar="N", help="HiGHS threads.")
+@click.option("--portfolio", is_flag=True,
+              help="Branch and bound on a second core from the start, beside the heuristics (sooner first plans; "
+                   "the plan found can depend on timing).")
 @click.option("--write-model", type=click.Path(dir_okay=False), metavar="FILE.lp|FILE.mps",
               help="Also write the model (readable names).")
 @click.option("-v", "--verbose", is_flag=True, help="Stream the HiGHS log to stderr.")
@@ -93,8 +96,8 @@ def _console(stderr: bool = False) -> Any:
 @_disable_option
 @click.pass_obj
 def solve(obj: Ctx, file: str, overrides: tuple[str, ...], as_json: bool, out_dir: str | None,
-          time_limit: float | None, gap: float | None, threads: int | None, write_model: str | None,
-          verbose: bool, quiet: bool, disable: tuple[str, ...]) -> None:
+          time_limit: float | None, gap: float | None, threads: int | None, portfolio: bool,
+          write_model: str | None, verbose: bool, quiet: bool, disable: tuple[str, ...]) -> None:
     """Solve a problem file and show the plan."""
     obj.quiet = obj.quiet or quiet
     from tokenplan.api import solve as run_solve
@@ -110,7 +113,7 @@ def solve(obj: Ctx, file: str, overrides: tuple[str, ...], as_json: bool, out_di
         status.start()
     try:
         result = run_solve(problem, time_limit_s=time_limit, mip_gap=gap, threads=threads,
-                           disable=[*obj.disable, *disable], write_model=write_model, log=log)
+                           disable=[*obj.disable, *disable], write_model=write_model, log=log, portfolio=portfolio)
     finally:
         if status is not None:
             status.stop()

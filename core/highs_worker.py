@@ -110,10 +110,18 @@ class Worker:
         #: seconds a sub-MIP on this model spends before its search starts (presolve, the root heuristics
         #: before the first LP): learned from each sub-MIP, the most seen (see :meth:`run_mip`)
         self.startup = 0.0
+        self.lock = threading.RLock()
+        #: portfolio: the heuristics' latest improving plan, for the branch and bound to take as a solution
+        self.pending: np.ndarray | None = None
+        #: portfolio: set when the branch and bound has ended (the heuristics stop between phases)
+        self.bb_done = threading.Event()
+        #: portfolio: set when the heuristics reached the gap on their own
+        self.heuristics_won = threading.Event()
 
     # -- plumbing --------------------------------------------------------------------------------
     def send(self, *message: Any) -> None:
-        write_message(self.out, message)
+        with self.lock:  # two threads in a portfolio: one frame at a time
+            write_message(self.out, message)
 
     def phase(self, name: str) -> None:
         """Tell the parent where the solve stands (named in the error if the process dies)."""
@@ -294,12 +302,12 @@ class Worker:
                     self.offer(floor, "repaired relaxation")
             self.note("rounded LP relaxation")
         is_count = np.isin(self.integer, counts)
-        if not len(counts) or is_count.all():
-            return  # the LP relaxation was the relaxation of the counts
+        if not len(counts) or is_count.all() or self.bb_done.is_set():
+            return  # the LP relaxation was the relaxation of the counts (or the search has ended)
         self.phase("the relaxed-counts MIP")
         x, _ = self.relaxation(counts, 0.4)
         self.note("relaxed counts")
-        if x is None or self.gap_to(self.lower_bound) <= gap:
+        if x is None or self.gap_to(self.lower_bound) <= gap or self.bb_done.is_set():
             return
         rounded = self.complete(np.ceil(x[self.integer] - INT_TOL))
         if rounded is not None:
@@ -321,8 +329,8 @@ class Worker:
                                    (structural, values, values),
                                    (structural, values, self.lp["col_upper"][structural])):
             seconds = self.budget(0.3)
-            if seconds is None:
-                break  # no time left for a repair to get past its start-up: let branch and bound have it
+            if seconds is None or self.bb_done.is_set():
+                break  # no time left for a repair to get past its start-up, or the search has ended
             repaired = self.repair(cols, lower, upper, seconds=seconds)
             if repaired is not None:
                 self.offer(repaired, "repaired relaxation")
@@ -338,10 +346,13 @@ class Worker:
 
     def offer(self, x: np.ndarray, source: str, bound: float = -math.inf) -> None:
         objective = float(self.lp["col_cost"] @ x + self.lp["offset"])
-        if objective < self.best - 1e-12 * max(1.0, abs(objective)):
-            self.best = objective
-            self.best_x = x
-            self.send("incumbent", objective, max(bound, self.lower_bound), x, source, self.elapsed())
+        with self.lock:
+            if objective < self.best - 1e-12 * max(1.0, abs(objective)):
+                self.best = objective
+                self.best_x = x
+                if source != "highs":
+                    self.pending = x
+                self.send("incumbent", objective, max(bound, self.lower_bound), x, source, self.elapsed())
 
     def gap_to(self, bound: float) -> float:
         if not math.isfinite(self.best) or not math.isfinite(bound):
@@ -387,7 +398,8 @@ class Worker:
         given = self.payload.get("start")
         if given is not None:
             self.offer(np.asarray(given, dtype=float), "given start")
-        if len(self.integer) and self.payload.get("heuristic_start", True):
+        portfolio = bool(self.opts.get("portfolio")) and len(self.integer) > 0
+        if len(self.integer) and self.payload.get("heuristic_start", True) and not portfolio:
             self.first_incumbents()
             if self.gap_to(self.lower_bound) <= gap:
                 # the rounded plan is within the gap of a valid bound: no branch and bound needed
@@ -403,16 +415,30 @@ class Worker:
                 e.interrupt()  # within the gap of the relaxation's bound
 
         def interrupt(e: Any) -> None:
+            if self.heuristics_won.is_set():
+                e.interrupt()  # the heuristics' plan is within the gap of their bound
+                return
             now = self.elapsed()
             if now - self.last_bound_sent > 0.5:
                 self.last_bound_sent = now
                 self.send("bound", max(float(e.data_out.mip_dual_bound), self.lower_bound), now, "highs")
 
+        def user_solution(e: Any) -> None:  # portfolio: hand the heuristics' latest plan to the search
+            with self.lock:
+                x, self.pending = self.pending, None
+            if x is not None:
+                e.data_in.setSolution(np.asarray(x, dtype=np.float64))
+
         if len(self.integer):
             h.cbMipImprovingSolution.subscribe(improving)
             h.cbMipInterrupt.subscribe(interrupt)
+            if portfolio:
+                h.cbMipUserSolution.subscribe(user_solution)
         h.setOptionValue("time_limit", float(self.opts.get("highs_time_limit") or self.remaining()))
-        h.run()
+        if portfolio:
+            self.race(h)
+        else:
+            h.run()
         info = h.getInfo()
         status = self.status_name(h)
         has_x = info.primal_solution_status == 2
@@ -428,6 +454,21 @@ class Worker:
         if self.best_x is not None and self.gap_to(self.lower_bound) <= gap:
             status = "Optimal"  # also when our callback stopped HiGHS at the relaxation's bound
         return self.finish(status, nodes=int(info.mip_node_count))
+
+    def race(self, h: Any) -> None:
+        """The portfolio: HiGHS's branch and bound on a second thread from the start, the heuristics of
+        :meth:`first_incumbents` on this one. Each improving plan of the heuristics is handed to the search
+        (``cbMipUserSolution``); the search's plans are offered as they come. Whichever reaches the gap
+        first stops the other: the search by interrupting itself, the heuristics between phases."""
+        search = threading.Thread(target=lambda: (h.run(), self.bb_done.set()), name="tokenplan-search",
+                                  daemon=True)
+        search.start()
+        if self.payload.get("heuristic_start", True):
+            self.first_incumbents()
+        if self.best_x is not None and self.gap_to(self.lower_bound) <= float(self.opts["mip_rel_gap"]):
+            self.heuristics_won.set()
+        self.phase("branch and bound")
+        search.join()
 
     def fixed_duals(self, x: np.ndarray) -> np.ndarray | None:
         """Duals of the LP with the binaries fixed at the plan and the counts relaxed (solver-notes 3)."""

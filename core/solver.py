@@ -51,6 +51,8 @@ class SolveOptions:
     seed: int = 0
     duals: bool = True
     heuristic_start: bool = True
+    #: run HiGHS's branch and bound on a second thread from the start, beside the heuristics (a second core)
+    portfolio: bool = False
     start: dict[str, float] | None = None  # variable name -> value (e.g. a previous plan)
     #: integer variables (component names) that count units: relaxed first for a bound and a plan to round
     count_vars: tuple[str, ...] = ("buy",)
@@ -123,7 +125,7 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Soluti
         "options": {"time_limit": options.time_limit_s, "mip_rel_gap": options.mip_gap,
                     "threads": options.threads, "random_seed": options.seed,
                     "highs_time_limit": options.highs_time_limit_s,
-                    "duals_time_limit": DUALS_GRACE_S / 2},
+                    "duals_time_limit": DUALS_GRACE_S / 2, "portfolio": options.portfolio},
         "start": start, "heuristic_start": options.heuristic_start, "duals": options.duals,
         "binary_cols": matrix.binary_cols,
         "count_cols": [i for i, v in enumerate(matrix.columns)

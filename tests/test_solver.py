@@ -187,3 +187,25 @@ def test_given_start_is_used():
     sol = run(model, SolveOptions(start=start, heuristic_start=False))
     assert sol.incumbents[0][2] == "given start" and sol.incumbents[0][1] == pytest.approx(20.0)
     assert sol.objective == pytest.approx(10.0)
+
+
+def test_portfolio_finds_the_optimum_and_keeps_the_heuristics_plans():
+    # a (100 tok/s, 1 M) and b (250 tok/s, 1.5 M, units of 3): one unit of b and 3 a = 7.5 M (test_worker)
+    p = base_problem()
+    p["chips"]["custom"].append(chip(id="t.b", tflops={"fp8": 250}, price_per_accel=1.5 * M, unit_size=3))
+    sol = run(_model(p), SolveOptions(time_limit_s=30, mip_gap=0.0, portfolio=True))
+    assert sol.status == "optimal" and sol.objective == pytest.approx(7.5)
+    r = solve(p, portfolio=True)
+    assert r.objective == pytest.approx(7.5 * M)
+
+
+@pytest.mark.slow
+def test_portfolio_deadline_holds_and_the_search_gets_the_heuristics_plan():
+    # the search thread is told it has 1,000 s; the worker is killed at 5 s + grace with the best plan
+    # streamed before, which is at least as good as the heuristics alone make it (< 5 % here)
+    model = _model(hard_problem())
+    t0 = time.monotonic()
+    sol = run(model, SolveOptions(time_limit_s=5.0, mip_gap=0.0, highs_time_limit_s=1000.0, portfolio=True))
+    assert time.monotonic() - t0 < 5.0 + KILL_GRACE_S + 3.0
+    assert sol.killed and sol.has_plan and sol.gap is not None and sol.gap < 0.05
+    assert {src for _, _, src in sol.incumbents} & {"rounded relaxation", "repaired relaxation", "highs"}
