@@ -41,12 +41,13 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
     from tokenplan.diagnose import elastic, precheck
     from tokenplan.model import build, input_key
     from tokenplan.result import make, unsolved
-    from tokenplan.solver import SolveOptions, run
+    from tokenplan.solver import SolveOptions, run, within
 
     p = problem.problem
+    limit = p.time_limit_s if time_limit_s is None else float(time_limit_s)
+    deadline = time.monotonic() + limit  # the whole call: coefficients, build, solve, diagnosis, result
     options = SolveOptions(
-        time_limit_s=p.time_limit_s if time_limit_s is None else float(time_limit_s),
-        mip_gap=p.mip_gap if mip_gap is None else float(mip_gap),
+        time_limit_s=limit, mip_gap=p.mip_gap if mip_gap is None else float(mip_gap),
         threads=p.threads if threads is None else int(threads), seed=p.seed, start=start, log=log,
         portfolio=portfolio)
     timings: dict[str, float] = {}
@@ -64,7 +65,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
         return unsolved(model, data, "infeasible", diagnosis=diagnosis, termination="precheck",
                         warnings=[*selection.warnings, *data.warnings], timings=timings)
     try:
-        solution = run(model, options)
+        solution = run(model, within(options, deadline, reserve=min(1.0, 0.05 * limit)))
     except ModelLimitError as exc:
         key = input_key(exc.violation.row)
         if key is None:
@@ -73,7 +74,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
                          key=key) from exc
     result = make(model, data, solution, warnings=[*selection.warnings, *data.warnings], timings=timings)
     if solution.status == "infeasible" and diagnose:
-        result.diagnosis = elastic(data, options)
+        result.diagnosis = elastic(data, options, deadline=deadline)
     if result.solved:
         result.reports = selection.catalog.report(result)
     return result

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from typing import Any
 
 import numpy as np
 
 from tokenplan.coefficients import Data
 from tokenplan.model import Elastic, build
-from tokenplan.solver import SolveOptions, run
+from tokenplan.solver import SolveOptions, run, within
 
 
 def precheck(data: Data) -> dict[str, Any] | None:
@@ -57,13 +58,23 @@ def precheck(data: Data) -> dict[str, Any] | None:
     return {"summary": "; ".join(messages), "shortfalls": shortfalls, "method": "precheck"}
 
 
-def elastic(data: Data, options: SolveOptions) -> dict[str, Any]:
+def elastic(data: Data, options: SolveOptions, *, deadline: float | None = None) -> dict[str, Any]:
     """Two elastic re-solves: with the caps as given, how much demand falls short; and to serve all
-    demand, which caps must grow and by how much (each minimising the total relative violation)."""
+    demand, which caps must grow and by how much (each minimising the total relative violation). With a
+    ``deadline`` (``time.monotonic()``), the first gets half of the time left and the second the rest;
+    without, each gets half of ``options.time_limit_s``."""
     shortfalls: list[dict[str, Any]] = []
     parts: list[str] = []
-    for role, lead in (("demand", "with the caps as given"), ("cap", "to serve all demand")):
-        found = _elastic_solve(data, options, role)
+    for n, (role, lead) in enumerate((("demand", "with the caps as given"), ("cap", "to serve all demand"))):
+        if deadline is None:
+            these = dataclasses.replace(options, time_limit_s=options.time_limit_s / 2)
+        else:
+            left = deadline - time.monotonic()
+            if left < 0.5:
+                parts.append(f"{lead}: not diagnosed, the time limit was used up (--time-limit)")
+                continue
+            these = within(options, time.monotonic() + (left / 2 if n == 0 else left))
+        found = _elastic_solve(data, these, role)
         if found is None:
             parts.append(f"{lead}: no plan found within the time limit")
             continue
@@ -85,8 +96,7 @@ def _describe(s: dict[str, Any]) -> str:
 def _elastic_solve(data: Data, options: SolveOptions, role: Elastic) -> list[dict[str, Any]] | None:
     """Solve the model in which the families of ``role`` may give; the violations in domain units."""
     model = build(data, elastic=role)
-    solution = run(model, dataclasses.replace(options, time_limit_s=options.time_limit_s / 2, duals=False,
-                                              start=None, log=None))
+    solution = run(model, dataclasses.replace(options, duals=False, start=None, log=None))
     if not solution.has_plan:
         return None
     ctx = model.tp_ctx

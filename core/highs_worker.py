@@ -478,7 +478,7 @@ class Worker:
         if len(binary):
             values = np.round(x[binary])
             h.changeColsBounds(len(binary), binary, values, values)
-        h.setOptionValue("time_limit", float(self.opts["duals_time_limit"]))
+        h.setOptionValue("time_limit", min(float(self.opts["duals_time_limit"]), self.remaining()))
         h.run()
         if h.getModelStatus() != self.hs.HighsModelStatus.kOptimal:
             return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import math
 import os
 import queue
@@ -37,8 +38,8 @@ from tokenplan.matrix import Matrix, compile_matrix, limit_violation
 
 #: Seconds the worker may overrun ``time_limit_s`` before it is killed.
 KILL_GRACE_S = 2.0
-#: Extra seconds for the duals after the MIP has finished in time.
-DUALS_GRACE_S = 10.0
+#: Most seconds for the duals after the MIP, within the same deadline (a plan that used the whole limit has none).
+DUALS_TIME_LIMIT_S = 5.0
 #: HiGHS prints these when coefficients or bounds are badly scaled (a bug in our units).
 SCALING_WARNINGS = ("excessively", "Consider scaling", "user_bound_scale", "user_cost_scale")
 
@@ -108,6 +109,15 @@ class Solution:
         return [line for line in self.log if any(w in line for w in SCALING_WARNINGS)]
 
 
+def within(options: SolveOptions, deadline: float, *, reserve: float = 0.0) -> SolveOptions:
+    """``options`` with the worker's limit and kill grace cut so that the solve ends by ``deadline``
+    (``time.monotonic()``), ``reserve`` seconds early (for what follows it). The grace is a tenth of what is
+    left, at most ``KILL_GRACE_S``; the worker has at least a quarter of a second."""
+    left = max(0.0, deadline - time.monotonic() - reserve)
+    grace = min(options.kill_grace_s, 0.1 * left)
+    return dataclasses.replace(options, time_limit_s=max(0.25, left - grace), kill_grace_s=grace)
+
+
 def run(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solution:
     """Solve ``model`` in a worker process; load the best plan found into its variables."""
     options = options or SolveOptions()
@@ -125,7 +135,7 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Soluti
         "options": {"time_limit": options.time_limit_s, "mip_rel_gap": options.mip_gap,
                     "threads": options.threads, "random_seed": options.seed,
                     "highs_time_limit": options.highs_time_limit_s,
-                    "duals_time_limit": DUALS_GRACE_S / 2, "portfolio": options.portfolio},
+                    "duals_time_limit": DUALS_TIME_LIMIT_S, "portfolio": options.portfolio},
         "start": start, "heuristic_start": options.heuristic_start, "duals": options.duals,
         "binary_cols": matrix.binary_cols,
         "count_cols": [i for i, v in enumerate(matrix.columns)
@@ -266,9 +276,8 @@ def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) 
                 state.error = message[1:]
                 break
             state.handle(message, options)
-            if kind == "mip_done":
-                # the plan is in; give the duals a little longer, then stop anyway
-                deadline = max(deadline, time.monotonic() + DUALS_GRACE_S)
+            # the duals come after the plan, within the same deadline: a solve that used its whole limit
+            # reports its plan without them
             if kind == "done":
                 break
         if state.torn is not None:
