@@ -41,6 +41,9 @@ FRAME = struct.Struct(">4sQ")
 #: No message is larger (a plan of 1e8 columns); a larger length is a corrupt stream, not a frame.
 MAX_FRAME = 1 << 34
 INT_TOL = 1e-6
+#: Work limits of the heuristic sub-MIPs (branch-and-bound nodes): a phase that stops at its work limit ends
+#: the same way on an idle or a busy machine; its time cap only guards the deadline
+NODES = {"floor": 500, "relaxed": 1000, "repair": 300, "polish": 500}
 #: Exit code of a worker that found its parent gone.
 ORPHANED = 75
 
@@ -141,9 +144,9 @@ class Worker:
         seconds = max(self.remaining() * share, need)
         return seconds if seconds <= self.remaining() - 0.1 or not self.startup else None
 
-    def run_mip(self, h: Any, seconds: float) -> None:
-        """Run the MIP in ``h`` for at most ``seconds``; learn how long it took before the search started
-        (the first MIP callback; all of the run if none came)."""
+    def run_mip(self, h: Any, seconds: float, nodes: int | None = None) -> None:
+        """Run the MIP in ``h`` for at most ``seconds`` (and ``nodes`` branch-and-bound nodes); learn how long
+        it took before the search started (the first MIP callback; all of the run if none came)."""
         started = time.monotonic()
         first: list[float] = []
 
@@ -153,6 +156,8 @@ class Worker:
 
         h.cbMipInterrupt.subscribe(searching)
         h.setOptionValue("time_limit", max(0.05, seconds))
+        if nodes is not None:
+            h.setOptionValue("mip_max_nodes", int(nodes))
         h.run()
         self.startup = max(self.startup, (first[0] if first else time.monotonic()) - started)
 
@@ -229,7 +234,7 @@ class Worker:
         h.setOptionValue("mip_rel_gap", float(self.opts["mip_rel_gap"]) / 10)
         self.set_start(h)
         if has_integers:
-            self.run_mip(h, seconds)
+            self.run_mip(h, seconds, NODES["relaxed"])
         else:
             h.setOptionValue("time_limit", seconds)
             h.run()
@@ -258,8 +263,9 @@ class Worker:
         return np.array(h.getSolution().col_value)
 
     def repair(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray, *, seconds: float,
-               gap: float | None = None) -> np.ndarray | None:
-        """The MIP with the integer columns ``cols`` bounded to [lower, upper], for at most ``seconds``."""
+               gap: float | None = None, work: str = "repair") -> np.ndarray | None:
+        """The MIP with the integer columns ``cols`` bounded to [lower, upper], for at most ``seconds`` and
+        the nodes of ``NODES[work]``."""
         h = self.new_highs(log=False)
         lower = np.maximum(lower, self.lp["col_lower"][cols])
         upper = np.minimum(upper, self.lp["col_upper"][cols])
@@ -267,7 +273,7 @@ class Worker:
         if gap is not None:
             h.setOptionValue("mip_rel_gap", gap)
         # no MIP start: the best plan so far is rarely inside these bounds, and HiGHS loses time on it
-        self.run_mip(h, seconds)
+        self.run_mip(h, seconds, NODES[work])
         if h.getInfo().primal_solution_status != 2:
             return None
         return np.array(h.getSolution().col_value)
@@ -297,7 +303,7 @@ class Worker:
                 left = self.remaining()
                 quick = min(0.95 * left, max(0.15 * left, 5.0))
                 floor = self.repair(counts, np.floor(x[counts] + INT_TOL), np.full(len(counts), np.inf),
-                                    seconds=quick, gap=0.05)
+                                    seconds=quick, gap=0.05, work="floor")
                 if floor is not None:
                     self.offer(floor, "repaired relaxation")
             self.note("rounded LP relaxation")
@@ -376,7 +382,7 @@ class Worker:
         lower = np.concatenate([np.round(x[structural]), np.zeros(len(counts))])
         upper = np.concatenate([np.round(x[structural]), np.round(x[counts])])
         self.phase("polishing the plan")
-        polished = self.repair(cols, lower, upper, seconds=seconds, gap=0.0)
+        polished = self.repair(cols, lower, upper, seconds=seconds, gap=0.0, work="polish")
         if polished is not None:
             self.offer(polished, "polished")
 
