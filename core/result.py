@@ -156,8 +156,10 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
         if section is not None:
             rules[rule.id] = section
     idle = idle_table(plan)
-    if len(idle):
-        common["warnings"].append(idle_warning(idle, solution.status))
+    unit = {c.id: c.unit_size for c in data.chips}
+    whole = idle[[row.accelerators_idle >= unit[row.chip] - 1e-6 for row in idle.itertuples()]] if len(idle) else idle
+    if len(whole):  # less than one purchasable unit idle is the lumpiness of units, not a plan to question
+        common["warnings"].append(idle_warning(whole, solution.status))
     return Result(solution.status, objective, gap=solution.gap,
                   bound=None if solution.bound is None else solution.bound * MONEY, kpis=kpis, plan=plan,
                   binding=binding(model, data, solution), diagnosis=None, cost_terms=terms, rules=rules,
@@ -245,13 +247,15 @@ def idle_table(plan: pd.DataFrame) -> pd.DataFrame:
 
 
 def idle_warning(idle: pd.DataFrame, status: str) -> str:
-    """One line: how many accelerators are idle, where (the largest first)."""
+    """One line: how many accelerators are idle, where (the largest first); ``make`` warns where at least one
+    whole purchasable unit is idle."""
     total = float(idle["accelerators_idle"].sum())
     top = idle.sort_values("accelerators_idle", ascending=False).head(5)
     where = "; ".join(f"{r.period} {r.region} {r.chip}: {r.accelerators_idle:,.0f}" for r in top.itertuples())
     more = f"; and {len(idle) - len(top)} more" if len(idle) > len(top) else ""
     plan = "the optimal plan" if status == "optimal" else "the plan"
-    return (f"{total:,.0f} accelerators in service serve no workload in {plan} (idle; result.idle, JSON 'idle'): "
+    return (f"{total:,.0f} accelerators in service serve no workload in {plan}, whole units of them "
+            f"(idle; result.idle, JSON 'idle'): "
             f"{where}{more}")
 
 

@@ -281,7 +281,8 @@ def test_sparse_sets_have_only_allowed_tuples():
 
 
 def test_idle_accelerators_are_reported_and_warned_about():
-    # units of 3: 1,000 tokens/s need 10 accelerators, 4 units = 12 are bought, 2 serve nothing
+    # units of 3: 1,000 tokens/s need 10 accelerators, 4 units = 12 are bought, 2 serve nothing: reported,
+    # not warned about (less than one unit: the lumpiness of units)
     import json
 
     from builders import base_problem, solve
@@ -292,8 +293,18 @@ def test_idle_accelerators_are_reported_and_warned_about():
     assert r.idle.to_dict(orient="records") == [
         {"period": 2030, "region": "r1", "chip": "t.a", "accelerators_active": 12,
          "accelerators_serving": pytest.approx(10.0), "accelerators_idle": pytest.approx(2.0)}]
-    assert any(w.startswith("2 accelerators in service serve no workload in the optimal plan") for w in r.warnings)
     assert json.loads(r.to_json())["idle"][0]["accelerators_idle"] == pytest.approx(2.0)
-    # units of 1: nothing idle, no warning
+    assert not any("serve no workload" in w for w in r.warnings)
+    # life 2, demand in 2030 only: the ten units bought for 2030 are in service and idle in 2031: warned
+    p = base_problem()
+    p["problem"]["periods"] = [2030, 2031]
+    p["workloads"][0]["tokens_per_day"] = {"2030": 86400 * 1000.0, "2031": 0.0}
+    p["chips"]["custom"][0]["lifetime_years"] = 2
+    r = solve(p)
+    assert r.idle[["period", "accelerators_idle"]].to_dict(orient="records") == [
+        {"period": 2031, "accelerators_idle": pytest.approx(10.0)}]
+    assert any(w.startswith("10 accelerators in service serve no workload in the optimal plan, whole units")
+               for w in r.warnings)
+    # units of 1, one period: nothing idle, no warning
     r = solve(base_problem())
     assert r.idle.empty and not any("serve no workload" in w for w in r.warnings)
