@@ -233,3 +233,8 @@ def test_throughput_command(capsys, tmp_path):
     assert code == ExitCode.USAGE_ERROR and "params.mfu = 3" in err
     code, _, err = run_cli(capsys, "throughput", "--set", "active_params_b=-1")
     assert code == ExitCode.USAGE_ERROR and "workload.active_params_b = -1" in err
+
+
+def test_solve_with_the_portfolio(capsys):
+    code, out, _ = run_cli(capsys, "-q", "solve", QUICKSTART, "--portfolio")
+    assert code == ExitCode.OK and "status: optimal" in out and "462.5" in out

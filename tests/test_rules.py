@@ -112,6 +112,8 @@ def test_banned_chip_never_appears_in_a_cn_region_but_does_elsewhere():
     assert not [k for k in r.model.BUY if k[0] == "t.big"]
     assert r.rules["cn.export_controls"]["banned"] == [
         {"chip": "t.big", "reason": "TPP 8,000 >= 4,800, no licence", "regions": ["r1"], "periods": [2030]}]
+    assert r.to_dict()["forbidden"] == [{"chip": "t.big", "region": "r1", "period": None,
+                                         "reason": "cn.export_controls: TPP 8,000 >= 4,800, no licence"}]
     # a US site next to the CN one: t.big is bought there (2 M), never in r1
     p["regions"].append({**p["regions"][0], "id": "r2", "country": "US"})
     r = solve(p)

@@ -14,7 +14,7 @@ from pydantic import Field
 from tokenplan.model import Family, Row
 
 if TYPE_CHECKING:
-    from tokenplan.model import ModelContext
+    from tokenplan.model import ModelContext, Purchase
 
 DD = "shared/reference/domain-data.md"
 SEED_004 = "seed:004_dcc5131f58164046.txt"
@@ -52,11 +52,17 @@ def capex_terms(ctx: ModelContext, region: str, year: int, base: Base) -> tuple[
     """
     if base == "project":
         return ctx.expr.capex[region, year], ctx.capex_bound(region, year)
-    chosen = [p for p in ctx.bought(region, year)
-              if p.capex_accel > 0 and (base == "accelerators" or p.domestic)]
-    per_mw = max((p.capex_accel / p.facility_mw for p in chosen if p.facility_mw > 0), default=0.0)
-    expr = ctx.sum(p.capex_accel * p.var for p in chosen) if chosen else 0.0
+    chosen = [(eligible_capex(p, base), p) for p in ctx.bought(region, year) if eligible_capex(p, base) > 0]
+    per_mw = max((coef / p.facility_mw for coef, p in chosen if p.facility_mw > 0), default=0.0)
+    expr = ctx.sum(coef * p.var for coef, p in chosen) if chosen else 0.0
     return expr, per_mw * ctx.expr.headroom_mw[region, year]
+
+
+def eligible_capex(p: Purchase, base: Base) -> float:
+    """Nominal capex of one unit of a purchase that a subsidy of ``base`` applies to (0: not eligible)."""
+    if base == "domestic_accelerators" and not p.domestic:
+        return 0.0
+    return p.capex_accel + (p.capex_cooling if base == "project" else 0.0)
 
 
 def capex_groups(ctx: ModelContext, region: str, year: int, base: Base) -> dict[float, Any]:
@@ -65,8 +71,8 @@ def capex_groups(ctx: ModelContext, region: str, year: int, base: Base) -> dict[
     (the salvage of what the buyer paid), exactly, whatever the mix of lifetimes at the site."""
     groups: dict[float, list[Any]] = {}
     for p in ctx.bought(region, year):
-        coef = p.capex_accel + (p.capex_cooling if base == "project" else 0.0)
-        if coef > 0 and (base != "domestic_accelerators" or p.domestic):
+        coef = eligible_capex(p, base)
+        if coef > 0:
             groups.setdefault(round(p.salvage_fraction, 12), []).append(coef * p.var)
     if base == "project":
         block = ctx.block_capex(region)
