@@ -59,8 +59,11 @@ class StreamError(Exception):
 
 
 def write_message(stream: BinaryIO, message: tuple[Any, ...]) -> None:
+    """One frame; an unbuffered stream may take fewer bytes than given in one call, so write until all are."""
     blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(FRAME.pack(MAGIC, len(blob)) + blob)
+    view = memoryview(FRAME.pack(MAGIC, len(blob)) + blob)
+    while view:
+        view = view[stream.write(view) or 0:]  # blocking pipes: None (would block) does not happen
     stream.flush()
 
 

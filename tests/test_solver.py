@@ -246,3 +246,15 @@ def test_the_same_file_gives_the_same_plan_on_a_busy_machine(name):
     assert idle.status == busy.status == "optimal"
     assert busy.objective == idle.objective
     assert busy.plan.equals(idle.plan)
+
+
+def test_time_to_gap_reads_the_incumbent_and_bound_histories():
+    from tokenplan.solver import Solution
+
+    sol = Solution("time_limit", "killed", 100.0, 99.95, 5e-4, None, None, matrix=None,
+                   incumbents=[(1.0, 120.0, "rounded relaxation"), (4.0, 100.5, "highs"), (9.0, 100.0, "highs")],
+                   bounds=[(0.5, 90.0), (6.0, 99.5), (12.0, 99.95)])
+    assert sol.time_to_gap(0.25) == 1.0     # 120 vs 90: 25 %
+    assert sol.time_to_gap(0.01) == 6.0     # 100.5 vs 99.5: 0.995 %
+    assert sol.time_to_gap(0.001) == 12.0   # 100 vs 99.95: 0.05 %
+    assert sol.time_to_gap(1e-5) is None
