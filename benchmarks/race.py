@@ -105,6 +105,7 @@ def run_tokenplan(name: str, time_limit: float, mps: str) -> dict[str, Any]:
     model = build(data)
     t2 = time.perf_counter()
     sol = run(model, SolveOptions(time_limit_s=time_limit, mip_gap=GAP, duals=False, seed=problem.problem.seed,
+                                  heuristic_start=os.environ.get("RACE_HEURISTICS", "1") == "1",
                                   portfolio=os.environ.get("RACE_PORTFOLIO") == "1"))
     t3 = time.perf_counter()
     worker = sol.timings.get("worker_s", sol.timings["solve_s"])

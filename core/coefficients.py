@@ -193,7 +193,11 @@ class Data:
         self.build = [(r, t) for r in regions for t in range(T)]
         self.cool_sites = sorted({(k, r) for (_, k, r, _) in self.buy}, key=lambda kr: (kr[1], kr[0]))
         W = len(self.workload_ids)
-        self.serve = [(c, k, r, w, t) for (c, k, r, t) in self.fleet for w in range(W)
+        # serving is decided per chip, workload and period: demand is one pool per workload and tokens/s
+        # depend on the chip alone, so where an accelerator sits (cooling, region) does not change what it
+        # serves (docs/formulation.md, "Why serve has no region")
+        in_service = sorted({(c, t) for (c, _k, _r, t) in self.fleet})
+        self.serve = [(c, w, t) for (c, t) in in_service for w in range(W)
                       if self.tps[c, w] > 0 and self.demand_tps[w, t] > 0]
 
     # -- facility and cooling coefficients -----------------------------------------------------

@@ -24,7 +24,7 @@ def precheck(data: Data) -> dict[str, Any] | None:
     """Return a diagnosis if the problem is infeasible for a reason visible without solving."""
     shortfalls: list[dict[str, Any]] = []
     messages: list[str] = []
-    served = {(w, t) for (_, _, _, w, t) in data.serve}
+    served = {(w, t) for (_, w, t) in data.serve}
     for w, wid in enumerate(data.workload_ids):
         for t, year in enumerate(data.periods):
             if data.demand_tps[w, t] > 0 and (w, t) not in served:

@@ -221,11 +221,19 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
             r["accelerators_active"] = active
             r["it_mw"] = float(sum(units[i] * purchases[i].it_mw for i in idx))
             r["facility_mw"] = float(sum(units[i] * purchases[i].facility_mw for i in idx))
-    for skey in model.SERVE:
-        v = _value(model.serve[skey])
-        if v > 1e-9:
-            chip, cooling, region, _w, year = skey
-            row(chip, cooling, region, year)["accelerators_serving"] += v
+    # serving is decided per chip and period (docs/formulation.md, "Why serve has no region"); each site's
+    # share of it is in proportion to the chip's accelerators in service there
+    serving: dict[tuple[str, int], float] = {}
+    for chip, workload, year in model.SERVE:
+        serving[chip, year] = serving.get((chip, year), 0.0) + _value(model.serve[chip, workload, year])
+    active_total: dict[tuple[str, int], int] = {}
+    for r in rows.values():
+        active_total[r["chip"], r["period"]] = active_total.get((r["chip"], r["period"]), 0) + r["accelerators_active"]
+    for r in rows.values():
+        total = active_total.get((r["chip"], r["period"]), 0)
+        served = serving.get((r["chip"], r["period"]), 0.0)
+        if total and served > 1e-9:
+            r["accelerators_serving"] = min(served, total) * r["accelerators_active"] / total
     table = pd.DataFrame(sorted(rows.values(), key=lambda r: (r["period"], r["region"], r["chip"],
                                                               r["cooling"])), columns=PLAN_COLUMNS)
     return table.astype({"units_bought": "int64", "accelerators_bought": "int64",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -237,4 +238,6 @@ def test_throughput_command(capsys, tmp_path):
 
 def test_solve_with_the_portfolio(capsys):
     code, out, _ = run_cli(capsys, "-q", "solve", QUICKSTART, "--portfolio")
-    assert code == ExitCode.OK and "status: optimal" in out and "462.5" in out
+    assert code == ExitCode.OK and "status: optimal" in out
+    cost = float(re.search(r"net present cost ([0-9.]+) M USD", out).group(1))
+    assert cost == pytest.approx(462.5, rel=1e-3)  # the default strategy's optimum, within the MIP gap

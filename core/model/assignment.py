@@ -1,4 +1,5 @@
-"""assign[c, k, r, t]: accelerators serving workloads <= accelerators in service."""
+"""assign[c, t]: accelerators of chip c serving workloads <= its accelerators in service, wherever they are
+(every cooling and region: a chip serves a workload at the same tokens/s everywhere)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ from tokenplan.model.family import Family, Row
 
 
 def rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
-    by_fleet: dict[Any, list[Any]] = {}
-    for key in ctx.model.SERVE:
-        by_fleet.setdefault((key[0], key[1], key[2], key[4]), []).append(ctx.var.serve[key])
-    return {key: Row(ctx.sum(by_fleet[key]) - ctx.expr.fleet[key], 0.0) for key in ctx.model.FLEET
-            if key in by_fleet}
+    serving: dict[tuple[str, int], list[Any]] = {}
+    for c, w, y in ctx.model.SERVE:
+        serving.setdefault((c, y), []).append(ctx.var.serve[c, w, y])
+    in_service: dict[tuple[str, int], list[Any]] = {}
+    for c, k, r, y in ctx.model.FLEET:
+        in_service.setdefault((c, y), []).append(ctx.expr.fleet[c, k, r, y])
+    return {key: Row(ctx.sum(serving[key]) - ctx.sum(in_service[key]), 0.0) for key in in_service
+            if key in serving}
 
 
 FAMILY = Family(
-    name="assign", index=("chip", "cooling", "region", "period"), sense="<=", unit="accelerators",
-    per="accelerator", rows=rows, doc="accelerators serving workloads <= accelerators in service",
-    report_duals=False)
+    name="assign", index=("chip", "period"), sense="<=", unit="accelerators", per="accelerator", rows=rows,
+    doc="accelerators of the chip serving workloads <= its accelerators in service", report_duals=False)

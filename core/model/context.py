@@ -59,7 +59,7 @@ class Variables:
     """The core's decision variables (Pyomo components)."""
 
     buy: Any = None      # [chip, cooling, region, year]: units bought in the period (integer)
-    serve: Any = None    # [chip, cooling, region, workload, year]: accelerators serving a workload
+    serve: Any = None    # [chip, workload, year]: accelerators of the chip serving a workload
     blocks: Any = None   # [region, year]: facility blocks built in the period (integer)
     cool_on: Any = None  # [cooling, region]: the site has this cooling infrastructure (binary)
 

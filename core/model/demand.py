@@ -1,5 +1,5 @@
-"""demand[w, t]: sum over fleet tuples of tps[c, w] x serve[c, k, r, w, t] >= tokens_per_day / 86400 x
-peak_to_average (tokens/s)."""
+"""demand[w, t]: sum over chips of tps[c, w] x serve[c, w, t] >= tokens_per_day / 86400 x peak_to_average
+(tokens/s)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from tokenplan.model.family import Family, Row
 def rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
     d = ctx.data
     by_wt: dict[tuple[str, int], list[Any]] = {}
-    for (c, k, r, w, t) in d.serve:
-        key = (d.chip_ids[c], d.cooling_ids[k], d.region_ids[r], d.workload_ids[w], ctx.periods[t])
-        by_wt.setdefault((key[3], key[4]), []).append((float(d.tps[c, w]), ctx.var.serve[key]))
+    for (c, w, t) in d.serve:
+        key = (d.chip_ids[c], d.workload_ids[w], ctx.periods[t])
+        by_wt.setdefault((key[1], key[2]), []).append((float(d.tps[c, w]), ctx.var.serve[key]))
     return {(w, y): Row(ctx.sum(a * v for a, v in by_wt.get((w, y), [])), float(d.demand_tps[wi, ti]))
             for wi, w in enumerate(d.workload_ids) for ti, y in enumerate(ctx.periods) if d.demand_tps[wi, ti] > 0}
 

@@ -32,8 +32,8 @@ def define_sets(ctx: ModelContext) -> None:
                     doc="allowed (chip, cooling, region, period)")
     m.FLEET = pyo.Set(initialize=[(C[c], K[k], R[r], Y[t]) for c, k, r, t in d.fleet], dimen=4, ordered=True,
                       doc="tuples with an active purchase")
-    m.SERVE = pyo.Set(initialize=[(C[c], K[k], R[r], W[w], Y[t]) for c, k, r, w, t in d.serve], dimen=5,
-                      ordered=True, doc="fleet tuples x workloads")
+    m.SERVE = pyo.Set(initialize=[(C[c], W[w], Y[t]) for c, w, t in d.serve], dimen=3, ordered=True,
+                      doc="(chip, workload, period) with the chip in service and able to serve the workload")
     m.BUILD = pyo.Set(initialize=[(R[r], Y[t]) for r, t in d.build], dimen=2, ordered=True,
                       doc="(region, period) facility builds")
     m.COOL = pyo.Set(initialize=[(K[k], R[r]) for k, r in d.cool_sites], dimen=2, ordered=True,
@@ -43,7 +43,8 @@ def define_sets(ctx: ModelContext) -> None:
 def define_variables(ctx: ModelContext) -> None:
     m, v = ctx.model, ctx.var
     m.buy = v.buy = pyo.Var(m.BUY, domain=pyo.NonNegativeIntegers, doc="purchasable units bought in the period")
-    m.serve = v.serve = pyo.Var(m.SERVE, domain=pyo.NonNegativeReals, doc="accelerators assigned to a workload")
+    m.serve = v.serve = pyo.Var(m.SERVE, domain=pyo.NonNegativeReals,
+                                doc="accelerators of the chip assigned to a workload")
     m.blocks = v.blocks = pyo.Var(m.BUILD, domain=pyo.NonNegativeIntegers,
                                   doc="facility blocks built in the period")
     m.cool_on = v.cool_on = pyo.Var(m.COOL, domain=pyo.Binary,
