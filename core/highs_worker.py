@@ -43,7 +43,14 @@ MAX_FRAME = 1 << 34
 INT_TOL = 1e-6
 #: Work limits of the heuristic sub-MIPs (branch-and-bound nodes): a phase that stops at its work limit ends
 #: the same way on an idle or a busy machine; its time cap only guards the deadline
-NODES = {"floor": 500, "relaxed": 1000, "repair": 300, "polish": 500}
+NODES = {"floor": 500, "support": 500, "relaxed": 1000, "repair": 300, "polish": 500}
+#: A plan within this of the best bound hands branch and bound the bound alone (:func:`bound_search`)
+BOUND_SEARCH_GAP = 0.02
+#: A support-MIP plan further than this from the LP bound sends the worker to the relaxed-counts MIP
+SUPPORT_GAP = 0.01
+#: HiGHS's primal heuristics, off in a bound search (options HiGHS 1.15 and 1.16 both have)
+HEURISTICS_OFF = {"mip_heuristic_effort": 0.0, "mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False,
+                  "mip_heuristic_run_root_reduced_cost": False, "mip_heuristic_run_feasibility_jump": False}
 #: Exit code of a worker that found its parent gone.
 ORPHANED = 75
 
@@ -266,52 +273,83 @@ class Worker:
         return np.array(h.getSolution().col_value)
 
     def repair(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray, *, seconds: float,
-               gap: float | None = None, work: str = "repair") -> np.ndarray | None:
+               gap: float | None = None, work: str = "floor", start: bool = False) -> np.ndarray | None:
         """The MIP with the integer columns ``cols`` bounded to [lower, upper], for at most ``seconds`` and
-        the nodes of ``NODES[work]``."""
+        the nodes of ``NODES[work]``; ``start``: the best plan so far is inside the bounds, a MIP start."""
         h = self.new_highs(log=False)
         lower = np.maximum(lower, self.lp["col_lower"][cols])
         upper = np.minimum(upper, self.lp["col_upper"][cols])
         h.changeColsBounds(len(cols), cols.astype(np.int32), lower, upper)
         if gap is not None:
             h.setOptionValue("mip_rel_gap", gap)
-        # no MIP start: the best plan so far is rarely inside these bounds, and HiGHS loses time on it
+        if start:  # otherwise none: a plan outside the bounds costs HiGHS time to find infeasible
+            self.set_start(h)
         self.run_mip(h, seconds, NODES[work])
         if h.getInfo().primal_solution_status != 2:
             return None
         return np.array(h.getSolution().col_value)
 
     def first_incumbents(self) -> None:
-        """The first plans, each offered as an incumbent (so they survive a kill):
+        """The first plans, each offered as an incumbent (so they survive a kill); docs/solving.md has the
+        measurements behind each step:
 
-        1. the LP relaxation, every integer rounded up, completed by an LP: fast, often feasible; if
-           rounding broke a cap, a quick MIP keeps the counts rounded down and adds what is missing;
-        2. the counts relaxed (the other integers kept): a valid lower bound, and a plan whose counts are
-           rounded up and completed, or else repaired by a MIP over the counts with the other integers
-           fixed at that plan (then only bounded below by it).
+        1. the LP relaxation (a valid bound); with no counts, its integers rounded up and completed by an LP;
+        2. the **support MIP**: every count the LP leaves at 0 fixed at 0, everything else as in the model
+           (the LP buys from a handful of the purchasable tuples, so this MIP is small: HiGHS solves it to a
+           quarter of the gap in a second on the national ladder rung); should it have no plan (rounding the
+           LP's counts up breaks a cap the LP's tuples cannot absorb), the counts are kept at least at their
+           rounded-down LP values and the MIP is otherwise free (the **floor repair**).
+
+        A neighbourhood MIP after these (the counts of every chip and region the plans use free again, the
+        best plan as its start) was measured and dropped: on the national rung it spent 13.7 s without
+        improving the plan, and branch and bound then reached the gap 13 s later (docs/solving.md).
         """
         counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
         gap = float(self.opts["mip_rel_gap"])
         self.phase("the LP relaxation")
         x, _ = self.relaxation(True, 0.2)
         self.note("LP relaxation")
-        if x is not None:
+        if x is None:
+            return
+        if not len(counts):
             rounded = self.complete(np.ceil(x[self.integer] - INT_TOL))
             if rounded is not None:
                 self.offer(rounded, "rounded relaxation")
-            elif len(counts):
-                # the safety net, the only plan yet: it stops by itself within 5 % (at the root, as a
-                # rule), so it may have up to 5 s (nearly all that is left of a short limit); a shorter
-                # limit stops it inside presolve, which costs 1-3 s on HiGHS 1.16 (0.1 s on 1.15.1)
-                left = self.remaining()
-                quick = min(0.95 * left, max(0.15 * left, 5.0))
-                floor = self.repair(counts, np.floor(x[counts] + INT_TOL), np.full(len(counts), np.inf),
-                                    seconds=quick, gap=0.05, work="floor")
-                if floor is not None:
-                    self.offer(floor, "repaired relaxation")
             self.note("rounded LP relaxation")
+            return
+        zero = counts[x[counts] <= INT_TOL]
+        seconds = self.budget(0.3)
+        if seconds is not None and not self.bb_done.is_set():
+            self.phase("the support MIP")
+            plan = self.repair(zero, np.zeros(len(zero)), np.zeros(len(zero)), seconds=seconds, gap=gap / 4,
+                               work="support")
+            if plan is not None:
+                self.offer(plan, "support MIP")
+            self.note("support MIP")
+        if self.best_x is None and not self.bb_done.is_set():
+            # the safety net: it stops by itself within 5 % (at the root, as a rule), so it may have up to
+            # 5 s (nearly all that is left of a short limit); a shorter limit stops it inside presolve
+            left = self.remaining()
+            quick = min(0.95 * left, max(0.15 * left, 5.0))
+            self.phase("the floor repair")
+            floor = self.repair(counts, np.floor(x[counts] + INT_TOL), np.full(len(counts), np.inf),
+                                seconds=quick, gap=0.05, work="floor")
+            if floor is not None:
+                self.offer(floor, "repaired relaxation")
+            self.note("floor repair")
+        if self.gap_to(self.lower_bound) > SUPPORT_GAP and not self.bb_done.is_set():
+            self.relaxed_counts(counts)
+
+    def relaxed_counts(self, counts: np.ndarray) -> None:
+        """When the support MIP's plan is not within :data:`SUPPORT_GAP` of the LP bound, the structure
+        (facility blocks, cooling switches, rule binaries) is what the LP got wrong: the model with the counts
+        continuous and the other integers integer gives a better bound and a plan whose counts are rounded up
+        and completed, then repaired in neighbourhoods, smallest first, until a plan is within the gap: its
+        structure as it is or one more of each, with the counts between their floor and ceiling + 1 (HiGHS
+        solves these in a blink); then the counts free; then the structure free above the plan's."""
+        gap = float(self.opts["mip_rel_gap"])
         is_count = np.isin(self.integer, counts)
-        if not len(counts) or is_count.all() or self.bb_done.is_set():
+        if is_count.all() or self.bb_done.is_set():
             return  # the LP relaxation was the relaxation of the counts (or the search has ended)
         self.phase("the relaxed-counts MIP")
         x, _ = self.relaxation(counts, 0.4)
@@ -340,7 +378,7 @@ class Worker:
             seconds = self.budget(0.3)
             if seconds is None or self.bb_done.is_set():
                 break  # no time left for a repair to get past its start-up, or the search has ended
-            repaired = self.repair(cols, lower, upper, seconds=seconds)
+            repaired = self.repair(cols, lower, upper, seconds=seconds, work="repair")
             if repaired is not None:
                 self.offer(repaired, "repaired relaxation")
                 if self.gap_to(self.lower_bound) <= gap:
@@ -415,7 +453,10 @@ class Worker:
                 return self.finish("Optimal")
         self.phase("branch and bound")
         h = self.new_highs()
-        self.set_start(h)
+        if len(self.integer) and not portfolio and self.gap_to(self.lower_bound) <= BOUND_SEARCH_GAP:
+            bound_search(h)  # the plan is ours to improve no more: HiGHS moves the bound
+        else:
+            self.set_start(h)
 
         def improving(e: Any) -> None:
             bound = max(float(e.data_out.mip_dual_bound), self.lower_bound)
@@ -427,10 +468,17 @@ class Worker:
             if self.heuristics_won.is_set():
                 e.interrupt()  # the heuristics' plan is within the gap of their bound
                 return
+            bound = max(float(e.data_out.mip_dual_bound), self.lower_bound)
             now = self.elapsed()
+            if self.gap_to(bound) <= gap:
+                # the best plan (ours, which HiGHS may not know) is within the gap of the search's bound
+                self.send("bound", bound, now, "highs")
+                self.lower_bound = max(self.lower_bound, bound)
+                e.interrupt()
+                return
             if now - self.last_bound_sent > 0.5:
                 self.last_bound_sent = now
-                self.send("bound", max(float(e.data_out.mip_dual_bound), self.lower_bound), now, "highs")
+                self.send("bound", bound, now, "highs")
 
         def user_solution(e: Any) -> None:  # portfolio: hand the heuristics' latest plan to the search
             with self.lock:
@@ -492,6 +540,16 @@ class Worker:
         if h.getModelStatus() != self.hs.HighsModelStatus.kOptimal:
             return None
         return np.array(h.getSolution().row_dual)
+
+
+def bound_search(h: Any) -> None:
+    """Branch and bound for the bound alone: HiGHS's primal heuristics off and no MIP start. Once the
+    worker's own plan is within a few per cent of the LP bound, these only cost time: on the national ladder
+    rung HiGHS's root heuristics (sub-MIPs nested 14 deep) held the root for more than 60 s, and a MIP start
+    made its root 30 s long; without either the root ends in 9 s and the bound reaches the gap of the plan in
+    9-22 s (docs/solving.md). The search still finds plans of its own when it branches to them."""
+    for option, value in HEURISTICS_OFF.items():
+        h.setOptionValue(option, value)
 
 
 def _watch_parent(stdin: BinaryIO) -> None:

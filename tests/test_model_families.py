@@ -214,7 +214,7 @@ def test_cooling_site_fixed_cost_avoided_when_not_worth_it(problem):
     assert r.objective == pytest.approx(10 * M + 1.314 * M, rel=REL)
 
 
-def test_cooling_big_m_is_the_grid_cap_over_pue():
+def test_cooling_big_m_is_the_sites_facility_mw_in_the_period_over_pue():
     from builders import base_problem
 
     import tokenplan
@@ -223,11 +223,21 @@ def test_cooling_big_m_is_the_grid_cap_over_pue():
     from tokenplan.model import build
 
     p = base_problem()
-    p["regions"][0].update(power_mw={"2030": 60}, pue_factor=1.2)
+    p["problem"]["periods"] = [2030, 2031]
+    p["workloads"][0]["tokens_per_day"] = {"2030": 8.64e6, "2031": 8.64e6}
+    p["regions"][0].update(power_mw={"2030": 60, "2031": 90}, pue_factor=1.2, block_mw=7, existing_mw=2)
     p["coolings"]["custom"][0]["pue"] = 1.25
     model = build(compute(select(tokenplan.load(p))))
-    # 60 MW of grid / (1.25 x 1.2) = 40 MW of IT: the most this cooling can ever carry there.
-    assert model.tp_ctx.cooling_big_m[("t.air", "r1")] == pytest.approx(40.0)
+    # 2030: 2 MW existing + 8 whole blocks of 7 MW under the 60 MW cap = 58 MW of facility / (1.25 x 1.2)
+    # = 38.67 MW of IT: the most this cooling can carry there then; 2031: 2 + 12 x 7 = 86 MW -> 57.33 MW
+    assert model.tp_ctx.cooling_big_m[("t.air", "r1", 2030)] == pytest.approx(58 / 1.5)
+    assert model.tp_ctx.cooling_big_m[("t.air", "r1", 2031)] == pytest.approx(86 / 1.5)
+    # an elastic model whose grid cap may give: at least what serving all demand could take
+    p["workloads"][0]["tokens_per_day"] = {"2030": 8.64e11, "2031": 8.64e11}
+    data = compute(select(tokenplan.load(p)))
+    loose = build(data, elastic="cap").tp_ctx.cooling_big_m
+    assert data.it_mw_upper_bound() > 58 / 1.5
+    assert loose[("t.air", "r1", 2030)] == pytest.approx(data.it_mw_upper_bound())
 
 
 def test_budget_forces_the_cheaper_chip_despite_its_energy(problem):

@@ -36,7 +36,7 @@ def test_deadline_holds_when_highs_ignores_its_time_limit():
     assert sol.killed and sol.status == "time_limit" and sol.termination == "killed at the deadline"
     assert sol.has_plan and sol.objective is not None
     assert sol.bound is not None and sol.gap is not None and 0 <= sol.gap < 0.05
-    assert sol.incumbents[0][2] in ("rounded relaxation", "repaired relaxation")
+    assert sol.incumbents[0][2] in ("support MIP", "repaired relaxation")
     # the plan that survived the kill is loaded into the model and satisfies every constraint
     for con in model.component_data_objects(pyo.Constraint, active=True):
         body = pyo.value(con.body)
@@ -54,12 +54,37 @@ def test_solve_returns_within_the_time_limit_with_the_best_plan():
     assert r.bound is not None and r.bound <= r.objective
 
 
-def test_first_incumbent_is_the_rounded_relaxation(problem):
+def test_first_incumbent_is_the_support_mip(problem):
     problem["chips"]["custom"][0]["unit_size"] = 3
     r = solve(problem)
-    assert r.incumbents[0]["source"] == "rounded relaxation"
+    assert r.incumbents[0]["source"] == "support MIP"
     # 10 accelerators needed -> 4 units of 3 = 12 accelerators, which is also optimal
     assert r.objective == pytest.approx(12 * M)
+
+
+def test_the_support_mip_buys_only_what_the_lp_buys_and_the_search_does_better():
+    # a (100 tok/s, 1 M, units of 1) and b (250 tok/s, 1.5 M, units of 3): the LP buys b alone (0.006 M per
+    # tok/s against 0.01 M), 1.33 units; restricted to b the MIP buys 2 units = 9 M; the optimum mixes them,
+    # one unit of b and 3 a = 7.5 M, and the branch and bound that follows finds it
+    p = base_problem()
+    p["chips"]["custom"].append(chip(id="t.b", tflops={"fp8": 250}, price_per_accel=1.5 * M, unit_size=3))
+    sol = run(_model(p), SolveOptions(time_limit_s=30, mip_gap=0.0))
+    first = sol.incumbents[0]
+    assert first[2] == "support MIP" and first[1] == pytest.approx(9.0)
+    assert sol.status == "optimal" and sol.objective == pytest.approx(7.5)
+
+
+def test_the_floor_repair_steps_in_when_the_lps_tuples_cannot_take_the_rounding():
+    # a (units of 4) is capped at 10 accelerators: the LP buys 2.5 units of it; restricted to a, the MIP
+    # has no plan (2 units serve 800 of 1,000 tok/s); the floor repair keeps 2 units of a and adds 2 b
+    # (100 tok/s, 2 M each, units of 1): 8 + 4 = 12 M, the optimum
+    p = base_problem()
+    p["chips"]["custom"][0]["unit_size"] = 4
+    p["chips"]["custom"].append(chip(id="t.b", price_per_accel=2 * M))
+    p["chips"]["supply_accelerators"] = {"t.a": 10}
+    sol = run(_model(p), SolveOptions(time_limit_s=30, mip_gap=0.0))
+    assert sol.incumbents[0][2] == "repaired relaxation"
+    assert sol.status == "optimal" and sol.objective == pytest.approx(12.0)
 
 
 def test_status_mapping():
@@ -208,7 +233,7 @@ def test_portfolio_deadline_holds_and_the_search_gets_the_heuristics_plan():
     sol = run(model, SolveOptions(time_limit_s=5.0, mip_gap=0.0, highs_time_limit_s=1000.0, portfolio=True))
     assert time.monotonic() - t0 < 5.0 + KILL_GRACE_S + 3.0
     assert sol.killed and sol.has_plan and sol.gap is not None and sol.gap < 0.05
-    assert {src for _, _, src in sol.incumbents} & {"rounded relaxation", "repaired relaxation", "highs"}
+    assert {src for _, _, src in sol.incumbents} & {"support MIP", "repaired relaxation", "highs"}
 
 
 @pytest.mark.slow

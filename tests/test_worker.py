@@ -249,3 +249,19 @@ def test_the_worker_refuses_to_start_without_its_channel():
     done = subprocess.run([sys.executable, "-P", "-m", "tokenplan.highs_worker"], capture_output=True,
                           text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert done.returncode != 0 and "started by tokenplan" in done.stderr
+
+
+@pytest.mark.slow
+def test_no_plan_within_the_limit_exits_4(shim, capsys, tmp_path):
+    # HiGHS stuck in its first solve (the LP relaxation, a blink on any real model now) until the deadline:
+    # no plan, status time_limit, exit 4, and the JSON says so
+    import json
+
+    from tokenplan.cli import main
+
+    shim("hang")
+    with pytest.raises(SystemExit) as info:
+        main(["solve", write_toml(tmp_path, base_problem()), "--time-limit", "0.5", "--json"])
+    assert int(info.value.code) == ExitCode.NO_SOLUTION
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "time_limit" and doc["objective"] is None and doc["plan"] == []

@@ -98,7 +98,7 @@ class ModelContext:
         self.slacks: dict[str, list[tuple[Any, dict[Any, float]]]] = {}
         self.var = Variables()
         self.expr = Expressions()
-        self.cooling_big_m: dict[tuple[str, str], float] = {}
+        self.cooling_big_m: dict[tuple[str, str, int], float] = {}
         #: state that several rules share while the model is built (e.g. the capex subsidies of each site)
         self.shared: dict[str, Any] = {}
         h = data.horizon
