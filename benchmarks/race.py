@@ -4,6 +4,7 @@
     python benchmarks/race.py --rungs 0 1 --shipped quickstart --perturbed 0 --time-limit 30
     python benchmarks/race.py --rungs --shipped --perturbed 20 # only the perturbed national variants
     python benchmarks/race.py --json out.json                  # also write every measurement
+    python benchmarks/race.py --portfolio --highs-from out.json # HiGHS alone's side taken from a previous run
 
 For every case (a rung of ``ladder.py``, a shipped problem, a seeded variant of the national rung with demand,
 power caps, prices and HBM supply each scaled by a factor in [0.85, 1.15]):
@@ -181,7 +182,9 @@ def highs_summary(trace: str) -> dict[str, Any]:
             "objective": best if math.isfinite(best) else None, "total_s": rows[-1]["t"] if rows else None}
 
 
-def race(name: str, time_limit: float) -> dict[str, Any]:
+def race(name: str, time_limit: float, highs_from: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One case: tokenplan, then HiGHS alone on the exported MPS (or HiGHS's result for the same case from
+    ``highs_from``, a previous run's ``--json``: the model is the same when only the strategy changed)."""
     with tempfile.TemporaryDirectory() as tmp:
         mps, trace = os.path.join(tmp, "model.mps"), os.path.join(tmp, "highs.jsonl")
         done = subprocess.run([sys.executable, __file__, "--contestant", "tokenplan", name, str(time_limit), mps],
@@ -189,6 +192,11 @@ def race(name: str, time_limit: float) -> dict[str, Any]:
         if done.returncode != 0:
             return {"case": name, "error": done.stderr.strip().splitlines()[-1:]}
         ours = json.loads(done.stdout.strip().splitlines()[-1])
+        if highs_from is not None and name in highs_from:
+            theirs = highs_from[name]
+            ratio = ours["to_01pct_s"] / theirs["to_01pct_s"] if ours.get("to_01pct_s") is not None and \
+                theirs.get("to_01pct_s") else None
+            return {"case": name, "tokenplan": ours, "highs": theirs, "ratio": ratio, "highs_reused": True}
         try:
             subprocess.run([sys.executable, __file__, "--contestant", "highs", mps, str(time_limit), trace],
                            capture_output=True, timeout=time_limit + 10)
@@ -267,7 +275,12 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--json", help="write every measurement to this file")
     ap.add_argument("--portfolio", action="store_true", help="tokenplan with the two-thread portfolio")
+    ap.add_argument("--highs-from", help="reuse HiGHS alone's results of a previous --json run (same models)")
     args = ap.parse_args()
+    highs_from = None
+    if args.highs_from:
+        highs_from = {r["case"]: r["highs"] for r in json.loads(Path(args.highs_from).read_text())["results"]
+                      if "highs" in r}
     if args.portfolio:
         os.environ["RACE_PORTFOLIO"] = "1"
     names = ([f"rung:{i}" for i in args.rungs] + [f"shipped:{s}" for s in args.shipped]
@@ -275,7 +288,7 @@ def main() -> None:
     print(machine(), flush=True)
     results = []
     for name in names:
-        results.append(race(name, args.time_limit))
+        results.append(race(name, args.time_limit, highs_from))
         r = results[-1]
         print(f"{label(name)}: tokenplan {fmt(r.get('tokenplan', {}).get('to_01pct_s'))} s, HiGHS alone "
               f"{fmt(r.get('highs', {}).get('to_01pct_s'))} s to 0.1 %", file=sys.stderr, flush=True)

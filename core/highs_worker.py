@@ -43,9 +43,15 @@ MAX_FRAME = 1 << 34
 INT_TOL = 1e-6
 #: Work limits of the heuristic sub-MIPs (branch-and-bound nodes): a phase that stops at its work limit ends
 #: the same way on an idle or a busy machine; its time cap only guards the deadline
-NODES = {"floor": 500, "support": 500, "relaxed": 1000, "repair": 300, "polish": 500}
+NODES = {"floor": 500, "support": 500, "relaxed": 1000, "repair": 300, "neighbourhood": 2000, "dust": 500,
+         "polish": 500}
+#: A purchase of at most this share of all the units a plan buys is "dust" (:meth:`Worker.clear_dust`)
+DUST_SHARE = 1e-3
 #: A plan within this of the best bound hands branch and bound the bound alone (:func:`bound_search`)
 BOUND_SEARCH_GAP = 0.02
+#: ... on a model with at least this many integers: on smaller ones HiGHS's heuristics cost nothing and help
+#: (the 3x5x3x1 ladder rung, 73 integers: 0.96 s with them, 2.1 s without; 436 integers: 16.2 s and 11.6 s)
+BOUND_SEARCH_MIN_INTEGERS = 200
 #: A support-MIP plan further than this from the LP bound sends the worker to the relaxed-counts MIP
 SUPPORT_GAP = 0.01
 #: HiGHS's primal heuristics, off in a bound search (options HiGHS 1.15 and 1.16 both have)
@@ -124,8 +130,8 @@ class Worker:
         #: before the first LP): learned from each sub-MIP, the most seen (see :meth:`run_mip`)
         self.startup = 0.0
         self.lock = threading.RLock()
-        #: portfolio: the heuristics' latest improving plan, for the branch and bound to take as a solution
-        self.pending: np.ndarray | None = None
+        #: the LP relaxation's plan (the support of the first plans)
+        self.lp_x: np.ndarray | None = None
         #: portfolio: set when the branch and bound has ended (the heuristics stop between phases)
         self.bb_done = threading.Event()
         #: portfolio: set when the heuristics reached the gap on their own
@@ -300,9 +306,8 @@ class Worker:
            LP's counts up breaks a cap the LP's tuples cannot absorb), the counts are kept at least at their
            rounded-down LP values and the MIP is otherwise free (the **floor repair**).
 
-        A neighbourhood MIP after these (the counts of every chip and region the plans use free again, the
-        best plan as its start) was measured and dropped: on the national rung it spent 13.7 s without
-        improving the plan, and branch and bound then reached the gap 13 s later (docs/solving.md).
+        The neighbourhood MIPs of :meth:`improve` come after these in a portfolio only: on one core they cost
+        the bound search more time than their plans save (docs/solving.md).
         """
         counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
         gap = float(self.opts["mip_rel_gap"])
@@ -317,6 +322,7 @@ class Worker:
                 self.offer(rounded, "rounded relaxation")
             self.note("rounded LP relaxation")
             return
+        self.lp_x = x
         zero = counts[x[counts] <= INT_TOL]
         seconds = self.budget(0.3)
         if seconds is not None and not self.bb_done.is_set():
@@ -385,6 +391,34 @@ class Worker:
                     break
         self.note("repaired relaxed counts")
 
+    def improve(self) -> None:
+        """Neighbourhoods of the best plan, each a MIP with the plan as its start and every count outside the
+        neighbourhood fixed at 0, until a plan is within the gap or the search ends: the (chip, cooling,
+        region) of the LP's and the plan's purchases in every period; their (chip, region) with any cooling;
+        their chips anywhere. Each may take half of the time left (portfolio only: on one core these would
+        hold back the bound search, which needs the time more)."""
+        keys = self.payload.get("count_keys")
+        counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
+        gap = float(self.opts["mip_rel_gap"])
+        if not keys or self.best_x is None or len(keys) != len(counts):
+            return
+        for name, project in (("periods", lambda k: k[:3]), ("sites", lambda k: (k[0], k[2])),
+                              ("chips", lambda k: k[0])):
+            if self.bb_done.is_set() or self.gap_to(self.lower_bound) <= gap or self.remaining() < 1.0:
+                return
+            bought = self.best_x[counts] > 0.5
+            if self.lp_x is not None:
+                bought |= self.lp_x[counts] > INT_TOL
+            used = {project(keys[j]) for j in np.flatnonzero(bought)}
+            free = np.array([project(k) in used for k in keys])
+            fixed = counts[~free]
+            self.phase(f"the neighbourhood MIP ({name})")
+            plan = self.repair(fixed, np.zeros(len(fixed)), np.zeros(len(fixed)), seconds=0.5 * self.remaining(),
+                               gap=gap / 4, work="neighbourhood", start=True)
+            if plan is not None:
+                self.offer(plan, f"neighbourhood MIP ({name})")
+            self.note(f"neighbourhood MIP ({name})")
+
     def note(self, phase: str) -> None:
         """A line in the solve log: where the first-incumbent phases stand."""
         best = f"{self.best:.6g}" if math.isfinite(self.best) else "none"
@@ -397,8 +431,6 @@ class Worker:
             if objective < self.best - 1e-12 * max(1.0, abs(objective)):
                 self.best = objective
                 self.best_x = x
-                if source != "highs":
-                    self.pending = x
                 self.send("incumbent", objective, max(bound, self.lower_bound), x, source, self.elapsed())
 
     def gap_to(self, bound: float) -> float:
@@ -427,8 +459,46 @@ class Worker:
         if polished is not None:
             self.offer(polished, "polished")
 
+    def clear_dust(self) -> None:
+        """Remove "dust" from the best plan: purchases of at most :data:`DUST_SHARE` of all the units the plan
+        buys (one server of a chip beside thousands, which a buyer reads as noise). The MIP over the plan's
+        other purchases (every count outside them fixed at 0, the structure free) replaces the plan when its
+        plan is still within the MIP gap of the bound, so the result stays optimal within the tolerance the
+        user gave; else the plan keeps its dust. Said in the log either way."""
+        counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
+        if self.best_x is None or not len(counts) or not math.isfinite(self.lower_bound):
+            return
+        units = np.round(self.best_x[counts])
+        dust = (units > 0) & (units <= DUST_SHARE * units.sum())
+        if not dust.any():
+            return
+        seconds = min(self.remaining() - 0.5, max(1.0, 0.05 * float(self.opts["time_limit"])))
+        if seconds < 0.3:
+            return
+        fixed = counts[(units == 0) | dust]
+        self.phase("clearing dust")
+        plan = self.repair(fixed, np.zeros(len(fixed)), np.zeros(len(fixed)), seconds=seconds, gap=0.0,
+                           work="dust")
+        if plan is None:
+            self.send("log", f"tokenplan: {int(dust.sum())} dust purchases kept: no plan without them")
+            return
+        objective = float(self.lp["col_cost"] @ plan + self.lp["offset"])
+        gap = max(0.0, objective - self.lower_bound) / max(abs(objective), 1e-9)
+        if objective < self.best:
+            self.offer(plan, "dust cleared")
+        elif gap <= float(self.opts["mip_rel_gap"]):
+            extra = objective - self.best
+            with self.lock:
+                self.best, self.best_x = objective, plan
+            self.send("log", f"tokenplan: {int(dust.sum())} dust purchases cleared for {extra:.6g} more "
+                             f"(gap {100 * gap:.4f} %, within the MIP gap)")
+        else:
+            self.send("log", f"tokenplan: {int(dust.sum())} dust purchases kept: without them the plan is "
+                             f"{100 * gap:.4f} % from the bound, beyond the MIP gap")
+
     def finish(self, status: str, nodes: int = 0, row_dual: np.ndarray | None = None) -> None:
         if len(self.integer):
+            self.clear_dust()
             self.polish()
         x = self.best_x
         self.send("mip_done", {
@@ -453,8 +523,9 @@ class Worker:
                 return self.finish("Optimal")
         self.phase("branch and bound")
         h = self.new_highs()
-        if len(self.integer) and not portfolio and self.gap_to(self.lower_bound) <= BOUND_SEARCH_GAP:
-            bound_search(h)  # the plan is ours to improve no more: HiGHS moves the bound
+        if len(self.integer) >= BOUND_SEARCH_MIN_INTEGERS and (
+                portfolio or self.gap_to(self.lower_bound) <= BOUND_SEARCH_GAP):
+            bound_search(h)  # plans are the worker's to find (in a portfolio, on the other thread)
         else:
             self.set_start(h)
 
@@ -480,17 +551,9 @@ class Worker:
                 self.last_bound_sent = now
                 self.send("bound", bound, now, "highs")
 
-        def user_solution(e: Any) -> None:  # portfolio: hand the heuristics' latest plan to the search
-            with self.lock:
-                x, self.pending = self.pending, None
-            if x is not None:
-                e.data_in.setSolution(np.asarray(x, dtype=np.float64))
-
         if len(self.integer):
             h.cbMipImprovingSolution.subscribe(improving)
             h.cbMipInterrupt.subscribe(interrupt)
-            if portfolio:
-                h.cbMipUserSolution.subscribe(user_solution)
         h.setOptionValue("time_limit", float(self.opts.get("highs_time_limit") or self.remaining()))
         if portfolio:
             self.race(h)
@@ -513,15 +576,18 @@ class Worker:
         return self.finish(status, nodes=int(info.mip_node_count))
 
     def race(self, h: Any) -> None:
-        """The portfolio: HiGHS's branch and bound on a second thread from the start, the heuristics of
-        :meth:`first_incumbents` on this one. Each improving plan of the heuristics is handed to the search
-        (``cbMipUserSolution``); the search's plans are offered as they come. Whichever reaches the gap
-        first stops the other: the search by interrupting itself, the heuristics between phases."""
+        """The portfolio: HiGHS's branch and bound on a second thread from the start, as a bound search
+        (:func:`bound_search`), and on this one the first plans of :meth:`first_incumbents`, then the
+        neighbourhoods of :meth:`improve`. The search's plans are offered as they come; the worker's are not
+        handed to it (a MIP start slowed HiGHS's root 3-4x, docs/solving.md). Whichever side brings the best
+        plan within the gap of the best bound stops the other: the search from its interrupt callback, the
+        heuristics between phases."""
         search = threading.Thread(target=lambda: (h.run(), self.bb_done.set()), name="tokenplan-search",
                                   daemon=True)
         search.start()
         if self.payload.get("heuristic_start", True):
             self.first_incumbents()
+            self.improve()
         if self.best_x is not None and self.gap_to(self.lower_bound) <= float(self.opts["mip_rel_gap"]):
             self.heuristics_won.set()
         self.phase("branch and bound")

@@ -141,11 +141,22 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Soluti
         "count_cols": [i for i, v in enumerate(matrix.columns)
                        if v.parent_component().local_name in options.count_vars and not v.is_continuous()],
     }
+    payload["count_keys"] = count_keys(model, matrix, payload["count_cols"])
     solution = _run_worker(payload, matrix, options)
     solution.timings["compile_s"] = t_compile
     if solution.x is not None:
         load_values(matrix, solution.x)
     return solution
+
+
+def count_keys(model: pyo.ConcreteModel, matrix: Matrix, count_cols: list[int]) -> list[tuple[Any, ...]] | None:
+    """Per count column, its purchase's (chip, cooling, region, year): the portfolio's neighbourhood MIPs
+    free the chips, sites and periods the plans use (``Worker.improve``). None when a count column is not a
+    purchase (then there are no neighbourhoods)."""
+    ctx = getattr(model, "tp_ctx", None)
+    where = {id(p.var): p.key for p in ctx.purchases} if ctx is not None else {}
+    keys = [where.get(id(matrix.columns[i])) for i in count_cols]
+    return None if any(k is None for k in keys) else keys  # type: ignore[return-value]
 
 
 def load_values(matrix: Matrix, x: np.ndarray) -> None:

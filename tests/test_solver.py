@@ -283,3 +283,70 @@ def test_time_to_gap_reads_the_incumbent_and_bound_histories():
     assert sol.time_to_gap(0.01) == 6.0     # 100.5 vs 99.5: 0.995 %
     assert sol.time_to_gap(0.001) == 12.0   # 100 vs 99.95: 0.05 %
     assert sol.time_to_gap(1e-5) is None
+
+
+def _dust_worker(mip_gap: float, supply_a: float | None = None, b_units: float = 1.0):
+    """A worker holding the plan 1,250 units of a (8 accelerators of 100 tok/s, 1 M each) and 1 unit of b
+    (1 accelerator, 1.001 M) for 10,000.5 accelerators of demand: 10,001.001 M, the optimum; without b,
+    1,251 units of a: 10,008 M, 0.075 % above the LP bound (10,000.5 M)."""
+    import io
+
+    import numpy as np
+
+    from tokenplan.highs_worker import Worker
+    from tokenplan.matrix import compile_matrix
+
+    p = base_problem()
+    p["workloads"][0]["tokens_per_day"] = 86400 * 1_000_050.0
+    p["chips"]["custom"][0]["unit_size"] = 8
+    p["chips"]["custom"].append(chip(id="t.b", price_per_accel=1.001 * M))
+    if supply_a is not None:
+        p["chips"]["supply_accelerators"] = {"t.a": supply_a}
+    matrix = compile_matrix(_model(p))
+    names = [v.name for v in matrix.columns]
+    counts = [i for i, n in enumerate(names) if n.startswith("buy[")]
+    payload = {"lp": matrix.lp, "options": {"time_limit": 30.0, "mip_rel_gap": mip_gap, "threads": 1,
+                                            "random_seed": 0, "highs_time_limit": None, "duals_time_limit": 5,
+                                            "portfolio": False},
+               "start": None, "heuristic_start": True, "duals": False, "binary_cols": matrix.binary_cols,
+               "count_cols": counts, "count_keys": [matrix.columns[i].index() for i in counts]}
+    worker = Worker(payload, io.BytesIO())
+    units = np.array([1250.0 if matrix.columns[i].index()[0] == "t.a" else b_units for i in counts])
+    x = worker.repair(np.array(counts), units, units, seconds=10.0, gap=0.0)  # blocks and switches to fit
+    assert x is not None
+    worker.offer(x, "test")
+    worker.lower_bound = 10_000.5
+    return worker, {matrix.columns[i].index()[0]: i for i in counts}  # chip -> its buy column
+
+
+def test_dust_is_cleared_when_the_plan_without_it_is_within_the_gap():
+    # 1 unit of b beside 1,250 of a is 0.08 % of the units bought (dust: <= 0.1 %); with a 0.1 % gap the plan
+    # without it (1,251 a, 0.075 % above the bound) replaces it
+    worker, col = _dust_worker(mip_gap=1e-3)
+    assert worker.best == pytest.approx(10_001.001)
+    worker.clear_dust()
+    assert worker.best == pytest.approx(10_008.0)
+    assert round(worker.best_x[col["t.a"]]) == 1251
+    assert round(worker.best_x[col["t.b"]]) == 0
+
+
+def test_dust_is_kept_beyond_the_gap_or_where_nothing_can_replace_it():
+    worker, col = _dust_worker(mip_gap=1e-4)  # 0.075 % more is beyond a 0.01 % gap
+    worker.clear_dust()
+    assert worker.best == pytest.approx(10_001.001)
+    assert round(worker.best_x[col["t.b"]]) == 1
+    worker, col = _dust_worker(mip_gap=1e-3, supply_a=10_000)  # a is capped at 1,250 units: b is needed
+    worker.clear_dust()
+    assert worker.best == pytest.approx(10_001.001)
+    assert round(worker.best_x[col["t.b"]]) == 1
+
+
+def test_the_portfolios_neighbourhoods_improve_the_plan():
+    # the plan buys 2 b where 1 does (10,002.002 M); the first neighbourhood (the chips, coolings and regions
+    # of the plan and the LP, every period) finds 1,250 a + 1 b = 10,001.001 M, the optimum
+    worker, col = _dust_worker(mip_gap=0.0, b_units=2.0)
+    assert worker.best == pytest.approx(10_002.002)
+    worker.lp_x = worker.relaxation(True, 0.5)[0]  # the LP's plan, as first_incumbents leaves it
+    worker.improve()
+    assert worker.best == pytest.approx(10_001.001)
+    assert round(worker.best_x[col["t.b"]]) == 1
