@@ -134,6 +134,8 @@ class Worker:
         self.lp_x: np.ndarray | None = None
         #: portfolio: set when the branch and bound has ended (the heuristics stop between phases)
         self.bb_done = threading.Event()
+        #: portfolio: the heuristics run beside the search (their sub-MIPs stop when the search ends)
+        self.racing = False
         #: portfolio: set when the heuristics reached the gap on their own
         self.heuristics_won = threading.Event()
 
@@ -169,6 +171,8 @@ class Worker:
         def searching(e: Any) -> None:
             if not first:
                 first.append(time.monotonic())
+            if self.racing and self.bb_done.is_set():
+                e.interrupt()  # portfolio: the search has ended (the gap is reached, or its limit)
 
         h.cbMipInterrupt.subscribe(searching)
         h.setOptionValue("time_limit", max(0.05, seconds))
@@ -586,8 +590,12 @@ class Worker:
                                   daemon=True)
         search.start()
         if self.payload.get("heuristic_start", True):
-            self.first_incumbents()
-            self.improve()
+            self.racing = True
+            try:
+                self.first_incumbents()
+                self.improve()
+            finally:
+                self.racing = False
         if self.best_x is not None and self.gap_to(self.lower_bound) <= float(self.opts["mip_rel_gap"]):
             self.heuristics_won.set()
         self.phase("branch and bound")
