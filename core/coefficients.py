@@ -195,7 +195,7 @@ class Data:
         W = len(self.workload_ids)
         # serving is decided per chip, workload and period: demand is one pool per workload and tokens/s
         # depend on the chip alone, so where an accelerator sits (cooling, region) does not change what it
-        # serves (docs/formulation.md, "Why serve has no region")
+        # serves (docs/formulation.md, "Why `serve` has no cooling and no region")
         in_service = sorted({(c, t) for (c, _k, _r, t) in self.fleet})
         self.serve = [(c, w, t) for (c, t) in in_service for w in range(W)
                       if self.tps[c, w] > 0 and self.demand_tps[w, t] > 0]
@@ -246,7 +246,7 @@ def compute(selection: Selection) -> Data:
         selection=selection, horizon=horizon(periods, p.last_period_years, p.discount_rate),
         chips=selection.chips, coolings=selection.coolings, regions=selection.regions,
         workload_ids=[w.id for w in problem.workloads],
-        pools=sorted({c.hbm_pool for c in selection.chips if c.hbm_pool} | set(problem.hbm.supply)),
+        pools=_pools(selection),
         **_chip_arrays(selection, fx), **_cooling_arrays(selection, fx), **_region_arrays(selection, fx),
         **_demand(selection), **_caps(selection),
         allowed=_allowed(selection, warnings),
@@ -328,12 +328,17 @@ def _demand(selection: Selection) -> dict[str, np.ndarray]:
     return {"tokens_per_day": tokens, "demand_tps": tokens / SECONDS_PER_DAY * peak[:, None], "tps": tps}
 
 
+def _pools(selection: Selection) -> list[str]:
+    """The HBM pools: those of the chips and those the problem gives a supply for, sorted."""
+    return sorted({c.hbm_pool for c in selection.chips if c.hbm_pool} | set(selection.problem.hbm.supply))
+
+
 def _caps(selection: Selection) -> dict[str, np.ndarray]:
     """HBM supply per pool, budget and chip supply per period (nan: unlimited)."""
     problem, chips = selection.problem, selection.chips
     periods = problem.problem.periods
     T = len(periods)
-    pools = sorted({c.hbm_pool for c in chips if c.hbm_pool} | set(problem.hbm.supply))
+    pools = _pools(selection)
     return {
         "hbm_supply": np.array([_per_year(problem.hbm.supply.get(pool), periods) for pool in pools]).reshape(
             len(pools), T),

@@ -299,6 +299,19 @@ class Worker:
             return None
         return np.array(h.getSolution().col_value)
 
+    def without(self, fixed: np.ndarray, *, seconds: float, gap: float, work: str,
+                start: bool = False) -> np.ndarray | None:
+        """The MIP with the count columns ``fixed`` at 0 and the rest as in the model (:meth:`repair`): the
+        support MIP, the neighbourhoods and the dust step each restrict the plan to some purchases."""
+        zeros = np.zeros(len(fixed))
+        return self.repair(fixed, zeros, zeros, seconds=seconds, gap=gap, work=work, start=start)
+
+    def last_mip_seconds(self) -> float | None:
+        """Seconds for a MIP after the search (dust, polishing): at most max(1 s, 5 % of the limit) of what is
+        left, minus half a second for the message; None when less than 0.3 s remains."""
+        seconds = min(self.remaining() - 0.5, max(1.0, 0.05 * float(self.opts["time_limit"])))
+        return seconds if seconds >= 0.3 else None
+
     def first_incumbents(self) -> None:
         """The first plans, each offered as an incumbent (so they survive a kill); docs/solving.md has the
         measurements behind each step:
@@ -331,8 +344,7 @@ class Worker:
         seconds = self.budget(0.3)
         if seconds is not None and not self.bb_done.is_set():
             self.phase("the support MIP")
-            plan = self.repair(zero, np.zeros(len(zero)), np.zeros(len(zero)), seconds=seconds, gap=gap / 4,
-                               work="support")
+            plan = self.without(zero, seconds=seconds, gap=gap / 4, work="support")
             if plan is not None:
                 self.offer(plan, "support MIP")
             self.note("support MIP")
@@ -417,8 +429,8 @@ class Worker:
             free = np.array([project(k) in used for k in keys])
             fixed = counts[~free]
             self.phase(f"the neighbourhood MIP ({name})")
-            plan = self.repair(fixed, np.zeros(len(fixed)), np.zeros(len(fixed)), seconds=0.5 * self.remaining(),
-                               gap=gap / 4, work="neighbourhood", start=True)
+            plan = self.without(fixed, seconds=0.5 * self.remaining(), gap=gap / 4, work="neighbourhood",
+                                start=True)
             if plan is not None:
                 self.offer(plan, f"neighbourhood MIP ({name})")
             self.note(f"neighbourhood MIP ({name})")
@@ -446,12 +458,12 @@ class Worker:
         """Drop idle units from the best plan: the MIP with its structure (blocks, switches, rule binaries)
         fixed and every count between 0 and the plan's, solved to optimality for a few seconds at most. A unit
         that serves nothing costs money, so the plan gets cheaper wherever the search left one (within the MIP
-        gap: "dust")."""
+        gap)."""
         counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
         if self.best_x is None or not len(counts):
             return
-        seconds = min(self.remaining() - 0.5, max(1.0, 0.05 * float(self.opts["time_limit"])))
-        if seconds < 0.3:
+        seconds = self.last_mip_seconds()
+        if seconds is None:
             return
         x = self.best_x
         structural = self.integer[~np.isin(self.integer, counts)]
@@ -476,13 +488,11 @@ class Worker:
         dust = (units > 0) & (units <= DUST_SHARE * units.sum())
         if not dust.any():
             return
-        seconds = min(self.remaining() - 0.5, max(1.0, 0.05 * float(self.opts["time_limit"])))
-        if seconds < 0.3:
+        seconds = self.last_mip_seconds()
+        if seconds is None:
             return
-        fixed = counts[(units == 0) | dust]
         self.phase("clearing dust")
-        plan = self.repair(fixed, np.zeros(len(fixed)), np.zeros(len(fixed)), seconds=seconds, gap=0.0,
-                           work="dust")
+        plan = self.without(counts[(units == 0) | dust], seconds=seconds, gap=0.0, work="dust")
         if plan is None:
             self.send("log", f"tokenplan: {int(dust.sum())} dust purchases kept: no plan without them")
             return

@@ -221,8 +221,8 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
             r["accelerators_active"] = active
             r["it_mw"] = float(sum(units[i] * purchases[i].it_mw for i in idx))
             r["facility_mw"] = float(sum(units[i] * purchases[i].facility_mw for i in idx))
-    # serving is decided per chip and period (docs/formulation.md, "Why serve has no region"); each site's
-    # share of it is in proportion to the chip's accelerators in service there
+    # serving is decided per chip and period (docs/formulation.md, "Why `serve` has no cooling and no
+    # region"); each site's share of it is in proportion to the chip's accelerators in service there
     serving: dict[tuple[str, int], float] = {}
     for chip, workload, year in model.SERVE:
         serving[chip, year] = serving.get((chip, year), 0.0) + _value(model.serve[chip, workload, year])
