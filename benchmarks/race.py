@@ -18,8 +18,10 @@ power caps, prices and HBM supply each scaled by a factor in [0.85, 1.15]):
   to 0.1 %, the final gap;
 - the **ratio** of the two times to 0.1 % (below 1: tokenplan is sooner).
 
-One thread for HiGHS in both. Not run in CI; results go in ``docs/performance.md`` with the machine and the
-versions. The machine is shared and noisy: compare the ratios of one run, not seconds across runs.
+One thread for HiGHS in both. ``RACE_HEURISTICS=0`` runs tokenplan without its heuristic phases (HiGHS in the
+worker from the start), to measure what the phases are worth. Not run in CI; results go in
+``docs/performance.md`` with the machine and the versions. The machine is shared and noisy: compare the ratios of
+one run, not seconds across runs.
 """
 
 from __future__ import annotations
