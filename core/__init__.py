@@ -23,12 +23,13 @@ __version__ = "0.1.0"
 __all__ = [
     "Catalog", "Chip", "Cooling", "ExitCode", "InputError", "PluginError", "Problem", "Region", "Result",
     "Rule", "RuleParams", "SolverError", "ThroughputModel", "TokenplanError", "__version__", "hookimpl",
-    "load", "solve", "throughput",
+    "load", "solve", "study", "throughput",
 ]
 
 _LAZY = {
     "load": ("tokenplan.loader", "load"),
     "solve": ("tokenplan.api", "solve"),
+    "study": ("tokenplan.studies", "study"),
     "throughput": ("tokenplan.throughput_calc", "throughput"),
     "Problem": ("tokenplan.schema", "Problem"),
     "Result": ("tokenplan.result", "Result"),
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from tokenplan.records import Chip, Cooling, Region, Rule, RuleParams, ThroughputModel
     from tokenplan.result import Result
     from tokenplan.schema import Problem
+    from tokenplan.studies import study
     from tokenplan.throughput_calc import throughput
 
 

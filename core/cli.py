@@ -37,6 +37,11 @@ def _set_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="Override a problem key (TOML value; repeatable), e.g. --set problem.mip_gap=0.01")(f)
 
 
+def _scenario_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--scenario", "scenarios", multiple=True, metavar="NAME",
+                        help="Apply the file's [scenarios.NAME] overrides (repeatable, in order; --set wins).")(f)
+
+
 def _version(ctx: click.Context, _param: Any, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
@@ -79,6 +84,7 @@ def _console(stderr: bool = False) -> Any:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
+@_scenario_option
 @_set_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write plan.csv, plan.parquet, kpis.json.")
@@ -95,8 +101,8 @@ def _console(stderr: bool = False) -> Any:
 @click.option("-q", "--quiet", is_flag=True, help="Print only the status line.")
 @_disable_option
 @click.pass_obj
-def solve(obj: Ctx, file: str, overrides: tuple[str, ...], as_json: bool, out_dir: str | None,
-          time_limit: float | None, gap: float | None, threads: int | None, portfolio: bool,
+def solve(obj: Ctx, file: str, scenarios: tuple[str, ...], overrides: tuple[str, ...], as_json: bool,
+          out_dir: str | None, time_limit: float | None, gap: float | None, threads: int | None, portfolio: bool,
           write_model: str | None, verbose: bool, quiet: bool, disable: tuple[str, ...]) -> None:
     """Solve a problem file and show the plan."""
     obj.quiet = obj.quiet or quiet
@@ -104,7 +110,7 @@ def solve(obj: Ctx, file: str, overrides: tuple[str, ...], as_json: bool, out_di
     from tokenplan.loader import load
     from tokenplan.report import print_result
 
-    problem = load(file, overrides)
+    problem = load(file, overrides, scenarios)
     err = _console(stderr=True)
     log = (lambda line: err.print(line, markup=False, highlight=False)) if verbose else None
     status = None
@@ -131,16 +137,18 @@ def solve(obj: Ctx, file: str, overrides: tuple[str, ...], as_json: bool, out_di
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
+@_scenario_option
 @_set_option
 @_disable_option
 @click.pass_obj
-def validate(obj: Ctx, file: str, overrides: tuple[str, ...], disable: tuple[str, ...]) -> None:
+def validate(obj: Ctx, file: str, scenarios: tuple[str, ...], overrides: tuple[str, ...],
+             disable: tuple[str, ...]) -> None:
     """Check a problem file (schema, catalog, coefficients) without solving."""
     from tokenplan.catalog import select
     from tokenplan.coefficients import compute
     from tokenplan.loader import load
 
-    problem = load(file, overrides)
+    problem = load(file, overrides, scenarios)
     selection = select(problem, disable=[*obj.disable, *disable])
     data = compute(selection)
     from rich.markup import escape
@@ -262,6 +270,112 @@ def throughput(obj: Ctx, workload_file: str | None, overrides: tuple[str, ...], 
     for chip_id, values in by_chip.items():
         table.add_row(chip_id, *[f"{values[w]:,.0f}" if values[w] else "-" for w in ids])
     _console().print(table)
+
+
+class _StudyGroup(click.Group):
+    """``tokenplan study FILE ...`` runs a study; ``tokenplan study show OUT`` shows one."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=_StudyGroup)
+def study() -> None:
+    """What-if studies: many scenarios of a problem, in parallel (docs/studies.md).
+
+    \b
+    tokenplan study problems/studies/hbm-crunch.toml --out OUT
+    tokenplan study problems/quickstart.toml --grid problem.discount_rate=0.05,0.08,0.1 --out OUT
+    tokenplan study show OUT
+    """
+
+
+@study.command("run")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output directory: index.jsonl, scenarios/, summary.parquet and .csv.")
+@click.option("--grid", multiple=True, metavar="KEY=V1,V2,...",
+              help="With a problem file: vary a --set key over TOML values (repeatable; 'scenario=a,b' for the "
+                   "file's named scenarios).")
+@click.option("--zip", "zipped", is_flag=True, help="Combine the --grid axes element by element, not as a grid.")
+@click.option("--pareto", is_flag=True, help="With one --grid axis: report the cost curve and its knee.")
+@_scenario_option
+@_set_option
+@click.option("--workers", type=click.IntRange(1, 1024), metavar="N",
+              help="Local worker processes (default: the number of cores).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run on this Dask distributed scheduler instead.")
+@click.option("--resume", is_flag=True, help="Go on with the study in --out, skipping the scenarios done.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="Wall-clock limit per scenario (default: the study's, else the problem's).")
+@click.option("--gap", type=click.FloatRange(0, 1, max_open=True), metavar="G", help="Relative MIP gap.")
+@click.option("--threads", type=click.IntRange(1, 256), metavar="N", help="HiGHS threads per scenario.")
+@click.option("--no-warm-start", is_flag=True, help="Do not start each scenario from its neighbour's plan.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar; only the final line.")
+@_disable_option
+@click.pass_obj
+def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: bool, pareto: bool,
+              scenarios: tuple[str, ...], overrides: tuple[str, ...], workers: int | None, scheduler: str | None,
+              resume: bool, time_limit: float | None, gap: float | None, threads: int | None,
+              no_warm_start: bool, quiet: bool, disable: tuple[str, ...]) -> None:
+    """Run a study file, or a problem file over --grid axes."""
+    from tokenplan.studies import load_spec
+    from tokenplan.studies import study as run_study
+    from tokenplan.studies.display import Live, announce, pareto_lines, table
+
+    quiet = obj.quiet or quiet
+    spec = load_spec(file, grid=grid, zipped=zipped, scenarios=scenarios, overrides=overrides, pareto=pareto)
+    err = _console(stderr=True)
+    live: Live | None = None
+
+    def on_start(spec: Any, expanded: list[Any], done: int, n: int) -> None:
+        nonlocal live
+        announce(err, spec, expanded, done, n, "Dask" if scheduler else "local")
+        if not quiet:
+            currency = str(spec.problem_data.get("problem", {}).get("currency", ""))
+            live = Live(err, len(expanded), currency).__enter__()
+
+    try:
+        result = run_study(spec, out=out_dir, workers=workers, scheduler=scheduler, resume=resume,
+                           time_limit_s=time_limit, mip_gap=gap, threads=threads, disable=[*obj.disable, *disable],
+                           warm_start=not no_warm_start, on_start=on_start,
+                           on_event=(lambda p: live.update(p)) if not quiet else None)
+    except KeyboardInterrupt:
+        if live is not None:
+            live.__exit__(None, None, None)
+        click.echo(f"interrupted: the scenarios finished so far are kept in {out_dir}; add --resume to go on",
+                   err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    if live is not None:
+        live.__exit__(None, None, None)
+    p = result.progress
+    failed = p.failed if p else 0
+    if not quiet:
+        _console().print(table(result))
+        if result.pareto is not None:
+            for line in pareto_lines(result.pareto):
+                _console().print(line, markup=False)
+    click.echo(f"study {spec.name}: {len(result.records)} scenarios, {failed} without a plan; "
+               f"summary in {out_dir}/summary.parquet", err=True)
+
+
+@study.command("show")
+@click.argument("out_dir", type=click.Path(file_okay=False, exists=False))
+@click.option("--json", "as_json", is_flag=True, help="The summary as JSON records.")
+def study_show(out_dir: str, as_json: bool) -> None:
+    """Show a study's comparison table (deltas against its base scenario)."""
+    from tokenplan.studies import open_results
+    from tokenplan.studies.display import pareto_lines, table
+
+    result = open_results(out_dir)
+    if as_json:
+        click.echo(result.summary.to_json(orient="records", indent=2))
+        return
+    _console().print(table(result))
+    if result.pareto is not None:
+        for line in pareto_lines(result.pareto):
+            _console().print(line, markup=False)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -306,6 +306,38 @@ class Worker:
         zeros = np.zeros(len(fixed))
         return self.repair(fixed, zeros, zeros, seconds=seconds, gap=gap, work=work, start=start)
 
+    def given_start(self, x: np.ndarray) -> None:
+        """A start from outside (a previous plan, e.g. the neighbour scenario's in a study), repaired: its
+        counts rounded and fixed, everything else (blocks, cooling switches, rule binaries, the continuous
+        columns) solved for, a small MIP; offered only when that is feasible, so a plan that breaks this
+        model's rows is never reported as one."""
+        self.phase("repairing the given start")
+        counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
+        cols = counts if len(counts) else self.integer
+        if len(cols):
+            values = np.round(x[cols])
+            seconds = self.budget(0.25)
+            plan = None if seconds is None else self.repair(cols, values, values, seconds=seconds, work="floor")
+        else:
+            plan = x if self.feasible(x) else None
+        if plan is not None:
+            self.offer(plan, "given start")
+
+    def feasible(self, x: np.ndarray, tol: float = 1e-6) -> bool:
+        """Does ``x`` keep every column and row bound (within ``tol``, relative to the bound's size)?"""
+        lp = self.lp
+        if len(x) != int(lp["n_col"]) or not np.all(np.isfinite(x)):
+            return False
+        if np.any(x < lp["col_lower"] - tol * np.maximum(1, np.abs(lp["col_lower"]))) or \
+                np.any(x > lp["col_upper"] + tol * np.maximum(1, np.abs(lp["col_upper"]))):
+            return False
+        activity = np.zeros(int(lp["n_row"]))
+        col_of = np.repeat(np.arange(int(lp["n_col"])), np.diff(lp["a_start"]))
+        np.add.at(activity, lp["a_index"], lp["a_value"] * x[col_of])
+        lo, hi = lp["row_lower"], lp["row_upper"]
+        return bool(np.all(activity >= lo - tol * np.maximum(1, np.abs(lo))) and
+                    np.all(activity <= hi + tol * np.maximum(1, np.abs(hi))))
+
     def last_mip_seconds(self) -> float | None:
         """Seconds for a MIP after the search (dust, polishing): at most max(1 s, 5 % of the limit) of what is
         left, minus half a second for the message; None when less than 0.3 s remains."""
@@ -528,7 +560,7 @@ class Worker:
         gap = float(self.opts["mip_rel_gap"])
         given = self.payload.get("start")
         if given is not None:
-            self.offer(np.asarray(given, dtype=float), "given start")
+            self.given_start(np.asarray(given, dtype=float))
         portfolio = bool(self.opts.get("portfolio")) and len(self.integer) > 0
         if len(self.integer) and self.payload.get("heuristic_start", True) and not portfolio:
             self.first_incumbents()

@@ -1,4 +1,4 @@
-"""Load a problem: TOML file (or dict) -> overrides -> validated :class:`~tokenplan.schema.Problem`.
+"""Load a problem: TOML file (or dict) -> scenarios -> overrides -> validated :class:`~tokenplan.schema.Problem`.
 
 Every error is an :class:`~tokenplan.errors.InputError` naming the file, the key path and the value.
 """
@@ -14,23 +14,43 @@ from typing import Any
 from pydantic import ValidationError
 
 from tokenplan import overrides as _overrides
+from tokenplan import scenarios as _scenarios
 from tokenplan.errors import InputError
 from tokenplan.schema import Problem
 
 
-def load(source: str | PathLike[str] | Mapping[str, Any], overrides: Iterable[str] = ()) -> Problem:
+def load(source: str | PathLike[str] | Mapping[str, Any], overrides: Iterable[Any] = (),
+         scenarios: Iterable[str] = ()) -> Problem:
     """Load and validate a problem.
 
     :param source: a path to a TOML problem file, or the same content as a dict.
-    :param overrides: ``key.path=value`` strings applied before validation (``--set``).
+    :param overrides: ``key.path=value`` strings (or ``(path, value)`` pairs) applied before validation
+        (``--set``), after the scenarios.
+    :param scenarios: names of the file's ``[scenarios.NAME]`` tables, applied in order (a later one wins).
     """
     if isinstance(source, Mapping):
-        data, name = dict(source), "<problem>"
-    else:
-        name = str(source)
-        data = read_toml(Path(source))
-    data = _overrides.apply(data, overrides)
-    return parse(data, source=name)
+        return load_data(source, "<problem>", overrides, scenarios)
+    return load_data(read_toml(Path(source)), str(source), overrides, scenarios)
+
+
+def load_data(data: Mapping[str, Any], source: str, overrides: Iterable[Any] = (),
+              scenarios: Iterable[str] = ()) -> Problem:
+    """:func:`load` of a problem file's content (``source`` names it in errors)."""
+    overrides, scenarios = list(overrides), list(scenarios)
+    raw = dict(data)
+    _scenarios.table(raw, source=source)
+    raw = _scenarios.apply(raw, scenarios, source=source)
+    raw = _overrides.apply(raw, overrides)
+    problem = parse(raw, source=source)
+    problem._applied = {"scenarios": scenarios, "overrides": [_label(o) for o in overrides]}
+    return problem
+
+
+def _label(override: Any) -> str:
+    if isinstance(override, str):
+        return override
+    path, value = override
+    return f"{'.'.join(path)}={value!r}"
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -51,6 +51,8 @@ class Result:
     #: purchases that rules removed before the model was built: chip, region, period (None: every), reason
     forbidden: list[dict[str, Any]] = field(default_factory=list)
     problem_name: str = ""
+    #: the scenarios and ``--set`` overrides applied to the problem file (``Problem.applied``)
+    applied: dict[str, list[str]] = field(default_factory=dict)
     model: Any = None
     data: Data | None = None
 
@@ -92,6 +94,7 @@ class Result:
             "warnings": self.warnings,
             "idle": [{k: _plain(v) for k, v in row.items()} for row in self.idle.to_dict(orient="records")],
             "forbidden": self.forbidden,
+            "applied": self.applied,
         }
         return out
 
@@ -124,7 +127,8 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
     currency = data.problem.problem.currency
     all_timings = {**(timings or {}), **solution.timings}
     common = dict(currency=currency, timings=all_timings, termination=solution.termination,
-                  warnings=list(warnings or []), problem_name=data.problem.problem.name, model=model,
+                  warnings=list(warnings or []), problem_name=data.problem.problem.name,
+                  applied=dict(data.problem.applied), model=model,
                   data=data, forbidden=forbidden_list(data),
                   incumbents=[{"seconds": s, "objective": o * MONEY, "source": src}
                               for s, o, src in solution.incumbents])
@@ -172,7 +176,7 @@ def unsolved(model: Any, data: Data, status: str, *, diagnosis: dict[str, Any] |
     return Result(status=status, objective=None, currency=data.problem.problem.currency, gap=None, bound=None,
                   kpis={}, plan=pd.DataFrame(columns=PLAN_COLUMNS), binding=[], diagnosis=diagnosis,
                   timings=timings, termination=termination, warnings=warnings, problem_name=data.problem.problem.name,
-                  model=model, data=data, forbidden=forbidden_list(data))
+                  applied=dict(data.problem.applied), model=model, data=data, forbidden=forbidden_list(data))
 
 
 def forbidden_list(data: Data) -> list[dict[str, Any]]:

@@ -175,13 +175,22 @@ class Problem(Strict):
         default_factory=dict, description="Rule id -> parameters (validated by the rule's plugin)")
     throughput: dict[str, Any] = Field(
         default_factory=dict, description="Parameters of the throughput model (validated by its plugin)")
+    scenarios: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Scenario name -> overrides (same keys as --set; applied with "
+        "--scenario NAME, in order, before --set)")
 
     _source: str = PrivateAttr("<problem>")
+    _applied: dict[str, list[str]] = PrivateAttr(default_factory=lambda: {"scenarios": [], "overrides": []})
 
     @property
     def source(self) -> str:
         """The file the problem came from (for error messages)."""
         return self._source
+
+    @property
+    def applied(self) -> dict[str, list[str]]:
+        """The scenarios and ``--set`` overrides applied when the problem was loaded (provenance)."""
+        return self._applied
 
     @property
     def periods(self) -> list[int]:

@@ -51,7 +51,7 @@ def _stages() -> dict[str, int]:
     text = (ROOT / "docs" / "architecture.md").read_text()
     stages = {}
     for stage, modules in re.findall(r"^\| (\d+) \| ([^|]+) \|", text, flags=re.M):
-        for name in re.findall(r"`([a-z_]+)`", modules):
+        for name in re.findall(r"`([a-z_.]+)`", modules):
             stages[f"tokenplan.{name}"] = int(stage)
     return stages
 

@@ -1,0 +1,101 @@
+"""A study on the console: the line before it runs, the progress while it runs (rich), the comparison table
+of ``tokenplan study show``."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+
+def announce(console: Any, spec: Any, scenarios: list[Any], done: int, workers: int, where: str) -> None:
+    todo = len(scenarios) - done
+    axes = " x ".join(f"{name} ({len(levels)})" for name, levels in spec.axes)
+    resumed = f", {done} done before" if done else ""
+    console.print(f"study {escape(spec.name)}: {len(scenarios)} scenarios ({escape(axes)}, {spec.combine}){resumed}; "
+                  f"{todo} to run on {workers} {where} worker{'s' if workers != 1 else ''}")
+
+
+class Live:
+    """The progress bar: done / failed / running, ETA, best and worst objective so far."""
+
+    def __init__(self, console: Any, total: int, currency: str = "") -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.currency = currency
+        self.started = time.monotonic()
+        self.first_done: int | None = None
+        self.progress = Progress(TextColumn("scenarios"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                 TextColumn("{task.fields[info]}"), console=console, transient=False)
+        self.task = self.progress.add_task("study", total=total, info="")
+
+    def __enter__(self) -> Live:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.stop()
+
+    def update(self, p: Any) -> None:
+        if self.first_done is None:
+            self.first_done = p.done
+        ran = p.done - self.first_done
+        elapsed = time.monotonic() - self.started
+        left = p.total - p.done
+        eta = f"ETA {_seconds(elapsed / ran * left)}" if ran and left else ("ETA -" if left else "")
+        best = "-" if p.best is None else f"{p.best:.4g}"
+        worst = "-" if p.worst is None else f"{p.worst:.4g}"
+        info = (f"failed {p.failed}, running {p.running}, {eta}; best {best}, worst {worst} "
+                f"{escape(self.currency)}").strip()
+        self.progress.update(self.task, completed=p.done, info=info)
+
+
+def _seconds(s: float) -> str:
+    if not math.isfinite(s):
+        return "-"
+    m, sec = divmod(round(s), 60)
+    return f"{m}:{sec:02d}" if m < 60 else f"{m // 60}:{m % 60:02d}:{sec:02d}"
+
+
+def table(study: Any, *, limit: int | None = None) -> Table:
+    """The comparison table: varied parameters, status, objective and its delta against the base scenario,
+    accelerators, domestic share."""
+    frame = study.summary
+    currency = next((c for c in frame.get("currency", []) if isinstance(c, str) and c), "")
+    t = Table(title=f"study: {len(frame)} scenarios (delta against the base scenario, marked *)")
+    for name in study.axes:
+        t.add_column(escape(str(name)))
+    for label in ("status", f"objective {currency}", "delta", "gap", "accelerators", "domestic"):
+        t.add_column(escape(label), justify="left" if label == "status" else "right")
+    rows = frame if limit is None else frame.head(limit)
+    for _, row in rows.iterrows():
+        mark = "*" if row["id"] == study.base_id else ""
+        objective = row.get("objective")
+        has = objective is not None and not (isinstance(objective, float) and math.isnan(objective))
+        delta = row.get("delta_pct")
+        delta_text = "" if not has or delta is None or (isinstance(delta, float) and math.isnan(delta)) else (
+            f"{delta:+.2f} %")
+        gap = row.get("gap")
+        t.add_row(*[escape(str(row[name])) for name in study.axes],
+                  escape(str(row["status"])) + mark,
+                  f"{objective:,.4g}" if has else "-", delta_text,
+                  f"{100 * gap:.3f} %" if isinstance(gap, float) and not math.isnan(gap) else "-",
+                  f"{row['accelerators']:,.0f}" if has and "accelerators" in row else "-",
+                  f"{100 * row['domestic_share']:.1f} %" if has and isinstance(row.get("domestic_share"), float)
+                  and not math.isnan(row["domestic_share"]) else "-")
+    return t
+
+
+def pareto_lines(pareto: dict[str, Any]) -> list[str]:
+    points = pareto.get("points", [])
+    knee = pareto.get("knee")
+    lines = [f"Pareto curve over {pareto.get('axis')}: {len(points)} points"]
+    for p in points:
+        mark = "  <- knee" if knee is not None and p["id"] == knee["id"] else ""
+        lines.append(f"  {p['epsilon']:g}: {p['objective']:,.6g}{mark}")
+    if knee is None:
+        lines.append("  no knee (fewer than three points, or a straight line)")
+    return lines

@@ -1,0 +1,124 @@
+"""Where a study's scenarios run: local worker processes, or a Dask distributed cluster.
+
+Both pools take a task (a dict) and give back a future; :meth:`wait` returns the futures that finished.
+Local workers are spawned processes that keep the plugin catalog resident (their initializer builds it);
+on Dask, a worker plugin does the same on every worker. A worker that dies (killed, out of memory) fails
+the scenarios it held; the runner gives each such scenario one more try before it records the death.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import multiprocessing
+from collections.abc import Iterable
+from typing import Any
+
+from tokenplan.errors import InputError
+from tokenplan.studies.worker import catalog, solve_task
+
+
+def _warm(disable: tuple[str, ...]) -> None:
+    catalog(disable)
+
+
+class LocalPool:
+    """``--workers N`` processes (spawned: no threads or locks inherited from the parent)."""
+
+    kind = "local"
+
+    def __init__(self, workers: int, disable: tuple[str, ...] = ()) -> None:
+        self.workers = workers
+        self.disable = disable
+        self._executor = self._new()
+
+    def _new(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=_warm, initargs=(self.disable,))
+
+    def submit(self, task: dict[str, Any]) -> Any:
+        try:
+            return self._executor.submit(solve_task, task)
+        except cf.process.BrokenProcessPool:
+            self.restart()
+            return self._executor.submit(solve_task, task)
+
+    def wait(self, futures: Iterable[Any], timeout: float) -> set[Any]:
+        done, _ = cf.wait(list(futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        return done
+
+    @staticmethod
+    def died(exc: BaseException) -> bool:
+        return isinstance(exc, cf.process.BrokenProcessPool)
+
+    def restart(self) -> None:
+        """A new set of processes after one died (the executor is broken for every task it held)."""
+        self.close(kill=True)
+        self._executor = self._new()
+
+    def close(self, kill: bool = False) -> None:
+        if kill:
+            for process in list(getattr(self._executor, "_processes", {}).values()):
+                with contextlib.suppress(Exception):
+                    process.kill()
+        self._executor.shutdown(wait=not kill, cancel_futures=True)
+
+
+class DaskPool:
+    """``--scheduler tcp://HOST:PORT``: the scenarios run on a Dask distributed cluster."""
+
+    kind = "dask"
+
+    def __init__(self, scheduler: str, disable: tuple[str, ...] = ()) -> None:
+        try:
+            import distributed
+        except ImportError:
+            raise InputError("needs Dask distributed: pip install 'tokenplan[dask]'", key="--scheduler",
+                             value=scheduler) from None
+        self._distributed = distributed
+        try:
+            self.client = distributed.Client(scheduler, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler: {exc}", key="--scheduler", value=scheduler) from None
+        self.client.register_plugin(ResidentCatalog(disable), name="tokenplan-catalog")
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
+        self._attempt = 0
+
+    def submit(self, task: dict[str, Any]) -> Any:
+        self._attempt += 1
+        return self.client.submit(solve_task, task, key=f"tokenplan-{task['id']}-{self._attempt}", pure=False)
+
+    def wait(self, futures: Iterable[Any], timeout: float) -> set[Any]:
+        futures = list(futures)
+        try:
+            done, _ = self._distributed.wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
+        except TimeoutError:  # asyncio's and distributed's are the builtin one on Python 3.11
+            return set()
+        return set(done)
+
+    def died(self, exc: BaseException) -> bool:
+        return type(exc).__name__ == "KilledWorker"
+
+    def restart(self) -> None:
+        return None  # the scheduler replaces lost workers itself
+
+    def close(self, kill: bool = False) -> None:
+        self.client.close()
+
+
+def _resident_plugin_base() -> type:
+    try:
+        from distributed.diagnostics.plugin import WorkerPlugin
+    except ImportError:  # pragma: no cover - only without Dask
+        return object
+    return WorkerPlugin
+
+
+class ResidentCatalog(_resident_plugin_base()):  # type: ignore[misc]
+    """A Dask worker plugin: every worker builds the plugin catalog once, when it joins."""
+
+    def __init__(self, disable: tuple[str, ...] = ()) -> None:
+        self.disable = tuple(disable)
+
+    def setup(self, worker: Any) -> None:
+        catalog(self.disable)

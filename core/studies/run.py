@@ -1,0 +1,175 @@
+"""Run a study: validate every scenario, then solve them in chains on a pool, storing each as it finishes.
+
+**Chains.** The scenarios are cut into chains of neighbours: runs of the grid along its last axis (the
+other values fixed), at most :data:`CHAIN` long. A chain's scenarios run one after another, each with the
+integer plan of the one before as its MIP start (repaired by the solver process); chains run in parallel.
+The chains depend on the study alone, not on the pool or the number of workers, and a resumed scenario
+gets its start from the stored plan of its predecessor: a local run, a Dask run and a killed-and-resumed
+run give the same scenarios the same starts, hence the same results (the solve is deterministic when it
+ends before its limit).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tokenplan.errors import InputError, TokenplanError
+from tokenplan.studies.spec import Scenario, StudySpec
+
+#: most scenarios in a chain (longer chains share more plans; shorter ones spread over more workers)
+CHAIN = 6
+#: tries of a scenario whose worker died before it is recorded as failed
+TRIES = 3
+
+
+@dataclass
+class Options:
+    workers: int | None = None
+    scheduler: str | None = None
+    resume: bool = False
+    threads: int | None = None
+    time_limit_s: float | None = None
+    mip_gap: float | None = None
+    disable: tuple[str, ...] = ()
+    warm_start: bool = True
+
+
+@dataclass
+class Progress:
+    """What the progress display shows; the runner calls :meth:`update` after every event."""
+
+    total: int
+    done: int = 0
+    failed: int = 0
+    running: int = 0
+    best: float | None = None
+    worst: float | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def record(self, record: dict[str, Any]) -> None:
+        self.done += 1
+        if record.get("objective") is None:
+            self.failed += 1
+            return
+        value = float(record["objective"])
+        self.best = value if self.best is None else min(self.best, value)
+        self.worst = value if self.worst is None else max(self.worst, value)
+
+
+def chains(spec: StudySpec, scenarios: list[Scenario]) -> list[list[Scenario]]:
+    """Neighbour chains (see the module doc)."""
+    out: list[list[Scenario]] = []
+    if spec.combine == "grid" and len(spec.axes) > 1:
+        run_length = len(spec.axes[-1][1])
+    else:
+        run_length = len(scenarios)
+    for start in range(0, len(scenarios), run_length):
+        run = scenarios[start:start + run_length]
+        pieces = math.ceil(len(run) / CHAIN)
+        size = math.ceil(len(run) / pieces) if pieces else 0
+        out.extend(run[i:i + size] for i in range(0, len(run), size) if size)
+    return out
+
+
+def validate(spec: StudySpec, scenarios: list[Scenario], disable: tuple[str, ...] = ()) -> None:
+    """Load and resolve every scenario against the catalog before anything runs: the first bad one stops
+    the study with one line naming the study file, the scenario and the key (exit 2)."""
+    from tokenplan.catalog import select
+    from tokenplan.loader import load_data
+    from tokenplan.studies.worker import catalog
+
+    cat = catalog(disable)
+    for s in scenarios:
+        try:
+            select(load_data(spec.problem_data, spec.problem_path, s.overrides, s.scenarios), cat)
+        except InputError as exc:
+            raise InputError(f"scenario {s.describe()}: {exc}", file=spec.source) from None
+
+
+def task(spec: StudySpec, s: Scenario, options: Options, start: dict[str, float] | None) -> dict[str, Any]:
+    return {
+        "id": s.id, "position": s.position, "params": s.params, "scenarios": list(s.scenarios),
+        "overrides": [list(o) for o in s.overrides], "problem_data": spec.problem_data,
+        "problem_path": spec.problem_path,
+        "time_limit_s": options.time_limit_s if options.time_limit_s is not None else spec.time_limit_s,
+        "mip_gap": options.mip_gap if options.mip_gap is not None else spec.mip_gap,
+        "threads": options.threads, "disable": list(options.disable),
+        "start": start if options.warm_start else None,
+    }
+
+
+def execute(spec: StudySpec, scenarios: list[Scenario], store: Any, pool: Any, options: Options, *,
+            on_event: Callable[[Progress], None] | None = None) -> Progress:
+    """Run the scenarios not yet in ``store`` on ``pool``; every finished one is stored at once. Returns the
+    final progress. ``KeyboardInterrupt`` propagates after the pool is stopped (what finished is kept)."""
+    done = store.done()
+    progress = Progress(total=len(scenarios))
+    for s in scenarios:
+        if s.id in done:
+            progress.record(store.records[s.id])
+    # (chain, position in it, tries): a chain starts at its first scenario not done, its start from the one
+    # before it (stored)
+    queue: deque[tuple[list[Scenario], int, int]] = deque(
+        (chain, 0, 0) for chain in chains(spec, scenarios) if any(s.id not in done for s in chain))
+    running: dict[Any, tuple[list[Scenario], int, int]] = {}
+    width = max(1, pool.workers)
+
+    def submit(chain: list[Scenario], i: int, tries: int) -> None:
+        while i < len(chain) and chain[i].id in store.records:
+            i += 1
+        if i >= len(chain):
+            return
+        start = store.start_of(chain[i - 1].id) if i > 0 else None
+        running[pool.submit(task(spec, chain[i], options, start))] = (chain, i, tries)
+
+    try:
+        while queue or running:
+            while queue and len(running) < width:
+                submit(*queue.popleft())
+            progress.running = len(running)
+            if on_event:
+                on_event(progress)
+            if not running:
+                continue
+            broken = False
+            for future in pool.wait(running, timeout=0.5):
+                chain, i, tries = running.pop(future)
+                try:
+                    result = future.result()
+                except Exception as exc:
+                    if pool.died(exc) and tries + 1 < TRIES:
+                        broken = broken or pool.kind == "local"
+                        queue.appendleft((chain, i, tries + 1))
+                        continue
+                    result = _failure(chain[i], exc)
+                store.add(result)
+                progress.record(result["record"])
+                submit(chain, i + 1, 0)
+            if broken:  # a local worker died: the broken pool's other tasks go again on a new one
+                for chain, i, tries in running.values():
+                    queue.appendleft((chain, i, tries + 1))
+                running.clear()
+                pool.restart()
+    finally:
+        progress.running = 0
+    return progress
+
+
+def _failure(s: Scenario, exc: BaseException) -> dict[str, Any]:
+    message = str(exc) if isinstance(exc, TokenplanError) else f"{type(exc).__name__}: {exc}"
+    if type(exc).__name__ in ("BrokenProcessPool", "KilledWorker"):
+        message = f"the worker process died while solving this scenario ({message})"
+    record = {"id": s.id, "position": s.position, "params": s.params, "scenarios": list(s.scenarios),
+              "overrides": [f"{'.'.join(p)}={v!r}" for p, v in s.overrides], "status": "error",
+              "message": message, "objective": None}
+    return {"record": record, "plan": [], "duals": [], "x": None}
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)

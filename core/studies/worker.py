@@ -1,0 +1,113 @@
+"""One scenario of a study, solved in a study worker (a local process or a Dask worker).
+
+A worker keeps what does not change between scenarios resident: the plugin catalog (loading plugins and
+their records is the slow part of a cold start) per set of disabled plugins. Each task carries the base
+problem's content, the scenario's named scenarios and overrides, the solve options and a MIP start (the
+integer plan of the scenario before it in its chain, repaired by the solver process). What comes back is
+plain data: the record of ``OUT/index.jsonl``, the plan and shadow-price rows, and the integer plan for
+the next scenario's start.
+
+Every scenario keeps a solve's hard deadline (the solver runs in its own process, killed at the limit);
+an error in a scenario (bad input, an infeasible problem, a solver failure) is a record with its status and
+message, never an exception that stops the study.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from typing import Any
+
+_CATALOGS: dict[tuple[str, ...], Any] = {}
+
+
+def catalog(disable: tuple[str, ...] = ()) -> Any:
+    """The resident catalog for these disabled plugins (built on first use)."""
+    key = tuple(sorted(disable))
+    if key not in _CATALOGS:
+        from tokenplan.catalog import Catalog
+
+        cat = Catalog(disable=list(key))
+        cat.chips(), cat.coolings(), cat.regions(), cat.rules(), cat.throughput_models()
+        _CATALOGS[key] = cat
+    return _CATALOGS[key]
+
+
+def solve_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Solve one scenario; never raises for the scenario's own faults (the record says what happened)."""
+    from tokenplan.errors import TokenplanError
+
+    started = time.perf_counter()
+    record: dict[str, Any] = {"id": task["id"], "position": task["position"], "params": task["params"],
+                              "scenarios": list(task["scenarios"]), "overrides": [_show(o) for o in task["overrides"]],
+                              "worker": f"{os.uname().nodename}:{os.getpid()}"}
+    out: dict[str, Any] = {"record": record, "plan": [], "duals": [], "x": None}
+    try:
+        _solve(task, record, out)
+    except TokenplanError as exc:
+        record.update(status="error", message=str(exc), exit_code=int(exc.exit_code))
+    except Exception as exc:  # a bug: recorded with its traceback's last line, the study goes on
+        record.update(status="error", message=f"internal error: {type(exc).__name__}: {exc}",
+                      traceback=traceback.format_exc(limit=5), exit_code=1)
+    elapsed = time.perf_counter() - started
+    record["timings"] = {**record.get("timings", {}), "scenario_s": round(elapsed, 4)}
+    # everything but HiGHS's own time: loading, coefficients, build, compile, hand-over, result
+    record["overhead_s"] = round(elapsed - float(record.get("highs_s", 0.0)), 4)
+    return out
+
+
+def _solve(task: dict[str, Any], record: dict[str, Any], out: dict[str, Any]) -> None:
+    import pyomo.environ as pyo
+
+    from tokenplan.api import solve
+    from tokenplan.loader import load_data
+
+    t0 = time.perf_counter()
+    problem = load_data(task["problem_data"], task["problem_path"], task["overrides"], task["scenarios"])
+    load_s = time.perf_counter() - t0
+    start = task.get("start")
+    result = solve(problem, time_limit_s=task.get("time_limit_s"), mip_gap=task.get("mip_gap"),
+                   threads=task.get("threads"), catalog=catalog(tuple(task.get("disable", ()))), start=start)
+    sources = {i["source"] for i in result.incumbents}
+    timings = {"load_s": load_s, **result.timings}
+    highs = float(timings.get("worker_s", timings.get("solve_s", 0.0)))
+    record.update(
+        status=result.status, termination=result.termination, objective=result.objective, bound=result.bound,
+        gap=result.gap, currency=result.currency, kpis=result.kpis, warnings=result.warnings,
+        diagnosis=result.diagnosis, start_given=start is not None, start_used="given start" in sources,
+        rebuild=True, timings={k: round(float(v), 4) for k, v in timings.items()}, highs_s=round(highs, 4))
+    if not result.solved:
+        return
+    domestic = {(p.chip, p.cooling, p.region, p.year): p.domestic for p in result.model.tp_ctx.purchases}
+    plan = result.plan
+    record["accelerators_by_chip"] = {str(k): int(v) for k, v in
+                                      plan.groupby("chip")["accelerators_bought"].sum().items() if v}
+    bought = float(plan["accelerators_bought"].sum())
+    home = float(sum(row.accelerators_bought for row in plan.itertuples()
+                     if domestic.get((row.chip, row.cooling, row.region, row.period))))
+    record["domestic_share"] = home / bought if bought else None
+    record["shadow_prices"] = _shadow_summary(result.binding)
+    out["plan"] = plan.to_dict(orient="records")
+    out["duals"] = [{"constraint": b["constraint"], "where": ", ".join(f"{k}={v}" for k, v in b["where"].items()),
+                     "shadow_price": b["shadow_price"], "unit": b["unit"]} for b in result.binding]
+    out["x"] = {v.name: float(round(v.value)) for v in result.model.component_data_objects(pyo.Var, active=True)
+                if not v.is_continuous() and v.value is not None and round(v.value) != 0}
+
+
+def _shadow_summary(binding: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per family, the largest shadow price and where it is (conditional on the integer plan, domain units)."""
+    out: dict[str, dict[str, Any]] = {}
+    for b in binding:
+        best = out.get(b["constraint"])
+        if best is None or b["shadow_price"] > best["price"]:
+            out[b["constraint"]] = {"price": b["shadow_price"], "unit": b["unit"],
+                                    "where": ", ".join(f"{k}={v}" for k, v in b["where"].items()),
+                                    "rows": 0}
+        out[b["constraint"]]["rows"] += 1
+    return out
+
+
+def _show(override: Any) -> str:
+    path, value = override
+    return f"{'.'.join(path)}={value!r}"
