@@ -320,10 +320,16 @@ def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: 
               resume: bool, time_limit: float | None, gap: float | None, threads: int | None,
               no_warm_start: bool, quiet: bool, disable: tuple[str, ...]) -> None:
     """Run a study file, or a problem file over --grid axes."""
+    import signal
+
     from tokenplan.studies import load_spec
     from tokenplan.studies import study as run_study
     from tokenplan.studies.display import Live, announce, pareto_lines, table
 
+    def terminate(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops a study as Ctrl-C does: the workers stopped, the results kept
+
+    signal.signal(signal.SIGTERM, terminate)
     quiet = obj.quiet or quiet
     spec = load_spec(file, grid=grid, zipped=zipped, scenarios=scenarios, overrides=overrides, pareto=pareto)
     err = _console(stderr=True)

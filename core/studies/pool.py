@@ -11,6 +11,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +22,17 @@ from tokenplan.studies.worker import catalog, solve_task
 
 
 def _warm(disable: tuple[str, ...]) -> None:
+    """A local worker's start: watch the parent (a worker whose study is gone ends at once, with its
+    solver process) and build the catalog."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="tokenplan-study-parent-watch", daemon=True).start()
     catalog(disable)
 
 
@@ -89,12 +103,14 @@ class DaskPool:
         return self.client.submit(solve_task, task, key=f"tokenplan-{task['id']}-{self._attempt}", pure=False)
 
     def wait(self, futures: Iterable[Any], timeout: float) -> set[Any]:
+        # a future's state is local to the client: polling it costs no round trip to the scheduler
         futures = list(futures)
-        try:
-            done, _ = self._distributed.wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:  # asyncio's and distributed's are the builtin one on Python 3.11
-            return set()
-        return set(done)
+        deadline = time.monotonic() + timeout
+        while True:
+            done = {f for f in futures if f.done()}
+            if done or time.monotonic() >= deadline:
+                return done
+            time.sleep(0.02)
 
     def died(self, exc: BaseException) -> bool:
         return type(exc).__name__ == "KilledWorker"

@@ -37,7 +37,9 @@ def summary(records: list[dict[str, Any]], axes: list[str], kpis: list[str] | No
         row["highs_s"] = r.get("highs_s")
         row["message"] = r.get("message") or ""
         rows.append(row)
-    frame = pd.DataFrame(rows)
+    columns = ["position", "id", *axes, *CORE_COLUMNS, "domestic_share", "start_used", "overhead_s", "highs_s",
+               "message"]
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
     accel = sorted(c for c in frame.columns if c.startswith("accelerators."))
     if accel:
         frame[accel] = frame[accel].fillna(0).astype("int64")
