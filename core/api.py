@@ -38,18 +38,10 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
         (uses a second core; first plans come sooner, but which plan is found first can depend on timing).
     """
     from tokenplan.coefficients import compute
-    from tokenplan.diagnose import elastic, precheck
-    from tokenplan.model import build, input_key
-    from tokenplan.result import make, unsolved
-    from tokenplan.solver import SolveOptions, run, within
+    from tokenplan.model import build
 
-    p = problem.problem
-    limit = p.time_limit_s if time_limit_s is None else float(time_limit_s)
-    deadline = time.monotonic() + limit  # the whole call: coefficients, build, solve, diagnosis, result
-    options = SolveOptions(
-        time_limit_s=limit, mip_gap=p.mip_gap if mip_gap is None else float(mip_gap),
-        threads=p.threads if threads is None else int(threads), seed=p.seed, start=start, log=log,
-        portfolio=portfolio)
+    options, deadline = solve_options(problem, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads,
+                                      start=start, log=log, portfolio=portfolio)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     selection = select(problem, catalog, disable=disable)
@@ -58,14 +50,46 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
     t1 = time.perf_counter()
     model = build(data)
     timings["build_s"] = time.perf_counter() - t1
+    return finish(problem, selection, data, model, options, deadline, timings, write_model=write_model,
+                  diagnose=diagnose)
+
+
+def solve_options(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float | None = None,
+                  threads: int | None = None, start: dict[str, float] | None = None,
+                  log: Callable[[str], None] | None = None, portfolio: bool = False) -> tuple[Any, float]:
+    """The solver options of a call, and its deadline (``time.monotonic()``): the limit covers the whole
+    call (coefficients, build, solve, diagnosis, result)."""
+    from tokenplan.solver import SolveOptions
+
+    p = problem.problem
+    limit = p.time_limit_s if time_limit_s is None else float(time_limit_s)
+    deadline = time.monotonic() + limit
+    options = SolveOptions(
+        time_limit_s=limit, mip_gap=p.mip_gap if mip_gap is None else float(mip_gap),
+        threads=p.threads if threads is None else int(threads), seed=p.seed, start=start, log=log,
+        portfolio=portfolio)
+    return options, deadline
+
+
+def finish(problem: Problem, selection: Any, data: Any, model: Any, options: Any, deadline: float,
+           timings: dict[str, float], *, write_model: str | PathLike[str] | None = None, diagnose: bool = True,
+           matrix: Any = None) -> Any:
+    """From a built model to a result: the pre-solve checks, the solve (of ``matrix``, the model compiled,
+    when given), the result, the diagnosis of an infeasible problem, the rules' reports."""
+    from tokenplan.diagnose import elastic, precheck
+    from tokenplan.model import input_key
+    from tokenplan.result import make, unsolved
+    from tokenplan.solver import run, within
+
     if write_model is not None:
         write_model_file(model, write_model)
     diagnosis = precheck(data)
     if diagnosis is not None:
         return unsolved(model, data, "infeasible", diagnosis=diagnosis, termination="precheck",
                         warnings=[*selection.warnings, *data.warnings], timings=timings)
+    limit = options.time_limit_s
     try:
-        solution = run(model, within(options, deadline, reserve=min(1.0, 0.05 * limit)))
+        solution = run(model, within(options, deadline, reserve=min(1.0, 0.05 * limit)), matrix=matrix)
     except ModelLimitError as exc:
         key = input_key(exc.violation.row)
         if key is None:

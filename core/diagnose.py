@@ -36,15 +36,18 @@ def precheck(data: Data) -> dict[str, Any] | None:
     if not messages:
         # facility MW per token/s of the most power-efficient (chip, cooling, region) tuple per workload
         cost = data.costs
+        in_service = np.zeros((len(data.buy), len(data.periods)), dtype=bool)  # purchase i active in period t
+        for (_c, _k, _r, t), idx in data.fleet.items():
+            in_service[idx, t] = True
+        chip_of = np.array([c for (c, _k, _r, _s) in data.buy], dtype=int)
         for t, year in enumerate(data.periods):
             need = 0.0
             for w in range(len(data.workload_ids)):
                 if data.demand_tps[w, t] <= 0:
                     continue
-                best = math.inf
-                for i, (c, _k, _r, s) in enumerate(data.buy):
-                    if data.tps[c, w] > 0 and data.horizon.active(s, t, data.lifetime[c]):
-                        best = min(best, cost.facility_mw[i] / (data.unit_size[c] * data.tps[c, w]))
+                tps = data.tps[chip_of, w] * data.unit_size[chip_of] if len(chip_of) else np.zeros(0)
+                usable = in_service[:, t] & (tps > 0)
+                best = float(np.min(cost.facility_mw[usable] / tps[usable])) if usable.any() else math.inf
                 need += best * data.demand_tps[w, t]
             regions = sorted({r for r, _ in data.build})
             have = float(np.sum(data.power_mw[regions, t])) if regions else 0.0

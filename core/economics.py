@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -36,8 +37,7 @@ class Horizon:
 
     def period_df(self, t: int) -> float:
         """Sum of the discount factors of the years of period ``t`` (annual costs)."""
-        y = self.years[t]
-        return sum(self.df(y + k) for k in range(self.durations[t]))
+        return _period_dfs(self)[t]
 
     def active(self, s: int, t: int, life: float) -> bool:
         """Is a purchase made in period ``s`` still in service in period ``t``?"""
@@ -57,3 +57,9 @@ class Horizon:
 def horizon(periods: list[int], last_period_years: int, rate: float) -> Horizon:
     durations = [b - a for a, b in itertools.pairwise(periods)] + [last_period_years]
     return Horizon(tuple(periods), tuple(durations), rate)
+
+
+@functools.lru_cache(maxsize=256)
+def _period_dfs(h: Horizon) -> tuple[float, ...]:
+    """``Horizon.period_df`` of every period, computed once per horizon (it is frozen)."""
+    return tuple(sum(h.df(y + k) for k in range(d)) for y, d in zip(h.years, h.durations))

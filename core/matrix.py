@@ -9,7 +9,7 @@ public compiler (with scipy) is used instead.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -137,6 +137,8 @@ class Matrix:
     columns: list[Any]
     rows: list[Any]
     binary_cols: list[int]
+    #: row and column positions by object, and the entries of each row (:func:`patch_rows`, built on first use)
+    positions: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 #: What HiGHS takes (its options ``small_matrix_value``, ``large_matrix_value``, ``infinite_cost`` and
@@ -245,6 +247,48 @@ def compile_matrix(model: pyo.ConcreteModel) -> Matrix:
         "a_value": np.asarray(A.data, dtype=float), "integrality": integrality,
     }
     return Matrix(lp, list(cols), rows, binary)
+
+
+def patch_rows(matrix: Matrix, constraints: list[Any]) -> bool:
+    """Recompile ``constraints`` (rows of ``matrix`` remade in place, same columns) into its arrays: their
+    coefficients and bounds. False, with ``matrix`` unchanged, when a row's columns are not those it had
+    (then the model must be compiled again)."""
+    from pyomo.repn.standard_repn import generate_standard_repn
+
+    lp = matrix.lp
+    cache = matrix.positions
+    if not cache:
+        cache["row"] = {id(con): i for i, con in enumerate(matrix.rows)}
+        cache["col"] = {id(var): j for j, var in enumerate(matrix.columns)}
+        order = np.argsort(lp["a_index"], kind="stable")
+        cache["order"] = order
+        cache["starts"] = np.searchsorted(lp["a_index"][order], np.arange(lp["n_row"] + 1))
+        cache["col_of"] = np.repeat(np.arange(lp["n_col"]), np.diff(lp["a_start"]))
+    changes = []
+    for con in constraints:
+        i = cache["row"].get(id(con))
+        if i is None:
+            return False
+        repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
+        if repn.nonlinear_expr is not None:
+            return False
+        cols = [cache["col"].get(id(v)) for v in repn.linear_vars]
+        if any(j is None for j in cols):
+            return False
+        positions = cache["order"][cache["starts"][i]:cache["starts"][i + 1]]
+        by_col = {int(cache["col_of"][k]): int(k) for k in positions}
+        coefs = {j: float(c) for j, c in zip(cols, repn.linear_coefs) if c != 0}
+        if set(coefs) != set(by_col):
+            return False
+        constant = float(pyo.value(repn.constant))
+        lower = -math.inf if con.lower is None else float(pyo.value(con.lower)) - constant
+        upper = math.inf if con.upper is None else float(pyo.value(con.upper)) - constant
+        changes.append((i, [(by_col[j], c) for j, c in coefs.items()], lower, upper))
+    for i, entries, lower, upper in changes:
+        for k, c in entries:
+            lp["a_value"][k] = c
+        lp["row_lower"][i], lp["row_upper"][i] = lower, upper
+    return True
 
 
 def _triplets_csc(A: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

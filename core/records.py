@@ -7,6 +7,7 @@ flag (``estimate``: names of the fields whose value is an estimate). Rules are c
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
@@ -256,8 +257,9 @@ class Rule:
         return f"<Rule {self.id}>"
 
 
+@functools.lru_cache(maxsize=4096)
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """Compile an fnmatch-style glob on ids (``*`` and ``?``; case-sensitive)."""
+    """Compile an fnmatch-style glob on ids (``*`` and ``?``; case-sensitive); compiled once per pattern."""
     out = []
     for ch in pattern:
         if ch == "*":

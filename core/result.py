@@ -55,6 +55,8 @@ class Result:
     applied: dict[str, list[str]] = field(default_factory=dict)
     model: Any = None
     data: Data | None = None
+    #: the model as HiGHS took it (``tokenplan.matrix.Matrix``; a fast re-solve patches it)
+    matrix: Any = None
 
     @property
     def duals(self) -> pd.DataFrame:
@@ -128,7 +130,7 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
     all_timings = {**(timings or {}), **solution.timings}
     common = dict(currency=currency, timings=all_timings, termination=solution.termination,
                   warnings=list(warnings or []), problem_name=data.problem.problem.name,
-                  applied=dict(data.problem.applied), model=model,
+                  applied=dict(data.problem.applied), model=model, matrix=solution.matrix,
                   data=data, forbidden=forbidden_list(data),
                   incumbents=[{"seconds": s, "objective": o * MONEY, "source": src}
                               for s, o, src in solution.incumbents])
@@ -137,7 +139,7 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
                       bound=None if solution.bound is None else solution.bound * MONEY,
                       kpis={}, plan=pd.DataFrame(columns=PLAN_COLUMNS), binding=[], diagnosis=None, **common)
     ctx = model.tp_ctx
-    terms = {t.name: _value(t.expr) * MONEY for t in ctx.cost_terms}
+    terms = {name: value * MONEY for name, value in ctx.term_values().items()}
     cats: dict[str, float] = {"capex": 0.0, "opex": 0.0, "subsidy": 0.0, "salvage": 0.0}
     for t in ctx.cost_terms:
         cats[t.category] += terms[t.name]

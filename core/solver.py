@@ -118,11 +118,13 @@ def within(options: SolveOptions, deadline: float, *, reserve: float = 0.0) -> S
     return dataclasses.replace(options, time_limit_s=max(0.25, left - grace), kill_grace_s=grace)
 
 
-def run(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solution:
-    """Solve ``model`` in a worker process; load the best plan found into its variables."""
+def run(model: pyo.ConcreteModel, options: SolveOptions | None = None, *, matrix: Matrix | None = None) -> Solution:
+    """Solve ``model`` in a worker process; load the best plan found into its variables. ``matrix``: the model
+    already compiled (a fast re-solve patched it), else it is compiled here."""
     options = options or SolveOptions()
     t0 = time.perf_counter()
-    matrix = compile_matrix(model)
+    if matrix is None:
+        matrix = compile_matrix(model)
     t_compile = time.perf_counter() - t0
     violation = limit_violation(matrix)
     if violation is not None:

@@ -10,26 +10,40 @@ from tokenplan.errors import blame
 from tokenplan.model import costs, families, shared
 from tokenplan.model.context import ModelContext
 from tokenplan.model.family import Elastic, Family
+from tokenplan.model.reads import DataView, Recorder
 
 
-def build(data: Data, *, elastic: Elastic | None = None,
-          family_list: tuple[Family, ...] | None = None) -> pyo.ConcreteModel:
+def build(data: Data, *, elastic: Elastic | None = None, family_list: tuple[Family, ...] | None = None,
+          record: bool = False) -> pyo.ConcreteModel:
     """Build the model: the shared sets, variables and expressions, the families of ``family_list`` (default:
     ``tokenplan.model.families.FAMILIES``, read at each call), the core cost terms, the rules, the objective.
     With ``elastic`` ("demand" or "cap"), the rows of every family with that role (rules' included) get
     slacks, and the objective minimises the total relative violation instead of cost: the diagnosis model
-    (each slack is weighted by one over its row's right-hand side)."""
+    (each slack is weighted by one over its row's right-hand side). With ``record``, ``ctx.reads`` says who
+    read which coefficients (:mod:`tokenplan.model.reads`, for fast re-solves)."""
+    recorder = Recorder() if record else None
     m = pyo.ConcreteModel(name=data.problem.problem.name)
-    ctx = ModelContext(m, data, elastic)
+    ctx = ModelContext(m, DataView(data, recorder) if recorder is not None else data, elastic)
     m.tp_ctx = ctx
+
+    def reading(consumer: str) -> None:
+        if recorder is not None:
+            recorder.consumer = consumer
+
     shared.define(ctx)
     for family in families.FAMILIES if family_list is None else family_list:
+        reading(f"family:{family.name}")
         ctx.add_family(family)
+    reading("shared")
     costs.define(ctx)
     for rule in data.selection.rules:
+        reading(f"rule:{rule.id}")
         with blame(data.selection.rule_plugin(rule), f"rule {rule.id!r} apply()"):
             rule.apply(ctx)
+    reading("shared")
     define_objective(ctx)
+    ctx.data = data
+    ctx.reads = recorder
     return m
 
 

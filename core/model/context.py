@@ -101,6 +101,11 @@ class ModelContext:
         self.cooling_big_m: dict[tuple[str, str, int], float] = {}
         #: state that several rules share while the model is built (e.g. the capex subsidies of each site)
         self.shared: dict[str, Any] = {}
+        #: who read which coefficients while the model was built (``build(..., record=True)``), else None
+        self.reads: Any = None
+        #: family name -> how many times rows were added to it (a shared family is never refreshed)
+        self._additions: dict[str, int] = defaultdict(int)
+        self._term_repn: list[tuple[str, list[Any], np.ndarray, float] | None] | None = None
         h = data.horizon
         self.chips: dict[str, Chip] = {c.id: c for c in data.chips}
         self.coolings: dict[str, Cooling] = {k.id: k for k in data.coolings}
@@ -252,6 +257,7 @@ class ModelContext:
         when they do not), and the registration that shadow prices and the diagnosis read. A family added a
         second time (rules that share one) gets the new rows in the same constraint."""
         rows = family.rows(self)
+        self._additions[family.name] += 1
         known = self.model.component(family.name)
         if known is None:
             known = pyo.Constraint(pyo.Any, doc=family.doc)
@@ -278,6 +284,33 @@ class ModelContext:
             known[index] = lhs >= row.rhs * scale if lower else lhs <= row.rhs * scale
         return known
 
+    def refresh(self, data: Data, names: list[str]) -> list[Any] | None:
+        """Take ``data`` (the same sets as the model's: a fast re-solve) and remake the rows of the named
+        families in place, each as :meth:`add_family` made it (scaling included). Returns the constraint data
+        remade, or None when that cannot be done in place (a family with slacks or shared with a rule, rows
+        that appear or vanish, a row left without variables): then the model must be rebuilt. Only families
+        whose rows are a function of the context (the core families) may be refreshed."""
+        if self.elastic is not None:
+            return None
+        self.data = data
+        remade: list[Any] = []
+        for name in names:
+            family = self.family(name)
+            known = self.model.component(name)
+            if family is None or known is None or self._additions[name] != 1:
+                return None
+            rows = family.rows(self)
+            if set(rows) != set(known.keys()) or any(isinstance(r.lhs, int | float) for r in rows.values()):
+                return None
+            scale = _row_scale([r.rhs for r in rows.values()]) if family.scaled else 1.0
+            self.row_scale[name] = scale
+            lower = family.sense == ">="
+            for index, row in rows.items():
+                lhs = scale * row.lhs if scale != 1.0 else row.lhs
+                known[index] = lhs >= row.rhs * scale if lower else lhs <= row.rhs * scale
+                remade.append(known[index])
+        return remade
+
     def _slack(self, family: Family, rhs: dict[Any, float]) -> Any:
         if family.elastic is None or family.elastic != self.elastic or not rhs:
             return None
@@ -288,6 +321,33 @@ class ModelContext:
         weights = {i: 1.0 / max(abs(v), 1e-3) for i, v in rhs.items()}
         self.slacks.setdefault(family.name, []).append((var, weights))
         return var
+
+    def term_values(self) -> dict[str, float]:
+        """The solved value of each cost term (model money). Each term is compiled once to its coefficients
+        (a fast re-solve keeps the terms), so a result costs a dot product per term, not a walk of its
+        expression."""
+        from pyomo.repn.standard_repn import generate_standard_repn
+
+        if self._term_repn is None:
+            compiled: list[tuple[str, list[Any], np.ndarray, float] | None] = []
+            for term in self.cost_terms:
+                repn = generate_standard_repn(term.expr, quadratic=False) if not isinstance(term.expr, int | float) \
+                    else None
+                if repn is None or repn.nonlinear_expr is not None:
+                    compiled.append(None)
+                    continue
+                compiled.append((term.name, list(repn.linear_vars), np.array(repn.linear_coefs, dtype=float),
+                                 float(pyo.value(repn.constant))))
+            self._term_repn = compiled
+        out: dict[str, float] = {}
+        for term, repn in zip(self.cost_terms, self._term_repn):
+            if repn is None:
+                out[term.name] = self.value(term.expr)
+                continue
+            _, variables, coefs, constant = repn
+            values = np.array([v.value if v.value is not None else 0.0 for v in variables], dtype=float)
+            out[term.name] = float(coefs @ values) + constant
+        return out
 
     def family(self, name: str) -> Family | None:
         return next((f for f in self.families if f.name == name), None)

@@ -87,7 +87,8 @@ def study(source: str | Path | StudySpec, *, out: str | Path, grid: Iterable[str
           scenarios: Iterable[str] = (), overrides: Iterable[str] = (), workers: int | None = None,
           scheduler: str | None = None, resume: bool = False, time_limit_s: float | None = None,
           mip_gap: float | None = None, threads: int | None = None, disable: Iterable[str] = (),
-          warm_start: bool = True, on_start: Callable[[StudySpec, list[Scenario], int, int], None] | None = None,
+          warm_start: bool = True, persistent: bool = True,
+          on_start: Callable[[StudySpec, list[Scenario], int, int], None] | None = None,
           on_event: Callable[[Progress], None] | None = None) -> Study:
     """Run a study and return its results (``Study.summary`` is a DataFrame).
 
@@ -96,6 +97,9 @@ def study(source: str | Path | StudySpec, *, out: str | Path, grid: Iterable[str
     :param workers: local worker processes (default: the cores this process may use).
     :param scheduler: ``tcp://HOST:PORT`` of a Dask scheduler, instead of local workers.
     :param resume: go on with the study in ``out``, skipping the scenarios already there.
+    :param warm_start: start each scenario from the plan of the one before it in its chain.
+    :param persistent: keep each worker's model resident and patch it where a scenario allows (False: build
+        every scenario's model from scratch; the benchmark's baseline).
     :param on_start: called with (spec, scenarios, done, workers) before anything runs.
     :param on_event: called with the progress after every scenario (and while waiting).
     """
@@ -104,7 +108,8 @@ def study(source: str | Path | StudySpec, *, out: str | Path, grid: Iterable[str
     spec = source if isinstance(source, StudySpec) else load_spec(source, grid=grid, zipped=zipped,
                                                                    scenarios=scenarios, overrides=overrides)
     options = Options(workers=workers, scheduler=scheduler, resume=resume, threads=threads,
-                      time_limit_s=time_limit_s, mip_gap=mip_gap, disable=tuple(disable), warm_start=warm_start)
+                      time_limit_s=time_limit_s, mip_gap=mip_gap, disable=tuple(disable), warm_start=warm_start,
+                      persistent=persistent)
     expanded = spec.expand()
     validate(spec, expanded, options.disable)
     store = Store(out, resume=resume)

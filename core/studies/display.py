@@ -46,8 +46,8 @@ class Live:
         elapsed = time.monotonic() - self.started
         left = p.total - p.done
         eta = f"ETA {_seconds(elapsed / ran * left)}" if ran and left else ("ETA -" if left else "")
-        best = "-" if p.best is None else f"{p.best:.4g}"
-        worst = "-" if p.worst is None else f"{p.worst:.4g}"
+        best = "-" if p.best is None else money(p.best)
+        worst = "-" if p.worst is None else money(p.worst)
         info = (f"failed {p.failed}, running {p.running}, {eta}; best {best}, worst {worst} "
                 f"{escape(self.currency)}").strip()
         self.progress.update(self.task, completed=p.done, info=info)
@@ -81,12 +81,20 @@ def table(study: Any, *, limit: int | None = None) -> Table:
         gap = row.get("gap")
         t.add_row(*[escape(str(row[name])) for name in study.axes],
                   escape(str(row["status"])) + mark,
-                  f"{objective:,.4g}" if has else "-", delta_text,
+                  money(objective) if has else "-", delta_text,
                   f"{100 * gap:.3f} %" if isinstance(gap, float) and not math.isnan(gap) else "-",
                   f"{row['accelerators']:,.0f}" if has and "accelerators" in row else "-",
                   f"{100 * row['domestic_share']:.1f} %" if has and isinstance(row.get("domestic_share"), float)
                   and not math.isnan(row["domestic_share"]) else "-")
     return t
+
+
+def money(value: float) -> str:
+    """``98.43 B``, ``462.5 M``: four significant digits, enough to tell scenarios apart."""
+    for size, suffix in ((1e12, " T"), (1e9, " B"), (1e6, " M"), (1e3, " k")):
+        if abs(value) >= size:
+            return f"{value / size:,.4g}{suffix}" if abs(value) / size < 1000 else f"{value / size:,.0f}{suffix}"
+    return f"{value:,.4g}"
 
 
 def pareto_lines(pareto: dict[str, Any]) -> list[str]:
@@ -95,7 +103,7 @@ def pareto_lines(pareto: dict[str, Any]) -> list[str]:
     lines = [f"Pareto curve over {pareto.get('axis')}: {len(points)} points"]
     for p in points:
         mark = "  <- knee" if knee is not None and p["id"] == knee["id"] else ""
-        lines.append(f"  {p['epsilon']:g}: {p['objective']:,.6g}{mark}")
+        lines.append(f"  {p['epsilon']:g}: {money(p['objective'])}{mark}")
     if knee is None:
         lines.append("  no knee (fewer than three points, or a straight line)")
     return lines

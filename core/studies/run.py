@@ -38,6 +38,8 @@ class Options:
     mip_gap: float | None = None
     disable: tuple[str, ...] = ()
     warm_start: bool = True
+    #: keep each worker's model resident and patch it where a scenario allows (False: rebuild every scenario)
+    persistent: bool = True
 
 
 @dataclass
@@ -100,7 +102,7 @@ def task(spec: StudySpec, s: Scenario, options: Options, start: dict[str, float]
         "time_limit_s": options.time_limit_s if options.time_limit_s is not None else spec.time_limit_s,
         "mip_gap": options.mip_gap if options.mip_gap is not None else spec.mip_gap,
         "threads": options.threads, "disable": list(options.disable),
-        "start": start if options.warm_start else None,
+        "start": start if options.warm_start else None, "persistent": options.persistent,
     }
 
 

@@ -20,6 +20,8 @@ import traceback
 from typing import Any
 
 _CATALOGS: dict[tuple[str, ...], Any] = {}
+#: (problem file, disabled plugins) -> the resident model of this worker (tokenplan.resolve.Resolver)
+_RESOLVERS: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
 def catalog(disable: tuple[str, ...] = ()) -> Any:
@@ -32,6 +34,18 @@ def catalog(disable: tuple[str, ...] = ()) -> Any:
         cat.chips(), cat.coolings(), cat.regions(), cat.rules(), cat.throughput_models()
         _CATALOGS[key] = cat
     return _CATALOGS[key]
+
+
+def resolver(problem_path: str, disable: tuple[str, ...] = ()) -> Any:
+    """The worker's resident model for a problem file: a scenario that changes only what core families read
+    is a patch of it, anything else a rebuild (``tokenplan.resolve``)."""
+    from tokenplan.resolve import Resolver
+
+    key = (problem_path, tuple(sorted(disable)))
+    if key not in _RESOLVERS:
+        _RESOLVERS.clear()  # one resident model per worker
+        _RESOLVERS[key] = Resolver(catalog(key[1]), key[1])
+    return _RESOLVERS[key]
 
 
 def solve_task(task: dict[str, Any]) -> dict[str, Any]:
@@ -60,15 +74,24 @@ def solve_task(task: dict[str, Any]) -> dict[str, Any]:
 def _solve(task: dict[str, Any], record: dict[str, Any], out: dict[str, Any]) -> None:
     import pyomo.environ as pyo
 
-    from tokenplan.api import solve
     from tokenplan.loader import load_data
 
     t0 = time.perf_counter()
     problem = load_data(task["problem_data"], task["problem_path"], task["overrides"], task["scenarios"])
     load_s = time.perf_counter() - t0
     start = task.get("start")
-    result = solve(problem, time_limit_s=task.get("time_limit_s"), mip_gap=task.get("mip_gap"),
-                   threads=task.get("threads"), catalog=catalog(tuple(task.get("disable", ()))), start=start)
+    disable = tuple(task.get("disable", ()))
+    if task.get("persistent", True):
+        res = resolver(task["problem_path"], disable)
+        result = res.solve(problem, time_limit_s=task.get("time_limit_s"), mip_gap=task.get("mip_gap"),
+                           threads=task.get("threads"), start=start)
+        reuse = res.last
+    else:
+        from tokenplan.api import solve
+
+        result = solve(problem, time_limit_s=task.get("time_limit_s"), mip_gap=task.get("mip_gap"),
+                       threads=task.get("threads"), catalog=catalog(disable), start=start)
+        reuse = None
     sources = {i["source"] for i in result.incumbents}
     timings = {"load_s": load_s, **result.timings}
     highs = float(timings.get("worker_s", timings.get("solve_s", 0.0)))
@@ -76,7 +99,9 @@ def _solve(task: dict[str, Any], record: dict[str, Any], out: dict[str, Any]) ->
         status=result.status, termination=result.termination, objective=result.objective, bound=result.bound,
         gap=result.gap, currency=result.currency, kpis=result.kpis, warnings=result.warnings,
         diagnosis=result.diagnosis, start_given=start is not None, start_used="given start" in sources,
-        rebuild=True, timings={k: round(float(v), 4) for k, v in timings.items()}, highs_s=round(highs, 4))
+        rebuild=reuse is None or not reuse.patched,
+        model=reuse.reason if reuse is not None else "rebuilt (persistent models off)",
+        timings={k: round(float(v), 4) for k, v in timings.items()}, highs_s=round(highs, 4))
     if not result.solved:
         return
     domestic = {(p.chip, p.cooling, p.region, p.year): p.domestic for p in result.model.tp_ctx.purchases}

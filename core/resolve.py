@@ -1,0 +1,171 @@
+"""Fast re-solves: variants of one problem solved with the model built and compiled once.
+
+:class:`Resolver` keeps the last model it built (its data, its Pyomo model, its compiled matrix) resident.
+For each problem it computes the coefficients (cheap, and the only honest way to know what a change
+means), compares them with the resident ones, and
+
+- when the sets are the same and every coefficient that changed is read only by core constraint families
+  (the map ``build(..., record=True)`` records: :mod:`tokenplan.model.reads`), remakes those families' rows
+  in the resident model and recompiles just those rows into the matrix (a **patch**: demand, HBM supply,
+  budgets and chip-supply caps are right-hand sides of core families);
+- otherwise builds and compiles the model again (a **rebuild**), and says why: what changed and who reads
+  it (a rule's parameters, prices that the cost terms read, a chip allowed or banned, ...).
+
+Either way the solve, the result and the diagnosis are those of :func:`tokenplan.solve` (the same
+``finish``). A result's ``model`` is the resident one: read it before the next solve changes it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+#: fields of ``Data`` that are its sets: when one differs, the model's structure differs
+STRUCTURE = ("chips", "coolings", "regions", "workload_ids", "pools", "allowed", "buy", "fleet", "build",
+             "cool_sites", "serve")
+#: fields that describe, not model: never a reason to rebuild
+IGNORED = ("selection", "warnings", "forbidden")
+
+
+@dataclass
+class Reuse:
+    """How a problem was solved: ``patched`` (with the families remade) or rebuilt (with the reason)."""
+
+    patched: bool
+    reason: str
+    changed: tuple[str, ...] = ()
+    families: tuple[str, ...] = ()
+
+
+class Resolver:
+    def __init__(self, catalog: Any = None, disable: tuple[str, ...] = ()) -> None:
+        self.catalog = catalog
+        self.disable = tuple(disable)
+        self._resident: tuple[Any, Any, Any] | None = None  # (data, model, matrix)
+        self.last: Reuse | None = None
+
+    def solve(self, problem: Any, *, time_limit_s: float | None = None, mip_gap: float | None = None,
+              threads: int | None = None, start: dict[str, float] | None = None, diagnose: bool = True) -> Any:
+        """Solve ``problem`` (as :func:`tokenplan.solve`), patching the resident model where it can;
+        ``self.last`` says how."""
+        from tokenplan.api import finish, solve_options
+        from tokenplan.catalog import select
+        from tokenplan.coefficients import compute
+        from tokenplan.model import build
+
+        options, deadline = solve_options(problem, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads,
+                                          start=start)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        selection = select(problem, self.catalog, disable=self.disable)
+        data = compute(selection)
+        timings["coefficients_s"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        model, matrix, reuse = self._patch(data)
+        if model is None:
+            model, matrix = build(data, record=True), None
+            timings["build_s"] = time.perf_counter() - t1
+        else:
+            timings["patch_s"] = time.perf_counter() - t1
+        self.last = reuse
+        self._resident = None  # until the solve has compiled (or kept) the matrix
+        result = finish(problem, selection, data, model, options, deadline, timings, diagnose=diagnose,
+                        matrix=matrix)
+        solved_matrix = getattr(result, "matrix", None)
+        if solved_matrix is not None:
+            self._resident = (data, model, solved_matrix)
+        return result
+
+    def _patch(self, data: Any) -> tuple[Any, Any, Reuse]:
+        if self._resident is None:
+            return None, None, Reuse(False, "the first solve of this worker")
+        old, model, matrix = self._resident
+        ctx = model.tp_ctx
+        why = same_selection(old.selection, data.selection)
+        if why:
+            return None, None, Reuse(False, why)
+        changed = changed_fields(old, data)
+        structural = [f for f in changed if f in STRUCTURE]
+        if structural:
+            return None, None, Reuse(False, f"the sets changed ({', '.join(structural)})", tuple(changed))
+        if ctx.reads is None:
+            return None, None, Reuse(False, "the resident model was built without its read map", tuple(changed))
+        from tokenplan.model.families import FAMILIES
+
+        core = {f.name for f in FAMILIES}
+        readers_of_selection = ctx.reads.readers("selection") - {"shared"}
+        if readers_of_selection:
+            return None, None, Reuse(False, f"{', '.join(sorted(readers_of_selection))} read the problem itself",
+                                     tuple(changed))
+        families: set[str] = set()
+        for name in changed:
+            readers = ctx.reads.readers(name)
+            others = sorted(r for r in readers if not (r.startswith("family:") and r[7:] in core))
+            if others:
+                return None, None, Reuse(False, f"{name} changed and {', '.join(others)} read it", tuple(changed))
+            families |= {r[7:] for r in readers}
+        from tokenplan.matrix import patch_rows
+
+        remade = ctx.refresh(data, sorted(families))
+        if remade is None or not patch_rows(matrix, remade):
+            self._resident = None
+            return None, None, Reuse(False, "rows of " + ", ".join(sorted(families)) + " appear, vanish or change "
+                                     "columns", tuple(changed))
+        what = ", ".join(changed) if changed else "nothing"
+        return model, matrix, Reuse(True, f"patched: {what} changed; rows of {', '.join(sorted(families)) or '-'} "
+                                    "remade", tuple(changed), tuple(sorted(families)))
+
+
+def same_selection(a: Any, b: Any) -> str:
+    """Why two selections make different models ('' when they make the same one, numbers aside)."""
+    for kind in ("chips", "coolings", "regions"):
+        old = {r.id: r.model_dump() for r in getattr(a, kind)}
+        new = {r.id: r.model_dump() for r in getattr(b, kind)}
+        if list(old) != list(new):
+            return f"the {kind} changed (allowed or banned: {', '.join(sorted(set(old) ^ set(new))) or 'order'})"
+        differ = [i for i in old if old[i] != new[i]]
+        if differ:
+            return f"the {kind} changed ({', '.join(differ[:3])}{', ...' if len(differ) > 3 else ''})"
+    rules_a = [(type(r), r.params.model_dump()) for r in a.rules]
+    rules_b = [(type(r), r.params.model_dump()) for r in b.rules]
+    if rules_a != rules_b:
+        return "the rules or their parameters changed"
+    pa, pb = a.problem, b.problem
+    if (pa.problem.name, pa.problem.currency, pa.hbm.unit) != (pb.problem.name, pb.problem.currency, pb.hbm.unit):
+        return "the problem's name, currency or HBM unit changed"
+    return ""
+
+
+def changed_fields(a: Any, b: Any) -> list[str]:
+    """The fields of two ``Data`` that differ (``IGNORED`` aside)."""
+    return [f.name for f in fields(a) if f.name not in IGNORED and not _same(getattr(a, f.name), getattr(b, f.name))]
+
+
+def _same(x: Any, y: Any) -> bool:
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        x, y = np.asarray(x), np.asarray(y)
+        if x.shape != y.shape:
+            return False
+        if x.dtype.kind in "fc" or y.dtype.kind in "fc":
+            return bool(np.array_equal(x, y, equal_nan=True))
+        return bool(np.array_equal(x, y))
+    if isinstance(x, float) and isinstance(y, float):
+        return x == y or (math.isnan(x) and math.isnan(y))
+    if hasattr(x, "__dataclass_fields__") and type(x) is type(y):
+        return all(_same(getattr(x, f.name), getattr(y, f.name)) for f in fields(x))
+    if isinstance(x, dict | list | tuple) and type(x) is type(y):
+        try:
+            if x == y:  # most are sets of index tuples: one comparison in C
+                return True
+        except ValueError:  # arrays inside: compare element by element
+            pass
+        if isinstance(x, dict):
+            return x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
+        return len(x) == len(y) and all(_same(u, v) for u, v in zip(x, y))
+    if hasattr(x, "model_dump") and hasattr(y, "model_dump"):
+        return x.model_dump() == y.model_dump()
+    return bool(x == y)
