@@ -173,15 +173,20 @@ class Data:
         df_buy = np.array([h.df(h.years[t]) for t in t_]) if n else np.zeros(0)
         salvage = np.array([h.salvage_df() * h.salvage_fraction(t, self.lifetime[c])
                             for c, t in zip(c_, t_)]) if n else np.zeros(0)
-        pv_energy, pv_maint, pv_cool = np.zeros(n), np.zeros(n), np.zeros(n)
+        # in_service[i, t]: purchase i is in service in period t (Horizon.active, for every pair at once)
+        years = np.array(h.years, dtype=float)
+        bought_in = years[t_] if n else np.zeros(0)
+        life = self.lifetime[c_].astype(float) if n else np.zeros(0)
+        in_service = (years[None, :] >= bought_in[:, None]) & (years[None, :] < bought_in[:, None] + life[:, None])
+        pdf_sum = in_service @ np.array([h.period_df(t) for t in range(T)])
+        energy = np.array([[energy_per_mw(self, r, t) for t in range(T)] for r in range(R)]).reshape(R, T)
+        pv_energy = facility_mw * (in_service * energy[r_, :]).sum(axis=1) if n else np.zeros(0)
+        pv_maint = self.maintenance_rate * capex_accel * pdf_sum
+        pv_cool = self.opex_per_kw_it_year[k_] * it_mw * 1000.0 / MONEY * pdf_sum
         self.fleet = {}
-        for i, (c, k, r, s) in enumerate(self.buy):
-            for t in h.active_periods(s, self.lifetime[c]):
-                pdf = h.period_df(t)
-                pv_energy[i] += facility_mw[i] * energy_per_mw(self, r, t)
-                pv_maint[i] += self.maintenance_rate * capex_accel[i] * pdf
-                pv_cool[i] += self.opex_per_kw_it_year[k] * it_mw[i] * 1000.0 / MONEY * pdf
-                self.fleet.setdefault((c, k, r, t), []).append(i)
+        for i, t in zip(*np.nonzero(in_service)):
+            c, k, r, _ = self.buy[i]
+            self.fleet.setdefault((c, k, r, int(t)), []).append(int(i))
         self.fleet = dict(sorted(self.fleet.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1], kv[0][3])))
         self.costs = BuyCosts(
             capex_accel=capex_accel, capex_cooling=capex_cooling, it_mw=it_mw, facility_mw=facility_mw,

@@ -16,7 +16,8 @@ here waits for end of file on it (the parent exited, however it died) and ends t
 
 Messages (tuples): ``("phase", name)``, ``("log", text)``, ``("incumbent", objective, bound, x, source,
 seconds)``, ``("bound", bound, seconds, source)``, ``("mip_done", info)``, ``("duals", row_dual)``,
-``("error", kind, text)`` and ``("done",)``.
+``("error", kind, text)`` and ``("done", seconds)`` (the seconds from the model's arrival to the end: HiGHS's
+own time, duals included).
 
 This module imports only the standard library, numpy and highspy (not Pyomo), so the process starts fast.
 """
@@ -715,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
         text = str(exc) if isinstance(exc, ModelRefused) else f"{type(exc).__name__} while {phase}: {exc}"
         write_message(out, ("error", getattr(exc, "kind", "exception"), text))
         return 1
-    write_message(out, ("done",))
+    write_message(out, ("done", worker.elapsed()))
     return 0
 
 

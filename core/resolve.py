@@ -59,6 +59,7 @@ class Resolver:
 
         options, deadline = solve_options(problem, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads,
                                           start=start)
+        options.keep_spare = True  # the next re-solve's solver process starts while this one solves
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         selection = select(problem, self.catalog, disable=self.disable)

@@ -14,6 +14,7 @@ thread count and seed (deterministic), and computes duals of the LP with binarie
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import dataclasses
@@ -58,6 +59,8 @@ class SolveOptions:
     #: integer variables (component names) that count units: relaxed first for a bound and a plan to round
     count_vars: tuple[str, ...] = ("buy",)
     kill_grace_s: float = KILL_GRACE_S
+    #: start the next solver process ahead, while this one solves (many solves in a row: studies)
+    keep_spare: bool = False
     #: HiGHS's own time limit for the branch and bound (default: what is left of ``time_limit_s``);
     #: tests set it beyond the deadline to prove that the process boundary holds
     highs_time_limit_s: float | None = None
@@ -241,12 +244,12 @@ def worker_command() -> list[str]:
     return [sys.executable, "-P", "-m", "tokenplan.highs_worker"]
 
 
-def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) -> Solution:
-    env = dict(os.environ)
-    env.setdefault("OMP_NUM_THREADS", str(options.threads))
-    env.pop("PYTHONSTARTUP", None)
+#: OMP threads -> a solver process started ahead, waiting for its model (``SolveOptions.keep_spare``)
+_SPARES: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+
+
+def _spawn(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     read_fd, write_fd = os.pipe()
-    started = time.monotonic()
     try:
         proc = subprocess.Popen([*worker_command(), "--messages", str(write_fd)], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
@@ -256,6 +259,51 @@ def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) 
         raise SolverError(f"the HiGHS worker could not be started ({sys.executable}): {exc}") from exc
     finally:
         os.close(write_fd)  # the worker holds the only write end: the channel ends when the worker does
+    return proc, read_fd
+
+
+def _take(env: dict[str, str], keep_spare: bool) -> tuple[subprocess.Popen[bytes], int]:
+    """A solver process: the spare started ahead when there is a live one, else a new one; with
+    ``keep_spare``, the next spare starts now (it imports numpy and HiGHS while this solve runs)."""
+    key = env["OMP_NUM_THREADS"]
+    spare = _SPARES.pop(key, None)
+    if spare is not None and spare[0].poll() is None:
+        taken = spare
+    else:
+        if spare is not None:
+            _discard(spare)
+        taken = _spawn(env)
+    if keep_spare:
+        with contextlib.suppress(SolverError):
+            _SPARES[key] = _spawn(env)
+    return taken
+
+
+def _discard(spare: tuple[subprocess.Popen[bytes], int]) -> None:
+    proc, fd = spare
+    with contextlib.suppress(OSError):
+        os.close(fd)
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        with contextlib.suppress(OSError):
+            if stream is not None:
+                stream.close()
+
+
+@atexit.register
+def _discard_spares() -> None:
+    while _SPARES:
+        _discard(_SPARES.popitem()[1])
+
+
+def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) -> Solution:
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", str(options.threads))
+    env.pop("PYTHONSTARTUP", None)
+    proc, read_fd = _take(env, options.keep_spare)
+    started = time.monotonic()
     output = _Output(proc.stdout, options.log)
     messages: queue.Queue[Any] = queue.Queue()
     reader = threading.Thread(target=_reader, args=(os.fdopen(read_fd, "rb"), messages),
@@ -340,6 +388,7 @@ class _State:
         self.stopped_after_tear = False
         self.phase = "starting"
         self.first_incumbent_s: float | None = None
+        self.highs_s: float | None = None
 
     def handle(self, message: tuple[Any, ...], options: SolveOptions) -> None:
         kind = message[0]
@@ -373,9 +422,13 @@ class _State:
                 self.duals = self.mip["row_dual"]
         elif kind == "duals":
             self.duals = message[1]
+        elif kind == "done" and len(message) > 1:
+            self.highs_s = float(message[1])
 
     def solution(self, elapsed: float) -> Solution:
         timings = {"solve_s": elapsed}
+        if self.highs_s is not None:  # from the model's arrival in the worker to its end (duals included)
+            timings["highs_s"] = self.highs_s
         if self.first_incumbent_s is not None:
             timings["first_incumbent_s"] = self.first_incumbent_s
         common = dict(matrix=self.matrix, incumbents=self.incumbents, bounds=self.bounds, log=self.log,

@@ -1,0 +1,124 @@
+"""The study benchmark (issue 10, item 3): a 100-scenario study of the national ladder rung, run twice side by
+side in one process: with resident models (patched where a scenario allows) and neighbour MIP starts, then
+with every scenario rebuilt from scratch and started cold.
+
+    python benchmarks/study.py                       # 100 scenarios, 2 workers, gap 1 %, 30 s per scenario
+    python benchmarks/study.py --hbm 3 --export 2 --subsidy 2 --workers 1
+
+The grid: export-control variants x AI-city subsidy rates x HBM supply levels (HBM last, so chains run
+along it: one rebuild, then patches). Per mode it prints the wall time, the statuses, the modelling overhead
+per scenario (everything but HiGHS's own time: loading, coefficients, build or patch, compile, hand-over,
+result), HiGHS's time per scenario, how many scenarios were patched and how many MIP starts were used; then
+the ratios. Not run in CI; the numbers go in the issue note and docs/studies.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import ladder
+
+EXPORT = [("as-is", {}), ("tpp-2000", {"tpp_threshold": 2000.0}), ("tpp-1000", {"tpp_threshold": 1000.0}),
+          ("licensed", {"allow": ["bench.c1", "bench.c2", "bench.c4"]})]
+
+
+def problem() -> dict[str, Any]:
+    """The national rung, with a third of its sites tagged as AI cities (the subsidy's sites)."""
+    p = ladder.problem(*ladder.RUNGS[-1])
+    for k, region in enumerate(p["regions"]):
+        if k % 3 == 0:
+            region["tags"] = ["cn-ai-city"]
+    return p
+
+
+def spec(n_hbm: int, n_export: int, n_subsidy: int, time_limit: float, gap: float) -> Any:
+    from tokenplan.studies.spec import Level, StudySpec
+
+    hbm = [0.8 + 0.4 * i / max(1, n_hbm - 1) for i in range(n_hbm)]
+    rates = [0.2 + 0.4 * i / max(1, n_subsidy - 1) for i in range(n_subsidy)]
+    axes = [
+        ("export", [Level(name, tuple(((("rules", "cn.export_controls", k)), v) for k, v in params.items()))
+                    for name, params in EXPORT[:n_export]]),
+        ("subsidy", [Level(round(r, 3), ((("rules", "cn.national_ai_city", "rate"), round(r, 3)),)) for r in rates]),
+        ("hbm", [Level(f"x{h:.2f}", ((("hbm", "supply", "cn"), {"scale": round(h, 4)}),)) for h in hbm]),
+    ]
+    return StudySpec(name="national-study", source="benchmarks/study.py", problem_path="<ladder national>",
+                     problem_data=problem(), kind="sweep", combine="grid", axes=axes, time_limit_s=time_limit,
+                     mip_gap=gap)
+
+
+def run_mode(name: str, study_spec: Any, workers: int, persistent: bool, warm: bool) -> dict[str, Any]:
+    import tokenplan
+
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        study = tokenplan.study(study_spec, out=Path(out) / name, workers=workers, persistent=persistent,
+                                warm_start=warm)
+        wall = time.perf_counter() - t0
+    records = study.records
+    solved = [r for r in records if r.get("objective") is not None]
+    overhead = [r["overhead_s"] for r in records if "overhead_s" in r]
+    highs = [r["highs_s"] for r in records if "highs_s" in r]
+    statuses: dict[str, int] = {}
+    for r in records:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    return {
+        "mode": name, "scenarios": len(records), "wall_s": wall, "statuses": statuses,
+        "overhead_median_s": statistics.median(overhead), "overhead_mean_s": statistics.fmean(overhead),
+        "overhead_max_s": max(overhead), "highs_median_s": statistics.median(highs),
+        "highs_mean_s": statistics.fmean(highs), "patched": sum(1 for r in records if r.get("rebuild") is False),
+        "starts_given": sum(1 for r in records if r.get("start_given")),
+        "starts_used": sum(1 for r in records if r.get("start_used")),
+        "objectives": {r["id"]: r.get("objective") for r in solved},
+        "reasons": sorted({r.get("model", "") for r in records if r.get("rebuild")})[:6],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hbm", type=int, default=5)
+    parser.add_argument("--export", type=int, default=4, choices=range(1, len(EXPORT) + 1))
+    parser.add_argument("--subsidy", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--gap", type=float, default=0.01)
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+    study_spec = spec(args.hbm, args.export, args.subsidy, args.time_limit, args.gap)
+    n = len(study_spec.expand())
+    print(f"{n} scenarios of the national rung, {args.workers} workers, gap {args.gap:g}, {args.time_limit:g} s each",
+          flush=True)
+    rows = [run_mode("persistent", study_spec, args.workers, True, True),
+            run_mode("rebuild-cold", study_spec, args.workers, False, False)]
+    head = ("mode", "scenarios", "wall_s", "overhead_median_s", "overhead_mean_s", "overhead_max_s",
+            "highs_median_s", "highs_mean_s", "patched", "starts_given", "starts_used", "statuses")
+    print(" | ".join(head))
+    for row in rows:
+        print(" | ".join(f"{row[k]:.3f}" if isinstance(row[k], float) else str(row[k]) for k in head), flush=True)
+    fast, slow = rows
+    same = [i for i, v in fast["objectives"].items() if i in slow["objectives"]]
+    worse = [i for i in same if fast["objectives"][i] > slow["objectives"][i] * (1 + args.gap)]
+    print(f"overhead ratio rebuild / persistent: median {slow['overhead_median_s'] / fast['overhead_median_s']:.1f}x, "
+          f"mean {slow['overhead_mean_s'] / fast['overhead_mean_s']:.1f}x")
+    print(f"HiGHS time persistent / cold: median {fast['highs_median_s'] / slow['highs_median_s']:.2f}, "
+          f"mean {fast['highs_mean_s'] / slow['highs_mean_s']:.2f}")
+    print(f"MIP starts used: {fast['starts_used']} of {fast['starts_given']} given; "
+          f"patched {fast['patched']} of {fast['scenarios']}; rebuilt because: {fast['reasons']}")
+    print(f"objectives: {len(same)} compared, {len(worse)} worse than the cold solve by more than the gap")
+    print(f"wall time ratio rebuild / persistent: {slow['wall_s'] / fast['wall_s']:.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
