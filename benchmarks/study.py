@@ -32,10 +32,10 @@ EXPORT = [("as-is", {}), ("tpp-2000", {"tpp_threshold": 2000.0}), ("tpp-1000", {
 
 
 def problem() -> dict[str, Any]:
-    """The national rung, with a third of its sites tagged as AI cities (the subsidy's sites)."""
+    """The national rung, with a tenth of its sites tagged as AI cities (the subsidy's sites)."""
     p = ladder.problem(*ladder.RUNGS[-1])
     for k, region in enumerate(p["regions"]):
-        if k % 3 == 0:
+        if k % 10 == 0:
             region["tags"] = ["cn-ai-city"]
     return p
 
