@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ladder
 
-EXPORT = [("as-is", {}), ("tpp-2000", {"tpp_threshold": 2000.0}), ("tpp-1000", {"tpp_threshold": 1000.0}),
-          ("licensed", {"allow": ["bench.c1", "bench.c2", "bench.c4"]})]
+#: export-control variants that keep the rung feasible (a stricter TPP threshold leaves too few chips)
+EXPORT = [("as-is", {}), ("tpp-8000", {"tpp_threshold": 8000.0}),
+          ("licensed", {"allow": ["bench.c1", "bench.c2", "bench.c4"]}), ("deny-c7", {"deny": ["bench.c7"]})]
 
 
 def problem() -> dict[str, Any]:

@@ -308,3 +308,28 @@ def test_pareto_study_of_the_domestic_share(tmp_path):
     assert all(p["domestic_share"] >= p["epsilon"] - 1e-9 for p in points)
     assert json.loads((tmp_path / "out" / "pareto.json").read_text())["points"] == json.loads(
         json.dumps(points))
+
+
+def test_progress_shows_done_failed_running_eta_best_and_worst():
+    from rich.console import Console
+
+    from tokenplan.studies.display import Live, money
+    from tokenplan.studies.run import Progress
+
+    console = Console(record=True, width=200, force_terminal=False)
+    progress = Progress(total=10)
+    live = Live(console, 10, "CNY")
+    progress.record({"objective": 98.43e9})
+    progress.record({"objective": 134.8e9})
+    progress.record({"objective": None})
+    progress.running = 2
+    live.update(progress)
+    info = live.progress.tasks[0].fields["info"]
+    assert "failed 1, running 2" in info and "ETA" in info
+    assert "best 98.43 B, worst 134.8 B CNY" in info
+    assert money(462_496_468.6) == "462.5 M" and money(1234.0) == "1.234 k"
+
+
+def test_study_show_of_a_directory_without_results_is_a_clear_error(tmp_path):
+    proc = _cli("study", "show", str(tmp_path))
+    assert proc.returncode == 2 and "no study results here" in proc.stderr

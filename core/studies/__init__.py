@@ -123,8 +123,9 @@ def study(source: str | Path | StudySpec, *, out: str | Path, grid: Iterable[str
     store.write_manifest(manifest)
     base = spec.base_scenario(expanded)
     result = Study(spec, store.out, [], [name for name, _ in spec.axes], base.id if base else None)
-    pool = DaskPool(scheduler, options.disable) if scheduler else LocalPool(
-        min(workers or default_workers(), max(1, len(expanded))), options.disable)
+    problems = {spec.problem_hash: spec.problem_data}
+    pool = DaskPool(scheduler, options.disable, problems) if scheduler else LocalPool(
+        min(workers or default_workers(), max(1, len(expanded))), options.disable, problems)
     if on_start:
         on_start(spec, expanded, len(store.done() & {s.id for s in expanded}), pool.workers)
     interrupted = False

@@ -1,8 +1,9 @@
 """Where a study's scenarios run: local worker processes, or a Dask distributed cluster.
 
 Both pools take a task (a dict) and give back a future; :meth:`wait` returns the futures that finished.
-Local workers are spawned processes that keep the plugin catalog resident (their initializer builds it);
-on Dask, a worker plugin does the same on every worker. A worker that dies (killed, out of memory) fails
+Local workers are spawned processes whose initializer keeps the study's base problem and builds the plugin
+catalog; on Dask, a worker plugin does the same on every worker. Tasks then carry only their scenario's
+changes. A worker that dies (killed, out of memory) fails
 the scenarios it held; the runner gives each such scenario one more try before it records the death.
 """
 
@@ -18,10 +19,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from tokenplan.errors import InputError
-from tokenplan.studies.worker import catalog, solve_task
+from tokenplan.studies.worker import catalog, register, solve_task
 
 
-def _warm(disable: tuple[str, ...]) -> None:
+def _warm(disable: tuple[str, ...], problems: dict[str, dict[str, Any]]) -> None:
     """A local worker's start: watch the parent (a worker whose study is gone ends at once, with its
     solver process) and build the catalog."""
     parent = os.getppid()
@@ -33,6 +34,7 @@ def _warm(disable: tuple[str, ...]) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="tokenplan-study-parent-watch", daemon=True).start()
+    register(problems)
     catalog(disable)
 
 
@@ -41,14 +43,16 @@ class LocalPool:
 
     kind = "local"
 
-    def __init__(self, workers: int, disable: tuple[str, ...] = ()) -> None:
+    def __init__(self, workers: int, disable: tuple[str, ...] = (),
+                 problems: dict[str, dict[str, Any]] | None = None) -> None:
         self.workers = workers
         self.disable = disable
+        self.problems = dict(problems or {})
         self._executor = self._new()
 
     def _new(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                      initializer=_warm, initargs=(self.disable,))
+                                      initializer=_warm, initargs=(self.disable, self.problems))
 
     def submit(self, task: dict[str, Any]) -> Any:
         try:
@@ -83,7 +87,8 @@ class DaskPool:
 
     kind = "dask"
 
-    def __init__(self, scheduler: str, disable: tuple[str, ...] = ()) -> None:
+    def __init__(self, scheduler: str, disable: tuple[str, ...] = (),
+                 problems: dict[str, dict[str, Any]] | None = None) -> None:
         try:
             import distributed
         except ImportError:
@@ -94,7 +99,7 @@ class DaskPool:
             self.client = distributed.Client(scheduler, timeout="10s", set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise InputError(f"cannot reach the Dask scheduler: {exc}", key="--scheduler", value=scheduler) from None
-        self.client.register_plugin(ResidentCatalog(disable), name="tokenplan-catalog")
+        self.client.register_plugin(Resident(disable, problems or {}), name="tokenplan-resident")
         self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
         self._attempt = 0
 
@@ -130,11 +135,14 @@ def _resident_plugin_base() -> type:
     return WorkerPlugin
 
 
-class ResidentCatalog(_resident_plugin_base()):  # type: ignore[misc]
-    """A Dask worker plugin: every worker builds the plugin catalog once, when it joins."""
+class Resident(_resident_plugin_base()):  # type: ignore[misc]
+    """A Dask worker plugin: every worker, when it joins, keeps the study's base problems and builds the
+    plugin catalog once; tasks then carry only their scenario's changes."""
 
-    def __init__(self, disable: tuple[str, ...] = ()) -> None:
+    def __init__(self, disable: tuple[str, ...] = (), problems: dict[str, dict[str, Any]] | None = None) -> None:
         self.disable = tuple(disable)
+        self.problems = dict(problems or {})
 
     def setup(self, worker: Any) -> None:
+        register(self.problems)
         catalog(self.disable)

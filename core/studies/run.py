@@ -97,7 +97,7 @@ def validate(spec: StudySpec, scenarios: list[Scenario], disable: tuple[str, ...
 def task(spec: StudySpec, s: Scenario, options: Options, start: dict[str, float] | None) -> dict[str, Any]:
     return {
         "id": s.id, "position": s.position, "params": s.params, "scenarios": list(s.scenarios),
-        "overrides": [list(o) for o in s.overrides], "problem_data": spec.problem_data,
+        "overrides": [list(o) for o in s.overrides], "problem_key": spec.problem_hash,
         "problem_path": spec.problem_path,
         "time_limit_s": options.time_limit_s if options.time_limit_s is not None else spec.time_limit_s,
         "mip_gap": options.mip_gap if options.mip_gap is not None else spec.mip_gap,

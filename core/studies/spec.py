@@ -25,6 +25,7 @@ Every error names the file and the key (exit 2), as for problem files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -128,7 +129,7 @@ class StudySpec:
     base: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 
-    @property
+    @functools.cached_property
     def problem_hash(self) -> str:
         return _hash(self.problem_data)
 

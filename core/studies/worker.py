@@ -1,9 +1,10 @@
 """One scenario of a study, solved in a study worker (a local process or a Dask worker).
 
 A worker keeps what does not change between scenarios resident: the plugin catalog (loading plugins and
-their records is the slow part of a cold start) per set of disabled plugins. Each task carries the base
-problem's content, the scenario's named scenarios and overrides, the solve options and a MIP start (the
-integer plan of the scenario before it in its chain, repaired by the solver process). What comes back is
+their records is the slow part of a cold start) per set of disabled plugins. The base problem's content reaches each
+worker once (:func:`register`); a task carries only the scenario's named scenarios and overrides, the solve
+options and a MIP start (the integer plan of the scenario before it in its chain, repaired by the solver
+process). What comes back is
 plain data: the record of ``OUT/index.jsonl``, the plan and shadow-price rows, and the integer plan for
 the next scenario's start.
 
@@ -20,6 +21,8 @@ import traceback
 from typing import Any
 
 _CATALOGS: dict[tuple[str, ...], Any] = {}
+#: problem hash -> the base problem's content, sent to each worker once (tasks carry only their changes)
+_PROBLEMS: dict[str, dict[str, Any]] = {}
 #: (problem file, disabled plugins) -> the resident model of this worker (tokenplan.resolve.Resolver)
 _RESOLVERS: dict[tuple[str, tuple[str, ...]], Any] = {}
 
@@ -34,6 +37,11 @@ def catalog(disable: tuple[str, ...] = ()) -> Any:
         cat.chips(), cat.coolings(), cat.regions(), cat.rules(), cat.throughput_models()
         _CATALOGS[key] = cat
     return _CATALOGS[key]
+
+
+def register(problems: dict[str, dict[str, Any]]) -> None:
+    """Keep the base problems of a study in this worker (a pool's initializer or a Dask worker plugin)."""
+    _PROBLEMS.update(problems)
 
 
 def resolver(problem_path: str, disable: tuple[str, ...] = ()) -> Any:
@@ -77,7 +85,8 @@ def _solve(task: dict[str, Any], record: dict[str, Any], out: dict[str, Any]) ->
     from tokenplan.loader import load_data
 
     t0 = time.perf_counter()
-    problem = load_data(task["problem_data"], task["problem_path"], task["overrides"], task["scenarios"])
+    data = task.get("problem_data") or _PROBLEMS[task["problem_key"]]
+    problem = load_data(data, task["problem_path"], task["overrides"], task["scenarios"])
     load_s = time.perf_counter() - t0
     start = task.get("start")
     disable = tuple(task.get("disable", ()))
