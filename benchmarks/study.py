@@ -79,7 +79,11 @@ def run_mode(name: str, study_spec: Any, workers: int, persistent: bool, warm: b
         "highs_mean_s": statistics.fmean(highs), "patched": sum(1 for r in records if r.get("rebuild") is False),
         "starts_given": sum(1 for r in records if r.get("start_given")),
         "starts_used": sum(1 for r in records if r.get("start_used")),
-        "objectives": {r["id"]: r.get("objective") for r in solved},
+        # by position: a scenario's id includes its solve options (MIP starts on or off), so the modes differ
+        "objectives": {r["position"]: r.get("objective") for r in solved},
+        "per_scenario": {r["position"]: {k: r.get(k) for k in ("params", "status", "objective", "gap", "highs_s",
+                                                               "overhead_s", "start_used", "model")}
+                         for r in records},
         "reasons": sorted({r.get("model", "") for r in records if r.get("rebuild")})[:6],
     }
 
@@ -108,13 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     fast, slow = rows
     same = [i for i, v in fast["objectives"].items() if i in slow["objectives"]]
     worse = [i for i in same if fast["objectives"][i] > slow["objectives"][i] * (1 + args.gap)]
+    better = [i for i in same if slow["objectives"][i] > fast["objectives"][i] * (1 + args.gap)]
     print(f"overhead ratio rebuild / persistent: median {slow['overhead_median_s'] / fast['overhead_median_s']:.1f}x, "
           f"mean {slow['overhead_mean_s'] / fast['overhead_mean_s']:.1f}x")
     print(f"HiGHS time persistent / cold: median {fast['highs_median_s'] / slow['highs_median_s']:.2f}, "
           f"mean {fast['highs_mean_s'] / slow['highs_mean_s']:.2f}")
     print(f"MIP starts used: {fast['starts_used']} of {fast['starts_given']} given; "
           f"patched {fast['patched']} of {fast['scenarios']}; rebuilt because: {fast['reasons']}")
-    print(f"objectives: {len(same)} compared, {len(worse)} worse than the cold solve by more than the gap")
+    print(f"objectives: {len(same)} compared; persistent worse than cold by more than the gap: {len(worse)} "
+          f"{sorted(worse)}, better: {len(better)} {sorted(better)}")
     print(f"wall time ratio rebuild / persistent: {slow['wall_s'] / fast['wall_s']:.2f}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2, default=str))

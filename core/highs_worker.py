@@ -163,9 +163,10 @@ class Worker:
         seconds = max(self.remaining() * share, need)
         return seconds if seconds <= self.remaining() - 0.1 or not self.startup else None
 
-    def run_mip(self, h: Any, seconds: float, nodes: int | None = None) -> None:
-        """Run the MIP in ``h`` for at most ``seconds`` (and ``nodes`` branch-and-bound nodes); learn how long
-        it took before the search started (the first MIP callback; all of the run if none came)."""
+    def run_mip(self, h: Any, seconds: float, nodes: int | None = None, *, learn: bool = True) -> None:
+        """Run the MIP in ``h`` for at most ``seconds`` (and ``nodes`` branch-and-bound nodes); with ``learn``,
+        learn how long it took before the search started (the first MIP callback; all of the run if none
+        came)."""
         started = time.monotonic()
         first: list[float] = []
 
@@ -180,7 +181,8 @@ class Worker:
         if nodes is not None:
             h.setOptionValue("mip_max_nodes", int(nodes))
         h.run()
-        self.startup = max(self.startup, (first[0] if first else time.monotonic()) - started)
+        if learn:
+            self.startup = max(self.startup, (first[0] if first else time.monotonic()) - started)
 
     def new_highs(self, *, relax: Any = (), log: bool = True) -> Any:
         """A HiGHS instance with the model; ``relax``: columns made continuous (True: all)."""
@@ -284,7 +286,8 @@ class Worker:
         return np.array(h.getSolution().col_value)
 
     def repair(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray, *, seconds: float,
-               gap: float | None = None, work: str = "floor", start: bool = False) -> np.ndarray | None:
+               gap: float | None = None, work: str = "floor", start: bool = False,
+               learn: bool = True) -> np.ndarray | None:
         """The MIP with the integer columns ``cols`` bounded to [lower, upper], for at most ``seconds`` and
         the nodes of ``NODES[work]``; ``start``: the best plan so far is inside the bounds, a MIP start."""
         h = self.new_highs(log=False)
@@ -295,7 +298,7 @@ class Worker:
             h.setOptionValue("mip_rel_gap", gap)
         if start:  # otherwise none: a plan outside the bounds costs HiGHS time to find infeasible
             self.set_start(h)
-        self.run_mip(h, seconds, NODES[work])
+        self.run_mip(h, seconds, NODES[work], learn=learn)
         if h.getInfo().primal_solution_status != 2:
             return None
         return np.array(h.getSolution().col_value)
@@ -318,7 +321,9 @@ class Worker:
         if len(cols):
             values = np.round(x[cols])
             seconds = self.budget(0.25)
-            plan = None if seconds is None else self.repair(cols, values, values, seconds=seconds, work="floor")
+            # not learnt from: a start must not change the budgets of the phases after it
+            plan = None if seconds is None else self.repair(cols, values, values, seconds=seconds, work="floor",
+                                                            learn=False)
         else:
             plan = x if self.feasible(x) else None
         if plan is not None:
@@ -373,6 +378,8 @@ class Worker:
             self.note("rounded LP relaxation")
             return
         self.lp_x = x
+        if self.gap_to(self.lower_bound) <= gap:
+            return  # a given start (a neighbour's plan, repaired) is already within the gap of the LP bound
         zero = counts[x[counts] <= INT_TOL]
         seconds = self.budget(0.3)
         if seconds is not None and not self.bb_done.is_set():

@@ -51,7 +51,8 @@ class Resolver:
     def solve(self, problem: Any, *, time_limit_s: float | None = None, mip_gap: float | None = None,
               threads: int | None = None, start: dict[str, float] | None = None, diagnose: bool = True) -> Any:
         """Solve ``problem`` (as :func:`tokenplan.solve`), patching the resident model where it can;
-        ``self.last`` says how."""
+        ``self.last`` says how. The result's ``model`` and ``matrix`` are the resident ones: the next solve
+        changes them, so read what you need from them first (its tables and KPIs are its own)."""
         from tokenplan.api import finish, solve_options
         from tokenplan.catalog import select
         from tokenplan.coefficients import compute

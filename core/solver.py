@@ -246,6 +246,7 @@ def worker_command() -> list[str]:
 
 #: OMP threads -> a solver process started ahead, waiting for its model (``SolveOptions.keep_spare``)
 _SPARES: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+_SPARES_LOCK = threading.Lock()
 
 
 def _spawn(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
@@ -266,7 +267,8 @@ def _take(env: dict[str, str], keep_spare: bool) -> tuple[subprocess.Popen[bytes
     """A solver process: the spare started ahead when there is a live one, else a new one; with
     ``keep_spare``, the next spare starts now (it imports numpy and HiGHS while this solve runs)."""
     key = env["OMP_NUM_THREADS"]
-    spare = _SPARES.pop(key, None)
+    with _SPARES_LOCK:
+        spare = _SPARES.pop(key, None)
     if spare is not None and spare[0].poll() is None:
         taken = spare
     else:
@@ -275,7 +277,12 @@ def _take(env: dict[str, str], keep_spare: bool) -> tuple[subprocess.Popen[bytes
         taken = _spawn(env)
     if keep_spare:
         with contextlib.suppress(SolverError):
-            _SPARES[key] = _spawn(env)
+            fresh = _spawn(env)
+            with _SPARES_LOCK:
+                old = _SPARES.pop(key, None)
+                _SPARES[key] = fresh
+            if old is not None:
+                _discard(old)
     return taken
 
 
@@ -294,8 +301,11 @@ def _discard(spare: tuple[subprocess.Popen[bytes], int]) -> None:
 
 @atexit.register
 def _discard_spares() -> None:
-    while _SPARES:
-        _discard(_SPARES.popitem()[1])
+    with _SPARES_LOCK:
+        spares = list(_SPARES.values())
+        _SPARES.clear()
+    for spare in spares:
+        _discard(spare)
 
 
 def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) -> Solution:

@@ -41,6 +41,8 @@ def _problem() -> dict:
 
 
 def _toml(v) -> str:
+    if isinstance(v, float) and v in (float("inf"), float("-inf")):
+        return "inf" if v > 0 else "-inf"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dict):
@@ -129,6 +131,28 @@ def test_a_bad_scenario_stops_the_study_before_anything_runs(tmp_path):
     assert not (tmp_path / "out" / "index.jsonl").exists()
 
 
+def test_two_values_that_make_the_same_scenario_are_an_error(tmp_path):
+    with pytest.raises(InputError, match="are the same scenario"):
+        load_spec(write_toml(tmp_path, _problem()), grid=["problem.discount_rate=0.05,0.05"]).expand()
+    with pytest.raises(InputError, match="vary"):
+        load_spec(_study(tmp_path, [{"key": "problem.discount_rate", "values": [0.1, 0.1],
+                                     "labels": ["a", "b"]}])).expand()
+
+
+def test_a_range_to_infinity_is_an_input_error(tmp_path):
+    path = _study(tmp_path, [{"key": "problem.discount_rate",
+                              "range": {"start": 0.0, "stop": float("inf"), "step": 1.0}}])
+    with pytest.raises(InputError, match=r"vary\[0\]\.range\.stop"):
+        load_spec(path)
+
+
+def test_ids_depend_on_the_solve_options(tmp_path):
+    spec = load_spec(_study(tmp_path, GRID))
+    a = [s.id for s in spec.expand({"mip_gap": 0.01})]
+    b = [s.id for s in spec.expand({"mip_gap": 0.001})]
+    assert not set(a) & set(b)
+
+
 def test_ad_hoc_grid_needs_a_grid_and_a_study_file_takes_none(tmp_path):
     problem = write_toml(tmp_path, _problem())
     with pytest.raises(InputError, match="--grid"):
@@ -184,7 +208,7 @@ def test_shadow_prices_match_a_direct_solve(reference):
     path, study = reference
     s = load_spec(path).expand()[4]
     direct = tokenplan.solve(tokenplan.load(_problem(), list(s.overrides), s.scenarios))
-    row = study.summary.set_index("id").loc[s.id]
+    row = study.summary.set_index("position").loc[s.position]
     duals = direct.duals
     for family in ("demand", "hbm"):
         assert row[f"shadow.{family}"] == pytest.approx(duals[duals.constraint == family].shadow_price.max(),

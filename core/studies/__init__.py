@@ -110,7 +110,10 @@ def study(source: str | Path | StudySpec, *, out: str | Path, grid: Iterable[str
     options = Options(workers=workers, scheduler=scheduler, resume=resume, threads=threads,
                       time_limit_s=time_limit_s, mip_gap=mip_gap, disable=tuple(disable), warm_start=warm_start,
                       persistent=persistent)
-    expanded = spec.expand()
+    solve = {"time_limit_s": options.time_limit_s if options.time_limit_s is not None else spec.time_limit_s,
+             "mip_gap": options.mip_gap if options.mip_gap is not None else spec.mip_gap,
+             "threads": options.threads, "disable": sorted(options.disable), "warm_start": options.warm_start}
+    expanded = spec.expand(solve)
     validate(spec, expanded, options.disable)
     store = Store(out, resume=resume)
     manifest = _manifest(spec, expanded)
@@ -120,6 +123,7 @@ def study(source: str | Path | StudySpec, *, out: str | Path, grid: Iterable[str
 
         raise InputError("holds a study of another version of the problem file (its hash differs): use another "
                          "--out", key="--out", value=str(out))
+    manifest["solve"] = solve
     store.write_manifest(manifest)
     base = spec.base_scenario(expanded)
     result = Study(spec, store.out, [], [name for name, _ in spec.axes], base.id if base else None)
@@ -180,7 +184,10 @@ def open_results(out: str | Path) -> Study:
     manifest = store.manifest()
     axes = list(manifest.get("axes", {}))
     order = {s["id"]: i for i, s in enumerate(manifest.get("scenarios", []))}
-    records = sorted(store.records.values(), key=lambda r: order.get(r["id"], r.get("position", 0)))
+    # the study as it was last run: records of scenarios it no longer has (an earlier version of the
+    # study file resumed into the same OUT) stay in index.jsonl but are not shown
+    records = sorted((r for r in store.records.values() if not order or r["id"] in order),
+                     key=lambda r: order.get(r["id"], r.get("position", 0)))
     pareto = None
     if (store.out / PARETO).exists():
         pareto = json.loads((store.out / PARETO).read_text(encoding="utf-8"))

@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterable
@@ -26,6 +27,8 @@ def _warm(disable: tuple[str, ...], problems: dict[str, dict[str, Any]]) -> None
     """A local worker's start: watch the parent (a worker whose study is gone ends at once, with its
     solver process) and build the catalog."""
     parent = os.getppid()
+    # Ctrl-C in a terminal reaches the whole process group: the parent stops the workers, not the signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while True:
@@ -100,12 +103,16 @@ class DaskPool:
         except (OSError, TimeoutError) as exc:
             raise InputError(f"cannot reach the Dask scheduler: {exc}", key="--scheduler", value=scheduler) from None
         self.client.register_plugin(Resident(disable, problems or {}), name="tokenplan-resident")
-        self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
+        # one scenario at a time per worker process (its resident model is one): count processes, not threads
+        self.workers = max(1, len(self.client.scheduler_info()["workers"]))
         self._attempt = 0
+        self._futures: list[Any] = []
 
     def submit(self, task: dict[str, Any]) -> Any:
         self._attempt += 1
-        return self.client.submit(solve_task, task, key=f"tokenplan-{task['id']}-{self._attempt}", pure=False)
+        future = self.client.submit(solve_task, task, key=f"tokenplan-{task['id']}-{self._attempt}", pure=False)
+        self._futures = [f for f in self._futures if not f.done()] + [future]
+        return future
 
     def wait(self, futures: Iterable[Any], timeout: float) -> set[Any]:
         # a future's state is local to the client: polling it costs no round trip to the scheduler
@@ -124,6 +131,11 @@ class DaskPool:
         return None  # the scheduler replaces lost workers itself
 
     def close(self, kill: bool = False) -> None:
+        """With ``kill`` (Ctrl-C): cancel the scenarios not finished. One already running on a Dask worker
+        ends on the cluster by its own deadline (a running task's thread cannot be stopped) and is not stored."""
+        if kill and self._futures:
+            with contextlib.suppress(Exception):
+                self.client.cancel(self._futures, force=True)
         self.client.close()
 
 

@@ -52,6 +52,8 @@ class _Strict(BaseModel):
 
 
 class Range(_Strict):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
     start: float
     stop: float
     step: float = Field(gt=0)
@@ -133,9 +135,11 @@ class StudySpec:
     def problem_hash(self) -> str:
         return _hash(self.problem_data)
 
-    def expand(self) -> list[Scenario]:
+    def expand(self, solve: dict[str, Any] | None = None) -> list[Scenario]:
         """The scenarios in run order: the grid in odometer order (the last axis moves fastest), so that
-        neighbours differ in one value and share plans; or the axes zipped."""
+        neighbours differ in one value and share plans; or the axes zipped. A scenario's id hashes the
+        problem, its scenarios and overrides, and ``solve`` (the options it is solved with: limit, gap,
+        threads, plugins disabled, MIP starts); two grid points that make the same scenario are an error."""
         names = [name for name, _ in self.axes]
         levels = [lv for _, lv in self.axes]
         combos = itertools.product(*levels) if self.combine == "grid" else zip(*levels)
@@ -144,9 +148,16 @@ class StudySpec:
             scenarios = self.scenarios + tuple(s for level in combo for s in level.scenarios)
             overrides = self.overrides + tuple(o for level in combo for o in level.overrides)
             params = {name: level.label for name, level in zip(names, combo)}
+            options = solve if solve is not None else {"time_limit_s": self.time_limit_s, "mip_gap": self.mip_gap}
             ident = _hash({"problem": self.problem_hash, "scenarios": scenarios, "overrides": overrides,
-                           "time_limit_s": self.time_limit_s, "mip_gap": self.mip_gap})[:16]
+                           "solve": options})[:16]
             out.append(Scenario(ident, position, params, scenarios, overrides))
+        seen: dict[str, Scenario] = {}
+        for s in out:
+            if s.id in seen:
+                raise InputError(f"{seen[s.id].describe()} and {s.describe()} are the same scenario (two values of "
+                                 "an axis change the problem alike)", file=self.source, key="vary")
+            seen[s.id] = s
         return out
 
     def base_scenario(self, scenarios: Sequence[Scenario]) -> Scenario | None:

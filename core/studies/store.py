@@ -6,7 +6,8 @@
   renamed, so a file is whole or absent;
 - ``OUT/index.jsonl``: one JSON line per finished scenario, appended (and fsynced) after its files exist.
   Only the study's parent process writes it. A line torn by a kill is dropped when the store is opened
-  again, and its scenario runs again.
+  again, and its scenario runs again; so, on a resume, is the line of a scenario that failed for a reason
+  that is not the problem's (status ``error``: its worker died, a bug), to be tried again.
 
 A scenario is done when its line is in the index; ``--resume`` skips those.
 """
@@ -43,11 +44,11 @@ class Store:
             if create and not resume:
                 raise InputError("holds the results of a study: add --resume to go on with it, or choose "
                                  "another --out", key="--out", value=str(out))
-            self.records = self._read_index(index, repair=create)
+            self.records = self._read_index(index, repair=create, rerun_errors=resume)
         elif not create:
             raise InputError("no study results here (no index.jsonl)", file=str(out))
 
-    def _read_index(self, index: Path, *, repair: bool) -> dict[str, dict[str, Any]]:
+    def _read_index(self, index: Path, *, repair: bool, rerun_errors: bool = False) -> dict[str, dict[str, Any]]:
         records: dict[str, dict[str, Any]] = {}
         good: list[str] = []
         torn = False
@@ -57,9 +58,14 @@ class Store:
             except json.JSONDecodeError:
                 torn = True  # a line cut by a kill: its scenario is not done
                 continue
-            if isinstance(record, dict) and "id" in record and record["id"] not in records:
-                records[record["id"]] = record
-                good.append(line)
+            if not isinstance(record, dict) or "id" not in record or record["id"] in records:
+                torn = True
+                continue
+            if rerun_errors and record.get("status") == "error":
+                torn = True  # a failure that was not the problem's (a dead worker, a bug): a resume retries it
+                continue
+            records[record["id"]] = record
+            good.append(line)
         if torn and repair:
             _atomic_write(index, "".join(line + "\n" for line in good))
         return records

@@ -16,11 +16,14 @@ message, never an exception that stops the study.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import traceback
 from typing import Any
 
 _CATALOGS: dict[tuple[str, ...], Any] = {}
+#: one scenario at a time per process: the resident model is one (a Dask worker with several threads queues)
+_ONE_AT_A_TIME = threading.Lock()
 #: problem hash -> the base problem's content, sent to each worker once (tasks carry only their changes)
 _PROBLEMS: dict[str, dict[str, Any]] = {}
 #: (problem file, disabled plugins) -> the resident model of this worker (tokenplan.resolve.Resolver)
@@ -58,6 +61,12 @@ def resolver(problem_path: str, disable: tuple[str, ...] = ()) -> Any:
 
 def solve_task(task: dict[str, Any]) -> dict[str, Any]:
     """Solve one scenario; never raises for the scenario's own faults (the record says what happened)."""
+
+    with _ONE_AT_A_TIME:
+        return _solve_task(task)
+
+
+def _solve_task(task: dict[str, Any]) -> dict[str, Any]:
     from tokenplan.errors import TokenplanError
 
     started = time.perf_counter()
