@@ -249,6 +249,15 @@ def compile_matrix(model: pyo.ConcreteModel) -> Matrix:
     return Matrix(lp, list(cols), rows, binary)
 
 
+def column_names(matrix: Matrix) -> list[str]:
+    """The columns' Pyomo names, computed once per matrix (a Pyomo name is slow to make: MIP starts and
+    plans are keyed by them)."""
+    names = matrix.positions.get("names")
+    if names is None:
+        names = matrix.positions["names"] = [v.name for v in matrix.columns]
+    return names
+
+
 def patch_rows(matrix: Matrix, constraints: list[Any]) -> bool:
     """Recompile ``constraints`` (rows of ``matrix`` remade in place, same columns) into its arrays: their
     coefficients and bounds. False, with ``matrix`` unchanged, when a row's columns are not those it had
@@ -257,7 +266,7 @@ def patch_rows(matrix: Matrix, constraints: list[Any]) -> bool:
 
     lp = matrix.lp
     cache = matrix.positions
-    if not cache:
+    if "row" not in cache:
         cache["row"] = {id(con): i for i, con in enumerate(matrix.rows)}
         cache["col"] = {id(var): j for j, var in enumerate(matrix.columns)}
         order = np.argsort(lp["a_index"], kind="stable")

@@ -35,7 +35,7 @@ import pyomo.environ as pyo
 
 from tokenplan.errors import ModelLimitError, SolverError
 from tokenplan.highs_worker import StreamError, read_message, write_message
-from tokenplan.matrix import Matrix, compile_matrix, limit_violation
+from tokenplan.matrix import Matrix, column_names, compile_matrix, limit_violation
 
 #: Seconds the worker may overrun ``time_limit_s`` before it is killed.
 KILL_GRACE_S = 2.0
@@ -134,7 +134,7 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None, *, matrix
         raise ModelLimitError(violation)
     start = None
     if options.start is not None:
-        start = np.array([options.start.get(v.name, 0.0) for v in matrix.columns])
+        start = np.array([options.start.get(name, 0.0) for name in column_names(matrix)])
     payload = {
         "lp": matrix.lp,
         "options": {"time_limit": options.time_limit_s, "mip_rel_gap": options.mip_gap,

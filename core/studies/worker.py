@@ -89,9 +89,8 @@ def _solve_task(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def _solve(task: dict[str, Any], record: dict[str, Any], out: dict[str, Any]) -> None:
-    import pyomo.environ as pyo
-
     from tokenplan.loader import load_data
+    from tokenplan.matrix import column_names
 
     t0 = time.perf_counter()
     data = task.get("problem_data") or _PROBLEMS[task["problem_key"]]
@@ -136,8 +135,10 @@ def _solve(task: dict[str, Any], record: dict[str, Any], out: dict[str, Any]) ->
     out["plan"] = plan.to_dict(orient="records")
     out["duals"] = [{"constraint": b["constraint"], "where": ", ".join(f"{k}={v}" for k, v in b["where"].items()),
                      "shadow_price": b["shadow_price"], "unit": b["unit"]} for b in result.binding]
-    out["x"] = {v.name: float(round(v.value)) for v in result.model.component_data_objects(pyo.Var, active=True)
-                if not v.is_continuous() and v.value is not None and round(v.value) != 0}
+    integrality = result.matrix.lp["integrality"]
+    out["x"] = {name: float(round(v.value)) for name, v, kind in zip(column_names(result.matrix),
+                                                                     result.matrix.columns, integrality)
+                if kind and v.value is not None and round(v.value) != 0}
 
 
 def _shadow_summary(binding: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -130,9 +130,13 @@ class ExportControls(Rule):
 
     def adjust(self, data: Data) -> None:
         self._decisions: dict[tuple[str, str, int], Decision] = {}
+        by_country: dict[tuple[str, str], list[Decision]] = {}  # the decision depends on the site's country only
         for c, chip in enumerate(data.chips):
             for r, region in enumerate(data.regions):
-                decisions = [self.decide(chip, region.country, y) for y in data.periods]
+                key = (chip.id, region.country)
+                if key not in by_country:
+                    by_country[key] = [self.decide(chip, region.country, y) for y in data.periods]
+                decisions = by_country[key]
                 if decisions[0].status in ("domestic", "not controlled"):
                     continue
                 if all(d.status == "banned" for d in decisions) and len({d.reason for d in decisions}) == 1 \
