@@ -274,12 +274,18 @@ def test_killed_parent_then_resume_loses_and_duplicates_nothing(reference, tmp_p
     _resume_and_check(path, out, study.summary)
 
 
-def test_killed_worker_is_retried_and_the_study_goes_on(reference, tmp_path):
+def _running(reference, tmp_path):
+    """psutil, the study's file, its reference run, OUT and the study process, once a scenario is stored."""
     psutil = pytest.importorskip("psutil")
     path, study = reference
     out = tmp_path / "out"
     proc = _start(path, out)
     _wait_for_lines(out / "index.jsonl", 1, proc)
+    return psutil, path, study, out, proc
+
+
+def test_killed_worker_is_retried_and_the_study_goes_on(reference, tmp_path):
+    psutil, path, study, out, proc = _running(reference, tmp_path)
     workers = [c for c in psutil.Process(proc.pid).children()
                if "spawn_main" in " ".join(c.cmdline()) and "resource_tracker" not in " ".join(c.cmdline())]
     assert workers
@@ -289,11 +295,7 @@ def test_killed_worker_is_retried_and_the_study_goes_on(reference, tmp_path):
 
 
 def test_ctrl_c_stops_cleanly_keeping_what_finished(reference, tmp_path):
-    psutil = pytest.importorskip("psutil")
-    path, _ = reference
-    out = tmp_path / "out"
-    proc = _start(path, out)
-    _wait_for_lines(out / "index.jsonl", 1, proc)
+    psutil, _path, _study, out, proc = _running(reference, tmp_path)
     children = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 130
