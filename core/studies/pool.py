@@ -4,7 +4,7 @@ Both pools take a task (a dict) and give back a future; :meth:`wait` returns the
 Local workers are spawned processes whose initializer keeps the study's base problem and builds the plugin
 catalog; on Dask, a worker plugin does the same on every worker. Tasks then carry only their scenario's
 changes. A worker that dies (killed, out of memory) fails
-the scenarios it held; the runner gives each such scenario one more try before it records the death.
+the scenarios it held; the runner tries such a scenario once more before it records the death.
 """
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ def _warm(disable: tuple[str, ...], problems: dict[str, dict[str, Any]]) -> None
 
 
 class LocalPool:
-    """``--workers N`` processes (spawned: no threads or locks inherited from the parent)."""
+    """``--workers N`` processes (spawned: no threads or locks inherited from the parent), each its own
+    one-process executor, a **slot**: a chain's scenarios run in the slot that ran the one before (whose
+    resident model is that chain's, so a change along the chain is a patch), and a worker that dies breaks
+    its slot alone, charging the death to the one scenario it held."""
 
     kind = "local"
 
@@ -51,21 +54,33 @@ class LocalPool:
         self.workers = workers
         self.disable = disable
         self.problems = dict(problems or {})
-        self._executor = self._new()
+        self._slots = [self._new() for _ in range(workers)]
+        self._slot_of: dict[Any, int] = {}      # future -> slot
+        self._chain_slot: dict[Any, int] = {}   # chain key -> the slot that ran its last scenario
 
     def _new(self) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+        return cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                       initializer=_warm, initargs=(self.disable, self.problems))
 
-    def submit(self, task: dict[str, Any]) -> Any:
+    def submit(self, task: dict[str, Any], chain: Any = None) -> Any:
+        busy = set(self._slot_of.values())
+        slot = self._chain_slot.get(chain)
+        if slot is None or slot in busy:
+            slot = next(i for i in range(len(self._slots)) if i not in busy)
         try:
-            return self._executor.submit(solve_task, task)
+            future = self._slots[slot].submit(solve_task, task)
         except cf.process.BrokenProcessPool:
-            self.restart()
-            return self._executor.submit(solve_task, task)
+            self._restart(slot)
+            future = self._slots[slot].submit(solve_task, task)
+        self._slot_of[future] = slot
+        if chain is not None:
+            self._chain_slot[chain] = slot
+        return future
 
     def wait(self, futures: Iterable[Any], timeout: float) -> set[Any]:
         done, _ = cf.wait(list(futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            self._slot_of.pop(future, None)
         return done
 
     @staticmethod
@@ -73,16 +88,28 @@ class LocalPool:
         return isinstance(exc, cf.process.BrokenProcessPool)
 
     def restart(self) -> None:
-        """A new set of processes after one died (the executor is broken for every task it held)."""
-        self.close(kill=True)
-        self._executor = self._new()
+        """New processes for the slots whose worker died."""
+        for i, slot in enumerate(self._slots):
+            if getattr(slot, "_broken", False):
+                self._restart(i)
+
+    def _restart(self, i: int) -> None:
+        _kill(self._slots[i])
+        self._slots[i] = self._new()
 
     def close(self, kill: bool = False) -> None:
-        if kill:
-            for process in list(getattr(self._executor, "_processes", {}).values()):
-                with contextlib.suppress(Exception):
-                    process.kill()
-        self._executor.shutdown(wait=not kill, cancel_futures=True)
+        for slot in self._slots:
+            if kill:
+                _kill(slot)
+            else:
+                slot.shutdown(wait=True, cancel_futures=True)
+
+
+def _kill(executor: cf.ProcessPoolExecutor) -> None:
+    for process in list(getattr(executor, "_processes", {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 class DaskPool:
@@ -108,7 +135,7 @@ class DaskPool:
         self._attempt = 0
         self._futures: list[Any] = []
 
-    def submit(self, task: dict[str, Any]) -> Any:
+    def submit(self, task: dict[str, Any], chain: Any = None) -> Any:
         self._attempt += 1
         future = self.client.submit(solve_task, task, key=f"tokenplan-{task['id']}-{self._attempt}", pure=False)
         self._futures = [f for f in self._futures if not f.done()] + [future]

@@ -24,7 +24,7 @@ from tokenplan.studies.spec import Scenario, StudySpec
 
 #: most scenarios in a chain (longer chains share more plans; shorter ones spread over more workers)
 CHAIN = 6
-#: deaths of a scenario's worker (while it ran alone) before it is recorded as failed
+#: deaths of a scenario's worker before it is recorded as failed
 TRIES = 2
 
 
@@ -115,58 +115,46 @@ def execute(spec: StudySpec, scenarios: list[Scenario], store: Any, pool: Any, o
     for s in scenarios:
         if s.id in done:
             progress.record(store.records[s.id])
-    # (chain, position in it, tries, isolated): a chain starts at its first scenario not done, its start from
-    # the one before it (stored)
-    queue: deque[tuple[list[Scenario], int, int, bool]] = deque(
-        (chain, 0, 0, False) for chain in chains(spec, scenarios) if any(s.id not in done for s in chain))
-    running: dict[Any, tuple[list[Scenario], int, int, bool]] = {}
+    # (chain, position in it, tries): a chain starts at its first scenario not done, its start from the one
+    # before it (stored)
+    queue: deque[tuple[list[Scenario], int, int]] = deque(
+        (chain, 0, 0) for chain in chains(spec, scenarios) if any(s.id not in done for s in chain))
+    running: dict[Any, tuple[list[Scenario], int, int]] = {}
     width = max(1, pool.workers)
 
-    def submit(chain: list[Scenario], i: int, tries: int, isolated: bool) -> None:
+    def submit(chain: list[Scenario], i: int, tries: int) -> None:
         while i < len(chain) and chain[i].id in store.records:
             i += 1
         if i >= len(chain):
             return
         start = store.start_of(chain[i - 1].id) if i > 0 else None
-        running[pool.submit(task(spec, chain[i], options, start))] = (chain, i, tries, isolated)
-
-    def may_submit() -> bool:
-        # after a local worker died, the scenarios it may have held run alone until each has finished: a
-        # death then is that scenario's own (and is charged to it alone)
-        if not queue or len(running) >= width or any(item[3] for item in running.values()):
-            return False
-        return not queue[0][3] or not running
+        # the chain's scenarios go where its last one ran: that worker's resident model is the chain's
+        future = pool.submit(task(spec, chain[i], options, start), chain=chain[0].id)
+        running[future] = (chain, i, tries)
 
     try:
         while queue or running:
-            while may_submit():
+            while queue and len(running) < width:
                 submit(*queue.popleft())
             progress.running = len(running)
             if on_event:
                 on_event(progress)
             if not running:
                 continue
-            broken = False
             for future in pool.wait(running, timeout=0.5):
-                chain, i, tries, isolated = running.pop(future)
+                chain, i, tries = running.pop(future)
                 try:
                     result = future.result()
                 except Exception as exc:
-                    if pool.died(exc):
-                        charged = tries + 1 if (isolated or pool.kind != "local") else tries
-                        if charged < TRIES:
-                            broken = broken or pool.kind == "local"
-                            queue.appendleft((chain, i, charged, pool.kind == "local"))
-                            continue
+                    # a worker runs one scenario at a time: its death is that scenario's
+                    if pool.died(exc) and tries + 1 < TRIES:
+                        pool.restart()
+                        queue.appendleft((chain, i, tries + 1))
+                        continue
                     result = _failure(chain[i], exc)
                 store.add(result)
                 progress.record(result["record"])
-                submit(chain, i + 1, 0, False)
-            if broken:  # a local worker died: the broken pool's other tasks go again, alone, on a new one
-                for chain, i, tries, _isolated in running.values():
-                    queue.appendleft((chain, i, tries, True))
-                running.clear()
-                pool.restart()
+                submit(chain, i + 1, 0)
     finally:
         progress.running = 0
     return progress
