@@ -91,7 +91,10 @@ def validate(spec: StudySpec, scenarios: list[Scenario], disable: tuple[str, ...
         try:
             select(load_data(spec.problem_data, spec.problem_path, s.overrides, s.scenarios), cat)
         except InputError as exc:
-            raise InputError(f"scenario {s.describe()}: {exc}", file=spec.source) from None
+            inner = str(exc)
+            if exc.file == spec.source:  # an ad hoc study: the problem file is the study's source
+                inner = inner.removeprefix(f"{exc.file}: ")
+            raise InputError(f"scenario {s.describe()}: {inner}", file=spec.source) from None
 
 
 def task(spec: StudySpec, s: Scenario, options: Options, start: dict[str, float] | None) -> dict[str, Any]:
