@@ -330,6 +330,8 @@ def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: 
         raise KeyboardInterrupt  # SIGTERM stops a study as Ctrl-C does: the workers stopped, the results kept
 
     signal.signal(signal.SIGTERM, terminate)
+    # and SIGINT even when the shell started us with it ignored (a background job): it is how a study stops
+    signal.signal(signal.SIGINT, terminate)
     quiet = obj.quiet or quiet
     spec = load_spec(file, grid=grid, zipped=zipped, scenarios=scenarios, overrides=overrides, pareto=pareto)
     err = _console(stderr=True)
