@@ -37,6 +37,16 @@ def _set_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="Override a problem key (TOML value; repeatable), e.g. --set problem.mip_gap=0.01")(f)
 
 
+def _finite(_ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """Refuse NaN and infinities (click's FloatRange lets them through: ``--time-limit nan`` once gave a
+    100 %-gap plan with exit 0)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number", param=param)
+    return value
+
+
 def _scenario_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--scenario", "scenarios", multiple=True, metavar="NAME",
                         help="Apply the file's [scenarios.NAME] overrides (repeatable, in order; --set wins).")(f)
@@ -88,9 +98,10 @@ def _console(stderr: bool = False) -> Any:
 @_set_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write plan.csv, plan.parquet, kpis.json.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S",
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S", callback=_finite,
               help="Wall-clock limit in seconds (default: problem.time_limit_s).")
-@click.option("--gap", type=click.FloatRange(0, 1, max_open=True), metavar="G", help="Relative MIP gap.")
+@click.option("--gap", type=click.FloatRange(0, 1, max_open=True), metavar="G", callback=_finite,
+              help="Relative MIP gap.")
 @click.option("--threads", type=click.IntRange(1, 256), metavar="N", help="HiGHS threads.")
 @click.option("--portfolio", is_flag=True,
               help="Branch and bound on a second core from the start, beside the heuristics (sooner first plans; "
@@ -307,9 +318,10 @@ def study() -> None:
               help="Local worker processes (default: the number of cores).")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run on this Dask distributed scheduler instead.")
 @click.option("--resume", is_flag=True, help="Go on with the study in --out, skipping the scenarios done.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S",
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S", callback=_finite,
               help="Wall-clock limit per scenario (default: the study's, else the problem's).")
-@click.option("--gap", type=click.FloatRange(0, 1, max_open=True), metavar="G", help="Relative MIP gap.")
+@click.option("--gap", type=click.FloatRange(0, 1, max_open=True), metavar="G", callback=_finite,
+              help="Relative MIP gap.")
 @click.option("--threads", type=click.IntRange(1, 256), metavar="N", help="HiGHS threads per scenario.")
 @click.option("--no-warm-start", is_flag=True, help="Do not start each scenario from its neighbour's plan.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; only the final line.")

@@ -8,6 +8,7 @@ flag (``estimate``: names of the fields whose value is an estimate). Rules are c
 from __future__ import annotations
 
 import functools
+import math
 import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
@@ -47,6 +48,8 @@ def _per_year(value: Any) -> float | dict[int, float]:
     def number(v: Any, where: str) -> float:
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise ValueError(f"{where}expected a number, got {v!r}")
+        if not math.isfinite(v):
+            raise ValueError(f"{where}expected a finite number, got {v!r}")
         return float(v)
 
     if isinstance(value, dict):
@@ -74,6 +77,27 @@ PerYear = Annotated[
         "description": "A number (every year) or a table keyed by year"}),
 ]
 
+
+def _cap_per_year(value: Any) -> float | dict[int, float]:
+    """:func:`_per_year`, and every value >= 0 (a cap or a supply)."""
+    out = _per_year(value)
+    for year, v in (out.items() if isinstance(out, dict) else [(None, out)]):
+        if v < 0:
+            raise ValueError(f"{'' if year is None else f'year {year}: '}a cap must be >= 0, got {v:g}")
+    return out
+
+
+#: a cap or a supply per year: :data:`PerYear`, never negative
+CapPerYear = Annotated[
+    float | dict[int, float],
+    PlainValidator(_cap_per_year),
+    WithJsonSchema({"anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "object", "patternProperties": {"^[0-9]{4}$": {"type": "number", "minimum": 0}},
+         "additionalProperties": False}],
+        "description": "A number >= 0 (every year) or a table keyed by year"}),
+]
+
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 country code")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code")]
 
@@ -81,7 +105,7 @@ Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 cur
 class Record(BaseModel):
     """Common base: unknown keys are errors; figures carry sources and estimate flags."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str = Field(pattern=ID_PATTERN, description="Unique id, e.g. 'nvidia.h200'")
     sources: dict[str, str] = Field(
@@ -203,7 +227,7 @@ class Region(Record):
 class ThroughputModel(BaseModel):
     """A throughput model a plugin provides (``tokenplan_throughput_models``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str
@@ -216,7 +240,7 @@ class ThroughputModel(BaseModel):
 class RuleParams(BaseModel):
     """Base of a rule's parameter model: unknown keys are errors; ``enabled`` switches the rule."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     enabled: bool = True
 

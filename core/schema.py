@@ -12,11 +12,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator
 
-from tokenplan.records import ID_PATTERN, PRECISIONS, Chip, Cooling, Currency, PerYear, Region
+from tokenplan.records import ID_PATTERN, PRECISIONS, CapPerYear, Chip, Cooling, Currency, PerYear, Region
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    #: unknown keys are errors; so are NaN and infinities (a NaN cap once read as "no cap", issue 11)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ProblemSection(Strict):
@@ -33,7 +34,7 @@ class ProblemSection(Strict):
     time_limit_s: float = Field(60.0, gt=0, le=7 * 86400, description="Wall-clock limit of the solve")
     mip_gap: float = Field(0.001, ge=0, lt=1, description="Relative MIP gap at which to stop")
     threads: int = Field(1, ge=1, le=256, description="HiGHS threads (fixed for determinism)")
-    seed: int = Field(0, ge=0, description="HiGHS random seed")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="HiGHS random seed (HiGHS takes 0 to 2^31 - 1)")
     load_factor: float = Field(0.7, gt=0, le=1, description="Average load as a share of IT power")
     maintenance_rate: float = Field(0.03, ge=0, le=1, description="Share of accelerator capex per year")
     last_period_years: int = Field(1, ge=1, le=50, description="Length of the last period, years")
@@ -105,7 +106,7 @@ def _partial(model: type[BaseModel], name: str, drop: tuple[str, ...] = (),
             continue
         fields[field_name] = (info.annotation | None, Field(None, description=info.description))
     fields.update(extra or {})
-    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+    return create_model(name, __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields)
 
 
 #: ``[[regions]]``: a region; with ``extends`` it starts from a region of a region pack.
@@ -128,7 +129,7 @@ class ChipsSection(Strict):
     custom: list[Chip] = Field(default_factory=list, description="Chips defined inline")
     overrides: dict[str, ChipOverride] = Field(default_factory=dict,  # type: ignore[valid-type]
                                                description="Chip id -> fields to change")
-    supply_accelerators: dict[str, PerYear] = Field(
+    supply_accelerators: dict[str, CapPerYear] = Field(
         default_factory=dict, description="Chip id -> most accelerators that can be bought per period")
 
 
@@ -145,13 +146,13 @@ class HbmSection(Strict):
     """``[hbm]``: HBM supply per pool and year (absent pool or year = unlimited)."""
 
     unit: Literal["stacks", "GB"] = "stacks"
-    supply: dict[str, PerYear] = Field(default_factory=dict, description="Pool -> supply per period")
+    supply: dict[str, CapPerYear] = Field(default_factory=dict, description="Pool -> supply per period")
 
 
 class BudgetSection(Strict):
     """``[budget]``: an optional cap on capex per period (before subsidies)."""
 
-    capex_per_period: PerYear | None = None
+    capex_per_period: CapPerYear | None = None
 
 
 class PluginsSection(Strict):
