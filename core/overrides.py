@@ -4,7 +4,8 @@ The key is a TOML dotted key (quote segments that contain dots: ``rules."cn.hub_
 ids with dots are also found: at each level the longest run of segments that names an existing key (or,
 in a list of tables, an element's ``id``) wins, and in tables keyed by ids the last segment is the field.
 The value is a TOML literal (``0.5``, ``[1, 2]``, ``{2027 = 5e13}``, ``true``, ``"text"``); a bare word
-that is not one is taken as a string.
+that is not one is taken as a string, but a value that starts like an array, a table or a quoted string
+must be valid TOML.
 
 The **scale form** ``{scale = 0.7}`` multiplies what is there: a number, or every number of a per-year
 table (``hbm.supply.cn={scale=0.7}`` cuts a five-year supply table by 30 %). Scaling a key that has no
@@ -41,14 +42,17 @@ def parse(text: str) -> tuple[list[str], Any]:
     while isinstance(node, dict):
         (name, node), = node.items()
         path.append(name)
-    return path, parse_value(raw)
+    return path, parse_value(raw, key=f"--set {key}")
 
 
-def parse_value(raw: str) -> Any:
-    """A TOML literal, or the raw text when it is not one."""
+def parse_value(raw: str, *, key: str = "--set") -> Any:
+    """A TOML literal, or the raw text when it is not one; text that starts like an array, a table or a
+    quoted string must be valid TOML (``[2026, 2027`` is a typo, not a string)."""
     try:
         return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
+    except tomllib.TOMLDecodeError as exc:
+        if raw.strip()[:1] in ("[", "{", '"', "'"):
+            raise InputError(f"not a valid TOML value ({exc})", key=key, value=raw) from None
         return raw
 
 

@@ -71,3 +71,18 @@ def test_non_finite_cli_options_are_usage_errors(args):
     proc = subprocess.run([sys.executable, "-m", "tokenplan.cli", "solve", QUICKSTART, *args],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "not a finite number" in proc.stderr
+
+
+@pytest.mark.parametrize("text", ["chips.allow=[2026, 2027", "hbm.supply.p1={2030 = 5", 'problem.name="unclosed'])
+def test_set_values_that_start_like_toml_must_be_toml(text):
+    from tokenplan import overrides
+
+    with pytest.raises(InputError, match="not a valid TOML value") as info:
+        overrides.parse(text)
+    assert str(info.value).startswith(f"--set {text.split('=')[0]} = ")
+
+
+def test_a_bare_word_is_still_a_string():
+    from tokenplan import overrides
+
+    assert overrides.parse("problem.name=my run") == (["problem", "name"], "my run")
