@@ -104,18 +104,24 @@ def hard_problem(n_regions: int = 14, n_chips: int = 7, periods: tuple[int, ...]
     return p
 
 
+def toml_value(v: Any) -> str:
+    """A TOML literal for a test value (scalars, lists, inline tables; infinities as ``inf``)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v in (float("inf"), float("-inf")):
+        return "inf" if v > 0 else "-inf"
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {toml_value(x)}" for k, x in v.items()) + "}"
+    return repr(v)
+
+
 def write_toml(tmp_path: Path, data: dict) -> str:
     """A minimal TOML writer for the test problems (tables, arrays of tables, scalars, inline tables)."""
-    def value(v):
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, str):
-            return json.dumps(v)
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{" + ", ".join(f'"{k}" = {value(x)}' for k, x in v.items()) + "}"
-        return repr(v)
+    value = toml_value
 
     lines = []
     for section, content in data.items():

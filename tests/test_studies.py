@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from builders import M, base_problem, chip, write_toml
+from builders import M, base_problem, chip, toml_value, write_toml
 
 import tokenplan
 from tokenplan.errors import InputError
@@ -40,25 +40,13 @@ def _problem() -> dict:
     return p
 
 
-def _toml(v) -> str:
-    if isinstance(v, float) and v in (float("inf"), float("-inf")):
-        return "inf" if v > 0 else "-inf"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml(x) for x in v) + "]"
-    return json.dumps(v)
-
-
 def _study(tmp_path: Path, vary: list[dict], **study) -> str:
     problem = write_toml(tmp_path, _problem())
     lines = ["[study]", 'name = "t"', f'problem = "{Path(problem).name}"']
-    lines += [f"{k} = {_toml(v)}" for k, v in study.items()]
+    lines += [f"{k} = {toml_value(v)}" for k, v in study.items()]
     for axis in vary:
         lines.append("[[vary]]")
-        lines += [f"{k} = {_toml(v)}" for k, v in axis.items()]
+        lines += [f"{k} = {toml_value(v)}" for k, v in axis.items()]
     path = tmp_path / "study.toml"
     path.write_text("\n".join(lines) + "\n")
     return str(path)

@@ -17,7 +17,7 @@ from typing import Any
 
 from tokenplan.studies.run import Options, Progress, default_workers, execute, validate
 from tokenplan.studies.spec import Scenario, StudySpec, ad_hoc, from_file, is_study_file
-from tokenplan.studies.store import Store
+from tokenplan.studies.store import Store, atomic
 
 SUMMARY = "summary"
 PARETO = "pareto.json"
@@ -47,20 +47,12 @@ class Study:
     def write(self) -> list[Path]:
         frame = self.summary
         paths = [self.out / f"{SUMMARY}.parquet", self.out / f"{SUMMARY}.csv"]
-        _atomic(paths[0], lambda p: frame.to_parquet(p, index=False))
-        _atomic(paths[1], lambda p: frame.to_csv(p, index=False))
+        atomic(paths[0], lambda p: frame.to_parquet(p, index=False))
+        atomic(paths[1], lambda p: frame.to_csv(p, index=False))
         if self.pareto is not None:
             paths.append(self.out / PARETO)
-            _atomic(paths[-1], lambda p: Path(p).write_text(json.dumps(self.pareto, indent=2, default=str)))
+            atomic(paths[-1], lambda p: Path(p).write_text(json.dumps(self.pareto, indent=2, default=str)))
         return paths
-
-
-def _atomic(path: Path, write: Callable[[str], Any]) -> None:
-    import os
-
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(str(tmp))
-    os.replace(tmp, path)
 
 
 def load_spec(source: str | Path, *, grid: Iterable[str] = (), zipped: bool = False,

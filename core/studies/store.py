@@ -19,6 +19,7 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -126,27 +127,29 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _atomic_parquet(path: Path, frame: Any) -> None:
+def atomic(path: Path, write: Callable[[str], Any]) -> None:
+    """``write(temporary path)`` next to ``path``, then rename it over ``path``: the file is whole or absent
+    (the temporary file is removed if writing fails)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
-        frame.to_parquet(tmp, index=False)
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    atomic(path, write)
+
+
+def _atomic_parquet(path: Path, frame: Any) -> None:
+    atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
