@@ -354,3 +354,22 @@ def test_progress_shows_done_failed_running_eta_best_and_worst():
 def test_study_show_of_a_directory_without_results_is_a_clear_error(tmp_path):
     proc = _cli("study", "show", str(tmp_path))
     assert proc.returncode == 2 and "no study results here" in proc.stderr
+
+
+def test_cli_study_options_zip_pareto_gap_and_no_warm_start(tmp_path):
+    problem = write_toml(tmp_path, _problem())
+    out = tmp_path / "p"
+    proc = _cli("study", problem, "--out", str(out), "--grid", "hbm.supply.p2={scale=0.5},{scale=1},{scale=2}",
+                "--pareto", "--no-warm-start", "--gap", "0.01", "--workers", "1", "-q")
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((out / "study.json").read_text())
+    assert manifest["type"] == "pareto" and manifest["solve"]["mip_gap"] == 0.01
+    assert manifest["solve"]["warm_start"] is False
+    records = [json.loads(line) for line in (out / "index.jsonl").read_text().splitlines()]
+    assert len(records) == 3 and not any(r["start_given"] for r in records)
+    curve = json.loads((out / "pareto.json").read_text())
+    assert [p["epsilon"] for p in curve["points"]] == [0.5, 1.0, 2.0]
+    zipped = _cli("study", problem, "--out", str(tmp_path / "z"), "--grid", "problem.discount_rate=0.0,0.1",
+                  "--grid", "hbm.supply.p2={scale=1},{scale=2}", "--zip", "--workers", "1", "-q")
+    assert zipped.returncode == 0, zipped.stderr
+    assert (tmp_path / "z" / "index.jsonl").read_text().count("\n") == 2  # zipped: 2, not a 2 x 2 grid
