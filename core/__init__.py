@@ -21,7 +21,7 @@ from tokenplan.hookspecs import hookimpl
 __version__ = "0.1.0"
 
 __all__ = [
-    "Catalog", "Chip", "Cooling", "ExitCode", "InputError", "PluginError", "Problem", "Region", "Result",
+    "Catalog", "Cause", "Chip", "Cooling", "ExitCode", "InputError", "PluginError", "Problem", "Region", "Result",
     "Rule", "RuleParams", "SolverError", "ThroughputModel", "TokenplanError", "__version__", "hookimpl",
     "load", "solve", "study", "throughput",
 ]
@@ -34,6 +34,7 @@ _LAZY = {
     "Problem": ("tokenplan.schema", "Problem"),
     "Result": ("tokenplan.result", "Result"),
     "Catalog": ("tokenplan.catalog", "Catalog"),
+    "Cause": ("tokenplan.diagnose", "Cause"),
     "Chip": ("tokenplan.records", "Chip"),
     "Cooling": ("tokenplan.records", "Cooling"),
     "Region": ("tokenplan.records", "Region"),
@@ -45,6 +46,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from tokenplan.api import solve
     from tokenplan.catalog import Catalog
+    from tokenplan.diagnose import Cause
     from tokenplan.loader import load
     from tokenplan.records import Chip, Cooling, Region, Rule, RuleParams, ThroughputModel
     from tokenplan.result import Result

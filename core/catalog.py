@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tokenplan.errors import InputError, PluginError
+from tokenplan.errors import InputError, PluginError, did_you_mean
 from tokenplan.host import PluginHost
 from tokenplan.loader import first_error
 from tokenplan.records import Chip, Cooling, Region, Rule, RuleParams, ThroughputModel, glob_to_regex
@@ -287,14 +287,18 @@ def _select_records(problem: Problem, catalog: Catalog, kind: str, section: Any,
     for record_id, override in section.overrides.items():
         key = f'{kind}.overrides."{record_id}"'
         if record_id not in records:
-            raise _err(problem, key, f"unknown {kind[:-1]} id (known: {_some(records)})")
+            raise _err(problem, key, f"unknown {kind[:-1]} id{did_you_mean(record_id, records)} "
+                                     f"(known: {_some(records)})")
         records[record_id] = _apply_override(problem, records[record_id], override, key)
         named.add(record_id)
     allow, deny = _matcher(section.allow), _matcher(section.deny)
     for label, patterns in (("allow", allow), ("deny", deny)):
-        for pattern, regex in patterns:
+        for i, (pattern, regex) in enumerate(patterns):
             if not any(regex.match(rid) for rid in records):
-                warnings.append(f"{kind}.{label}: pattern {pattern!r} matches no {kind[:-1]}")
+                # a pattern that matches nothing is a typo more often than not: a deny that misses lets the
+                # chip in, an allow that misses leaves it out, and either changes the plan silently
+                raise _err(problem, f"{kind}.{label}[{i}]", f"matches no {kind[:-1]}"
+                           f"{did_you_mean(pattern, records)} (known: {_some(records)})", pattern)
             if label == "allow" and not any(ch in pattern for ch in "*?"):
                 named.add(pattern)
     chosen = [r for rid, r in sorted(records.items())
@@ -309,6 +313,8 @@ def _some(records: Iterable[str]) -> str:
 
 def _chips(problem: Problem, catalog: Catalog, warnings: list[str], excluded: dict[str, str]) -> list[Chip]:
     chosen, named = _select_records(problem, catalog, "chips", problem.chips, catalog.chips(), warnings)
+    known = {c.id for c in catalog.chips()} | {c.id for c in problem.chips.custom}
+    _check_chip_references(problem, catalog, chosen)
     hbm_field = "hbm_stacks" if problem.hbm.unit == "stacks" else "hbm_gb"
     out = []
     for chip in chosen:
@@ -330,13 +336,44 @@ def _chips(problem: Problem, catalog: Catalog, warnings: list[str], excluded: di
         out.append(chip)
     for chip_id in problem.chips.supply_accelerators:
         if chip_id not in {c.id for c in out}:
-            raise _err(problem, f'chips.supply_accelerators."{chip_id}"', "not a chip this problem can buy")
+            key = f'chips.supply_accelerators."{chip_id}"'
+            if chip_id not in known:
+                raise _err(problem, key, f"unknown chip id{did_you_mean(chip_id, known)}")
+            raise _err(problem, key, f"not a chip this problem can buy ({excluded.get(chip_id, 'not allowed')})")
     if excluded:
         warnings.append("chips not used: " + "; ".join(f"{k}: {v}" for k, v in sorted(excluded.items())))
     if not out:
         raise _err(problem, "chips.allow", "no chip is left to buy after allow, deny and the checks",
                    problem.chips.allow)
     return out
+
+
+def _check_chip_references(problem: Problem, catalog: Catalog, chips: list[Chip]) -> None:
+    """Each chip's cooling ids name a cooling, and each HBM pool given a supply is some chip's pool.
+
+    A cooling id that names nothing used to be dropped without a word (the chip then had fewer coolings,
+    or none: "infeasible"), and a supply for a misspelt pool left the real pool without a cap."""
+    coolings = [k.id for k in catalog.coolings()] + [k.id for k in problem.coolings.custom]
+    custom = {c.id: i for i, c in enumerate(problem.chips.custom)}
+    # every chip the file defines, used or not, and every catalog chip the problem uses
+    for chip in {**{c.id: c for c in problem.chips.custom}, **{c.id: c for c in chips}}.values():
+        for j, cooling in enumerate(chip.cooling):
+            if cooling in coolings:
+                continue
+            hint = f"unknown cooling id{did_you_mean(cooling, coolings)} (known: {_some(coolings)})"
+            if chip.id in custom:
+                raise _err(problem, f"chips.custom[{chip.id}].cooling[{j}]", hint, cooling)
+            override = problem.chips.overrides.get(chip.id)
+            if override is not None and getattr(override, "cooling", None) is not None:
+                raise _err(problem, f'chips.overrides."{chip.id}".cooling[{j}]', hint, cooling)
+            plugin = catalog.provider.get(("chip", chip.id), "?")
+            raise PluginError(plugin, f"chip {chip.id!r}: cooling[{j}] = {cooling!r}: {hint}; "
+                                      f"allow the cooling plugin or deny the chip (chips.deny)")
+    pools = {c.hbm_pool for c in [*catalog.chips(), *problem.chips.custom, *chips] if c.hbm_pool}
+    for pool in problem.hbm.supply:
+        if pool not in pools:
+            raise _err(problem, f"hbm.supply.{pool}", f"no chip draws on this HBM pool"
+                       f"{did_you_mean(pool, pools)} (pools: {', '.join(sorted(pools)) or 'none'})")
 
 
 def _coolings(problem: Problem, catalog: Catalog, warnings: list[str]) -> list[Cooling]:
@@ -360,7 +397,8 @@ def _regions(problem: Problem, catalog: Catalog) -> list[Region]:
         extends = given.pop("extends", None)
         if extends is not None:
             if extends not in packs:
-                raise _err(problem, f"{key}.extends", f"unknown region (known: {_some(packs)})", extends)
+                raise _err(problem, f"{key}.extends", f"unknown region{did_you_mean(extends, packs)} "
+                                                      f"(known: {_some(packs)})", extends)
             base = packs[extends].model_dump()
             base["sources"] = {k: f"{v} (via {extends})" for k, v in base.get("sources", {}).items()}
         data = {**base, **given}
@@ -390,7 +428,7 @@ def _rules(problem: Problem, catalog: Catalog) -> list[Rule]:
     for rule_id in problem.rules:
         if rule_id not in classes:
             raise _err(problem, f'rules."{rule_id}"',
-                       f"unknown rule (installed: {', '.join(classes) or 'none'})")
+                       f"unknown rule{did_you_mean(rule_id, classes)} (installed: {', '.join(classes) or 'none'})")
     out = []
     for rule_id, cls in classes.items():
         given = problem.rules.get(rule_id, {})
@@ -398,7 +436,8 @@ def _rules(problem: Problem, catalog: Catalog) -> list[Rule]:
             params = cls.Params.model_validate(given)
         except ValidationError as exc:
             where, message, value, kind = first_error(exc, given)
-            message = "unknown parameter" if kind == "extra_forbidden" else message
+            if kind == "extra_forbidden":
+                message = f"unknown parameter{did_you_mean(where.split('.')[-1], cls.Params.model_fields)}"
             raise _err(problem, f'rules."{rule_id}".{where}', message, value) from None
         if params.enabled:
             out.append(cls(params))

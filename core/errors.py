@@ -7,7 +7,9 @@ only unexpected exceptions (bugs) produce a traceback, and only with ``--debug``
 
 from __future__ import annotations
 
+import difflib
 import enum
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -34,6 +36,19 @@ class TokenplanError(Exception):
     """Base class of expected errors; ``exit_code`` says how the CLI ends."""
 
     exit_code: ExitCode = ExitCode.INTERNAL_ERROR
+
+
+def did_you_mean(word: Any, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``candidates`` to ``word`` (difflib), else ``""``."""
+    if not isinstance(word, str):
+        return ""
+    known = list(dict.fromkeys(candidates))
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    if not close:  # ids differ mostly in their vendor prefix: compare the part after the last dot too
+        tails = {c.rsplit(".", 1)[-1]: c for c in known if "." in c}
+        near = difflib.get_close_matches(word.rsplit(".", 1)[-1], list(tails), n=1, cutoff=0.75)
+        close = [tails[near[0]]] if near else []
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _show(value: Any) -> str:

@@ -6,16 +6,18 @@ Every error is an :class:`~tokenplan.errors.InputError` naming the file, the key
 from __future__ import annotations
 
 import tomllib
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tokenplan import overrides as _overrides
 from tokenplan import scenarios as _scenarios
-from tokenplan.errors import InputError
+from tokenplan.errors import InputError, did_you_mean
 from tokenplan.schema import Problem
 
 
@@ -110,7 +112,9 @@ def first_error(exc: ValidationError, data: Any) -> tuple[str, str, Any, str]:
 def _input_error(exc: ValidationError, source: str, data: Mapping[str, Any]) -> InputError:
     key, message, value, kind = first_error(exc, data)
     if kind == "extra_forbidden":
-        message = "unknown key (not in the problem schema; see `tokenplan schema`)"
+        loc = [p for p in exc.errors()[0]["loc"] if not _is_type_tag(p)]
+        hint = did_you_mean(str(loc[-1]), known_keys(Problem, loc[:-1])) if loc else ""
+        message = f"unknown key{hint} (not in the problem schema; see `tokenplan schema`)"
         return InputError(message, file=source, key=key)
     if kind == "missing":
         return InputError("missing required key", file=source, key=key)
@@ -118,6 +122,43 @@ def _input_error(exc: ValidationError, source: str, data: Mapping[str, Any]) -> 
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
     return InputError(message, file=source, key=key, value=value)
+
+
+def known_keys(model: Any, loc: Iterable[Any]) -> list[str]:
+    """The keys a pydantic model accepts at ``loc`` inside it (list indices and dict keys are stepped
+    through), for "did you mean" on an unknown key; ``[]`` where that is not a model."""
+    annotation: Any = model
+    for part in loc:
+        annotation = _model_in(annotation)
+        if annotation is None:
+            return []
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        else:  # a list or dict: its element type
+            args = typing.get_args(annotation)
+            annotation = args[-1] if args else None
+    annotation = _model_in(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    """A model, list or dict inside an annotation (``X | None``, ``Annotated[X, ...]``)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = next((a for a in members if _model_in(a) is not None), None)
+        elif origin in (list, dict, tuple) or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return annotation
+        else:
+            return None
 
 
 def _is_type_tag(part: Any) -> bool:

@@ -24,6 +24,7 @@ from pydantic import (
 
 if TYPE_CHECKING:
     from tokenplan.coefficients import Data
+    from tokenplan.diagnose import Cause
     from tokenplan.model import ModelContext
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
@@ -257,7 +258,8 @@ class Rule:
       ``ctx``: rows with ``ctx.add_family`` (they get shadow prices and, with an elastic role, a place in the
       diagnosis), objective terms with ``ctx.add_cost``, variables with ``ctx.add_variable``; never edit the
       objective;
-    - :meth:`report` (after the solve, values loaded): a dict for the result's ``rules`` section.
+    - :meth:`report` (after the solve, values loaded): a dict for the result's ``rules`` section;
+    - :meth:`check` (before the build): causes of infeasibility visible without solving, for the diagnosis.
     """
 
     id: ClassVar[str]
@@ -276,6 +278,12 @@ class Rule:
     def report(self, ctx: ModelContext) -> dict[str, Any] | None:  # pragma: no cover
         """Summarise what the rule did in the solved model (``ctx.value`` reads the solved values)."""
         return None
+
+    def check(self, data: Data) -> list[Cause]:
+        """Before the model is built (after every rule's :meth:`adjust`): causes that make the problem
+        infeasible whatever the solver does, as :class:`tokenplan.diagnose.Cause` objects with the rule's
+        numbers and a fix (e.g. a share no allowed chip can meet). The default finds none."""
+        return []
 
     def __repr__(self) -> str:
         return f"<Rule {self.id}>"

@@ -34,6 +34,21 @@ def status_line(result: Result) -> str:
     return "  ".join(parts)
 
 
+def print_diagnosis(console: Console, diagnosis: dict[str, Any]) -> None:
+    """One line per cause, each with its amount and what to change; the summary for older diagnoses."""
+    causes = diagnosis.get("causes")
+    if not causes:
+        console.print(f"[red]diagnosis:[/red] {escape(diagnosis['summary'])}")
+        return
+    how = "before solving" if diagnosis.get("method") == "precheck" else "elastic re-solve"
+    console.print(f"[red]diagnosis[/red] ({how}):")
+    for cause in causes:
+        console.print(f"  - {escape(cause['message'])}")
+        console.print(f"    [dim]to fix:[/dim] {escape(cause['fix'])}")
+    if diagnosis.get("partial"):
+        console.print(f"  [yellow]{escape(diagnosis['partial_note'])}[/yellow]")
+
+
 def print_result(result: Result, console: Console, *, quiet: bool = False) -> None:
     """The status line; then, unless ``quiet``: the diagnosis, the plan, KPIs, binding constraints, what each
     rule did, plugin report sections, warnings and timings."""
@@ -41,8 +56,10 @@ def print_result(result: Result, console: Console, *, quiet: bool = False) -> No
     if quiet:
         return
     if result.diagnosis:
-        console.print(f"[red]diagnosis:[/red] {escape(result.diagnosis['summary'])}")
+        print_diagnosis(console, result.diagnosis)
     if not result.solved:
+        for message in result.warnings:  # an infeasible problem's cause is often among them
+            console.print(f"[yellow]warning:[/yellow] {escape(message)}")
         return
     console.print(plan_table(result))
     console.print(kpi_table(result))

@@ -127,7 +127,8 @@ def test_infeasible_exits_3_with_the_diagnosis(capsys, tmp_path):
     p["regions"][0].update(power_mw=0.006, block_mw=0.001)
     code, out, _ = run_cli(capsys, "solve", write_toml(tmp_path, p))
     assert code == ExitCode.INFEASIBLE
-    assert "status: infeasible" in out and "diagnosis:" in out and "needs at least" in out
+    assert "status: infeasible" in out and "diagnosis (before solving):" in out and "needs at least" in out
+    assert "to fix: raise regions' power_mw for 2030" in out
 
 
 def test_plugin_failure_exits_5(tmp_path):

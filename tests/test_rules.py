@@ -397,10 +397,21 @@ def test_domestic_share_rows_get_shadow_prices_and_a_diagnosis():
     share = [b for b in r.binding if b["constraint"] == "policy_domestic_share"]
     assert share == [{"constraint": "policy_domestic_share", "where": {"scope": "horizon"},
                       "shadow_price": pytest.approx(0.5 * M), "unit": "CNY per accelerator"}]
-    # 100% domestic with only the foreign chip allowed: diagnosed like an impossible cap, with its amount
+    # 100% domestic with only the foreign chip allowed: the rule's own check says so before solving
     p["chips"]["allow"] = ["t.f"]
-    r = solve(rule(p, "policy.domestic_share", share=1.0))
-    assert r.status == "infeasible"
-    grow = [s for s in r.diagnosis["shortfalls"] if s["constraint"] == "policy_domestic_share"]
+    p = rule(p, "policy.domestic_share", share=1.0)
+    r = solve(p)
+    assert r.status == "infeasible" and r.diagnosis["method"] == "precheck"
+    assert [c["message"] for c in r.diagnosis["causes"]] == [
+        "policy.domestic_share requires 100% domestic accelerators over the horizon in CN, but no allowed chip "
+        "is domestic there: t.f (US)"]
+    # and the elastic re-solve diagnoses it like an impossible cap, with its amount
+    from tokenplan.catalog import select
+    from tokenplan.coefficients import compute
+    from tokenplan.diagnose import elastic
+    from tokenplan.solver import SolveOptions
+
+    d = elastic(compute(select(tokenplan.load(p))), SolveOptions(time_limit_s=20))
+    grow = [s for s in d["shortfalls"] if s["constraint"] == "policy_domestic_share"]
     assert grow == [{"constraint": "policy_domestic_share", "where": {"scope": "horizon"},
                      "amount": pytest.approx(10.0), "unit": "accelerators", "share": None}]

@@ -157,10 +157,11 @@ def test_infeasible_problem_elastic_diagnosis(problem):
     # accelerators of t.a: with the caps as given, demand falls short by 500 of 1,000 tokens/s; to serve
     # all demand, HBM must grow by 40 stacks.
     problem["hbm"] = {"supply": {"p1": 40}}
-    r = solve(problem)
-    assert r.status == "infeasible"
-    d = r.diagnosis
-    assert d["method"] == "elastic"
+    from tokenplan.diagnose import elastic
+    from tokenplan.solver import SolveOptions
+
+    d = elastic(compute(select(tokenplan.load(problem))), SolveOptions(time_limit_s=20))
+    assert d["method"] == "elastic" and d["partial"] is False
     assert d["shortfalls"] == [
         {"constraint": "demand", "where": {"workload": "w", "period": 2030}, "amount": pytest.approx(500.0),
          "unit": "tokens/s", "share": pytest.approx(0.5)},
@@ -169,6 +170,27 @@ def test_infeasible_problem_elastic_diagnosis(problem):
     assert d["summary"] == ("infeasible: with the caps as given, demand (workload w, period 2030) falls short by "
                             "500 tokens/s (50.0%) | to serve all demand, hbm (pool p1, period 2030) must grow by "
                             "40 HBM stacks (100.0%)")
+    assert [c["fix"] for c in d["causes"]] == ["lower workloads.w.tokens_per_day for 2030 (by 500 tokens/s)",
+                                               "raise hbm.supply.p1 for 2030 (by 40 HBM stacks)"]
+    # tokenplan.solve finds the same before solving: the best chip needs 80 stacks, the pool has 40
+    r = solve(problem)
+    assert r.status == "infeasible" and r.diagnosis["method"] == "precheck"
+    assert r.diagnosis["shortfalls"] == [{"constraint": "hbm", "where": {"period": 2030},
+                                          "amount": pytest.approx(40.0), "unit": "HBM stacks",
+                                          "share": pytest.approx(1.0)}]
+
+
+def test_elastic_diagnosis_of_caps_that_bind_only_together(problem):
+    # t.a: 1 kW and 8 stacks, t.b: 2 kW and 2 stacks, each 100 tokens/s; 10 accelerators needed. Alone,
+    # the grid (15 kW) and the pool (40 stacks) each suffice with the best chip (10 kW; 20 stacks), so no
+    # pre-solve bound fires; together they do not (5 + 5 needs 50 stacks, 4 + 6 needs 16 kW).
+    problem["chips"]["custom"].append(chip(id="t.b", tdp_w=2000, hbm_stacks=2))
+    problem["regions"][0].update(power_mw=0.015, block_mw=0.001)
+    problem["hbm"] = {"supply": {"p1": 40}}
+    r = solve(problem)
+    assert r.status == "infeasible" and r.diagnosis["method"] == "elastic"
+    assert {s["constraint"] for s in r.diagnosis["shortfalls"]} >= {"demand"}
+    assert {s["constraint"] for s in r.diagnosis["shortfalls"]} & {"hbm", "power_cap"}
 
 
 def test_elastic_diagnosis_picks_the_relatively_smallest_cap_increase(problem):
@@ -191,7 +213,7 @@ def test_no_chip_can_serve_a_workload(problem):
     problem["chips"]["custom"][0]["year_available"] = 2031
     r = solve(problem)
     assert r.status == "infeasible"
-    assert "no allowed chip can serve it" in r.diagnosis["summary"]
+    assert r.diagnosis["summary"] == "workload 'w': no allowed chip is available in 2030: t.a from 2031"
 
 
 def test_lp_without_integers_solves_with_duals():

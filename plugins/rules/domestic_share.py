@@ -19,7 +19,8 @@ from tokenplan.plugins.rules._common import REUTERS_MANDATE, param, prefix
 from tokenplan.records import Rule, RuleParams
 
 if TYPE_CHECKING:
-    from tokenplan.model import ModelContext, Purchase
+    from tokenplan import Cause
+    from tokenplan.model import Data, ModelContext, Purchase
 
 _WHAT_IF = ("no published national share target; a what-if and Pareto-study parameter (the Nov-2025 mandate is "
             f"100% for state-funded projects: {REUTERS_MANDATE})")
@@ -70,6 +71,38 @@ class DomesticShare(Rule):
             name=name, index=("scope",), sense=">=", unit=unit, per=per, rows=rows,
             doc="domestic - share x total >= 0 (accelerators, or model money)", elastic="cap",
             model_unit=1.0 if p.measure == "accelerators" else ctx.money, input_key=f"rules.{self.id}.share"))
+
+    def check(self, data: Data) -> list[Cause]:
+        """A positive share where every purchase option of a scope is foreign: nothing can be bought there,
+        so the demand cannot be served (when every option of the period is in the scope)."""
+        from tokenplan import Cause
+
+        p = self.params
+        if p.share <= 0 or not data.buy:
+            return []
+        causes = []
+        scopes: dict[int | None, list[tuple[int, int, int]]] = {}
+        for c, _k, r, t in data.buy:
+            scopes.setdefault(t if p.scope == "period" else None, []).append((c, r, t))
+        for key, options in scopes.items():
+            if not all(not p.countries or data.regions[r].country in p.countries for _, r, _ in options):
+                continue  # a region outside the scope can serve without the share
+            if any(data.is_domestic(c, r) for c, r, _ in options):
+                continue
+            periods = sorted({t for _, _, t in options})
+            if not any(data.demand_tps[:, t].sum() > 0 for t in periods):
+                continue
+            foreign = sorted({f"{data.chips[c].id} ({data.chips[c].origin})" for c, _, _ in options})
+            countries = sorted({data.regions[r].country for _, r, _ in options})
+            when = "over the horizon" if key is None else f"in {data.periods[key]}"
+            shown = ", ".join(foreign[:6]) + (f" and {len(foreign) - 6} more" if len(foreign) > 6 else "")
+            causes.append(Cause(
+                family=self.id, constraint=prefix(self.id),
+                where={"scope": "horizon" if key is None else data.periods[key]},
+                message=f"{self.id} requires {p.share:.0%} domestic {p.measure} {when} in "
+                        f"{', '.join(countries)}, but no allowed chip is domestic there: {shown}",
+                fix=f"lower rules.\"{self.id}\".share, or allow a chip made in {', '.join(countries)} (chips.allow)"))
+        return causes
 
     def report(self, ctx: ModelContext) -> dict[str, Any]:
         p = self.params
