@@ -405,8 +405,13 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="tokenplan", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # one line, as every other input error (click's own takes four)
+        command = exc.ctx.command_path if exc.ctx is not None else "tokenplan"
+        message = " ".join(exc.format_message().split())
+        click.echo(f"error: {command}: {message} (see '{command} --help')", err=True)
+        sys.exit(ExitCode.USAGE_ERROR)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
         sys.exit(ExitCode.USAGE_ERROR)
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)

@@ -39,10 +39,12 @@ def load_data(data: Mapping[str, Any], source: str, overrides: Iterable[Any] = (
               scenarios: Iterable[str] = ()) -> Problem:
     """:func:`load` of a problem file's content (``source`` names it in errors)."""
     overrides, scenarios = list(overrides), list(scenarios)
+    screen(data, source)
     raw = dict(data)
     _scenarios.table(raw, source=source)
     raw = _scenarios.apply(raw, scenarios, source=source)
     raw = _overrides.apply(raw, overrides)
+    screen(raw, source)  # and what the scenarios and overrides gave
     problem = parse(raw, source=source)
     problem._applied = {"scenarios": scenarios, "overrides": [_label(o) for o in overrides]}
     return problem
@@ -66,6 +68,38 @@ def read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+    except RecursionError:
+        raise InputError(f"not a problem file: arrays or tables nested too deeply (at most {MAX_DEPTH})",
+                         file=str(path)) from None
+
+
+#: deepest nesting of tables and arrays a problem file may have (the schema needs 5)
+MAX_DEPTH = 16
+
+
+def screen(data: Any, source: str, key: str = "", depth: int = 0) -> None:
+    """Refuse what no problem file holds before validating: nesting deeper than :data:`MAX_DEPTH` (a
+    1,000-deep array once crashed the validator) and control characters in text (a terminal escape code in a
+    name would reach the console)."""
+    if depth > MAX_DEPTH:
+        raise InputError(f"nested more than {MAX_DEPTH} tables or arrays deep", file=source, key=key or None)
+    if isinstance(data, Mapping):
+        for name, value in data.items():
+            where = f"{key}.{name}" if key else str(name)
+            _printable(str(name), source, where)
+            screen(value, source, where, depth + 1)
+    elif isinstance(data, list | tuple):
+        for i, value in enumerate(data):
+            screen(value, source, f"{key}[{i}]", depth + 1)
+    elif isinstance(data, str):
+        _printable(data, source, key)
+
+
+def _printable(text: str, source: str, key: str) -> None:
+    for ch in text:
+        if (ord(ch) < 32 and ch not in "\t\n") or 127 <= ord(ch) < 160:
+            raise InputError(f"contains the control character {ch!r} (a terminal escape code?); text must be "
+                             f"printable", file=source, key=key)
 
 
 def parse(data: Mapping[str, Any], *, source: str = "<problem>") -> Problem:
@@ -103,16 +137,26 @@ def _step(data: Any, part: Any) -> Any:
 
 
 def first_error(exc: ValidationError, data: Any) -> tuple[str, str, Any, str]:
-    """The first error of a pydantic validation: (key path in ``data``, message, bad value, error type)."""
-    err = exc.errors()[0]
+    """The first error of a pydantic validation: (key path in ``data``, message, bad value, error type); the
+    value is ``...`` (not shown) when the error is about a whole record."""
+    errors = exc.errors()
+    # a misspelt required key is both missing and unknown: the unknown key (with its suggestion) says more
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = [p for p in err["loc"] if not _is_type_tag(p)]
-    return key_path(loc, data), err["msg"].removeprefix("Value error, "), err.get("input"), err["type"]
+    message, value = err["msg"].removeprefix("Value error, "), err.get("input")
+    if isinstance(value, Mapping) and loc and message.split(" ", 1)[0] in value:
+        # a check across a record's fields ("year_last 2026 is before ..."): name the field, not the record
+        name = message.split(" ", 1)[0]
+        loc, value = [*loc, name], value[name]
+    elif isinstance(value, Mapping) and "id" in value and err["type"] == "value_error":
+        value = ...  # the record as a whole (not shown): the message says what is wrong with it
+    return key_path(loc, data), message, value, err["type"]
 
 
 def _input_error(exc: ValidationError, source: str, data: Mapping[str, Any]) -> InputError:
     key, message, value, kind = first_error(exc, data)
     if kind == "extra_forbidden":
-        loc = [p for p in exc.errors()[0]["loc"] if not _is_type_tag(p)]
+        loc = [p for p in unknown_key(exc) if not _is_type_tag(p)]
         hint = did_you_mean(str(loc[-1]), known_keys(Problem, loc[:-1])) if loc else ""
         message = f"unknown key{hint} (not in the problem schema; see `tokenplan schema`)"
         return InputError(message, file=source, key=key)
@@ -122,6 +166,11 @@ def _input_error(exc: ValidationError, source: str, data: Mapping[str, Any]) -> 
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
     return InputError(message, file=source, key=key, value=value)
+
+
+def unknown_key(exc: ValidationError) -> tuple[Any, ...]:
+    """The location of the first unknown key of a validation error (``()`` if none)."""
+    return next((e["loc"] for e in exc.errors() if e["type"] == "extra_forbidden"), ())
 
 
 def known_keys(model: Any, loc: Iterable[Any]) -> list[str]:

@@ -50,6 +50,8 @@ def parse_value(raw: str, *, key: str = "--set") -> Any:
     quoted string must be valid TOML (``[2026, 2027`` is a typo, not a string)."""
     try:
         return tomllib.loads(f"v = {raw}")["v"]
+    except RecursionError:
+        raise InputError("not a valid TOML value (nested too deeply)", key=key, value=raw) from None
     except tomllib.TOMLDecodeError as exc:
         if raw.strip()[:1] in ("[", "{", '"', "'"):
             raise InputError(f"not a valid TOML value ({exc})", key=key, value=raw) from None

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -88,6 +89,19 @@ def _cap_per_year(value: Any) -> float | dict[int, float]:
     return out
 
 
+def at_most(high: float, what: str) -> AfterValidator:
+    """A per-year value (or a number) no larger than ``high``: the largest magnitude tokenplan takes for
+    ``what``, so that no coefficient of the model leaves the range HiGHS solves reliably (1e-9 to 1e15 after
+    scaling); a value beyond it is a typo (``1e30`` for ``1e3``), refused at load with the range."""
+    def check(value: Any) -> Any:
+        for year, v in (value.items() if isinstance(value, dict) else [(None, value)]):
+            if v is not None and v > high:
+                where = "" if year is None else f"year {year}: "
+                raise ValueError(f"{where}{v:g} is out of range: tokenplan takes {what} up to {high:g}")
+        return value
+    return AfterValidator(check)
+
+
 #: a cap or a supply per year: :data:`PerYear`, never negative
 CapPerYear = Annotated[
     float | dict[int, float],
@@ -106,7 +120,7 @@ Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 cur
 class Record(BaseModel):
     """Common base: unknown keys are errors; figures carry sources and estimate flags."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
     id: str = Field(pattern=ID_PATTERN, description="Unique id, e.g. 'nvidia.h200'")
     sources: dict[str, str] = Field(
@@ -206,11 +220,12 @@ class Region(Record):
     name: str | None = None
     country: Country
     tags: list[str] = Field(default_factory=list)
-    power_mw: PerYear | None = Field(None, description="Grid connection cap, MW (per year)")
+    power_mw: Annotated[PerYear | None, at_most(1e6, "grid caps (MW)")] = Field(
+        None, description="Grid connection cap, MW (per year)")
     existing_mw: float = Field(0.0, ge=0, le=1e6)
     block_mw: float = Field(10.0, gt=0, le=1e5, description="Facility build granularity, MW")
     facility_capex_per_mw: float | None = Field(None, ge=0, le=1e12)
-    power_price_per_kwh: PerYear | None = None
+    power_price_per_kwh: Annotated[PerYear | None, at_most(1e5, "power prices (per kWh)")] = None
     pue_cap: float | None = Field(None, ge=1.0, le=3.0, description="Regulatory PUE ceiling")
     pue_factor: float = Field(1.0, gt=0.5, le=2.0, description="Climate factor on the cooling's PUE")
     currency: Currency | None = Field(None, description="Currency of the money fields (default: the problem's)")
@@ -228,7 +243,7 @@ class Region(Record):
 class ThroughputModel(BaseModel):
     """A throughput model a plugin provides (``tokenplan_throughput_models``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str
@@ -241,7 +256,7 @@ class ThroughputModel(BaseModel):
 class RuleParams(BaseModel):
     """Base of a rule's parameter model: unknown keys are errors; ``enabled`` switches the rule."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     enabled: bool = True
 

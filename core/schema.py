@@ -8,16 +8,16 @@ JSON Schema of :class:`Problem`.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator
 
-from tokenplan.records import ID_PATTERN, PRECISIONS, CapPerYear, Chip, Cooling, Currency, PerYear, Region
+from tokenplan.records import ID_PATTERN, PRECISIONS, CapPerYear, Chip, Cooling, Currency, PerYear, Region, at_most
 
 
 class Strict(BaseModel):
     #: unknown keys are errors; so are NaN and infinities (a NaN cap once read as "no cap", issue 11)
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class ProblemSection(Strict):
@@ -57,8 +57,8 @@ class ProblemSection(Strict):
         for key, rate in value.items():
             if len(key) != 3 or not key.isupper():
                 raise ValueError(f"fx key {key!r} is not an ISO 4217 currency code")
-            if not rate > 0:
-                raise ValueError(f"fx.{key} must be > 0, got {rate}")
+            if not 1e-6 <= rate <= 1e6:
+                raise ValueError(f"fx.{key} must be in [1e-06, 1e+06], got {rate:g}")
         return value
 
 
@@ -67,7 +67,8 @@ class Workload(Strict):
 
     id: str = Field(pattern=ID_PATTERN)
     name: str | None = None
-    tokens_per_day: PerYear = Field(description="Tokens to serve per day (average), per year")
+    tokens_per_day: Annotated[PerYear, at_most(1e20, "tokens per day")] = Field(
+        description="Tokens to serve per day (average), per year")
     peak_to_average: float = Field(1.0, ge=1.0, le=20.0, description="Capacity needed over the average")
     precision: str | None = Field(None, description=f"Numeric format: one of {', '.join(PRECISIONS)}")
     # flops mode
@@ -106,7 +107,7 @@ def _partial(model: type[BaseModel], name: str, drop: tuple[str, ...] = (),
             continue
         fields[field_name] = (info.annotation | None, Field(None, description=info.description))
     fields.update(extra or {})
-    return create_model(name, __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields)
+    return create_model(name, __config__=ConfigDict(extra="forbid", allow_inf_nan=False, strict=True), **fields)
 
 
 #: ``[[regions]]``: a region; with ``extends`` it starts from a region of a region pack.
@@ -129,7 +130,7 @@ class ChipsSection(Strict):
     custom: list[Chip] = Field(default_factory=list, description="Chips defined inline")
     overrides: dict[str, ChipOverride] = Field(default_factory=dict,  # type: ignore[valid-type]
                                                description="Chip id -> fields to change")
-    supply_accelerators: dict[str, CapPerYear] = Field(
+    supply_accelerators: dict[str, Annotated[CapPerYear, at_most(1e10, "supply caps (accelerators)")]] = Field(
         default_factory=dict, description="Chip id -> most accelerators that can be bought per period")
 
 
@@ -146,13 +147,14 @@ class HbmSection(Strict):
     """``[hbm]``: HBM supply per pool and year (absent pool or year = unlimited)."""
 
     unit: Literal["stacks", "GB"] = "stacks"
-    supply: dict[str, CapPerYear] = Field(default_factory=dict, description="Pool -> supply per period")
+    supply: dict[str, Annotated[CapPerYear, at_most(1e12, "HBM supplies")]] = Field(
+        default_factory=dict, description="Pool -> supply per period")
 
 
 class BudgetSection(Strict):
     """``[budget]``: an optional cap on capex per period (before subsidies)."""
 
-    capex_per_period: CapPerYear | None = None
+    capex_per_period: Annotated[CapPerYear | None, at_most(1e18, "budgets")] = None
 
 
 class PluginsSection(Strict):

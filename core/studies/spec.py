@@ -39,7 +39,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokenplan import overrides as _overrides
-from tokenplan.errors import InputError
+from tokenplan.errors import InputError, did_you_mean
 
 #: the reserved ``--grid`` key for named scenarios of the problem file
 SCENARIO_KEY = "scenario"
@@ -52,7 +52,7 @@ class _Strict(BaseModel):
 
 
 class Range(_Strict):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     start: float
     stop: float
@@ -183,7 +183,7 @@ def is_study_file(data: Mapping[str, Any]) -> bool:
 
 def from_file(path: str | Path) -> StudySpec:
     """Read and validate a study file."""
-    from tokenplan.loader import first_error, read_toml
+    from tokenplan.loader import first_error, known_keys, read_toml, unknown_key
 
     path = Path(path)
     data = read_toml(path)
@@ -192,7 +192,9 @@ def from_file(path: str | Path) -> StudySpec:
     except ValidationError as exc:
         key, message, value, kind = first_error(exc, data)
         if kind == "extra_forbidden":
-            raise InputError("unknown key (not in the study schema; see docs/studies.md)", file=str(path),
+            loc = [p for p in unknown_key(exc) if isinstance(p, int) or "[" not in str(p)]
+            hint = did_you_mean(str(loc[-1]), known_keys(StudyFile, loc[:-1])) if loc else ""
+            raise InputError(f"unknown key{hint} (not in the study schema; see docs/studies.md)", file=str(path),
                              key=key) from None
         if kind == "missing":
             raise InputError("missing required key", file=str(path), key=key) from None
