@@ -361,11 +361,11 @@ def _check_chip_references(problem: Problem, catalog: Catalog, chips: list[Chip]
             if cooling in coolings:
                 continue
             hint = f"unknown cooling id{did_you_mean(cooling, coolings)} (known: {_some(coolings)})"
-            if chip.id in custom:
-                raise _err(problem, f"chips.custom[{chip.id}].cooling[{j}]", hint, cooling)
             override = problem.chips.overrides.get(chip.id)
             if override is not None and getattr(override, "cooling", None) is not None:
                 raise _err(problem, f'chips.overrides."{chip.id}".cooling[{j}]', hint, cooling)
+            if chip.id in custom:
+                raise _err(problem, f"chips.custom[{chip.id}].cooling[{j}]", hint, cooling)
             plugin = catalog.provider.get(("chip", chip.id), "?")
             raise PluginError(plugin, f"chip {chip.id!r}: cooling[{j}] = {cooling!r}: {hint}; "
                                       f"allow the cooling plugin or deny the chip (chips.deny)")

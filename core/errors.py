@@ -44,6 +44,8 @@ def did_you_mean(word: Any, candidates: Iterable[str]) -> str:
         return ""
     known = list(dict.fromkeys(candidates))
     close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    if not close and len(word) >= 3:  # a key cut short: "capex" for "capex_per_period", "tdp" for "tdp_w"
+        close = [c for c in known if c.startswith(word)][:1]
     if not close:  # ids differ mostly in their vendor prefix: compare the part after the last dot too
         tails = {c.rsplit(".", 1)[-1]: c for c in known if "." in c}
         near = difflib.get_close_matches(word.rsplit(".", 1)[-1], list(tails), n=1, cutoff=0.75)

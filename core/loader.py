@@ -5,6 +5,7 @@ Every error is an :class:`~tokenplan.errors.InputError` naming the file, the key
 
 from __future__ import annotations
 
+import re
 import tomllib
 import types
 import typing
@@ -45,9 +46,36 @@ def load_data(data: Mapping[str, Any], source: str, overrides: Iterable[Any] = (
     raw = _scenarios.apply(raw, scenarios, source=source)
     raw = _overrides.apply(raw, overrides)
     screen(raw, source)  # and what the scenarios and overrides gave
-    problem = parse(raw, source=source)
+    try:
+        problem = parse(raw, source=source)
+    except InputError as exc:
+        name = _from_scenario(exc.key, data.get("scenarios", {}), scenarios, overrides)
+        if name is None:
+            raise
+        raise InputError(exc.reason, file=source, key=f"{exc.key} (from scenario {name!r})", value=exc.value) from None
     problem._applied = {"scenarios": scenarios, "overrides": [_label(o) for o in overrides]}
     return problem
+
+
+def _from_scenario(key: str | None, tables: Any, scenarios: list[str], overrides: list[Any]) -> str | None:
+    """The last applied scenario that set ``key`` (or a key under it, or above it), unless ``--set`` did."""
+    if not key or not isinstance(tables, Mapping):
+        return None
+
+    def norm(k: str) -> str:
+        return re.sub(r"\[([^\]]*)\]", r".\1", k).replace('"', "")
+
+    def touches(given: str) -> bool:
+        a, b = norm(given), norm(key)
+        return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+    if any(touches(o.split("=", 1)[0].strip() if isinstance(o, str) else ".".join(o[0])) for o in overrides):
+        return None
+    for name in reversed(scenarios):
+        table = tables.get(name)
+        if isinstance(table, Mapping) and any(touches(str(k)) for k in table):
+            return name
+    return None
 
 
 def _label(override: Any) -> str:
@@ -90,7 +118,8 @@ def screen(data: Any, source: str, key: str = "", depth: int = 0) -> None:
             screen(value, source, where, depth + 1)
     elif isinstance(data, list | tuple):
         for i, value in enumerate(data):
-            screen(value, source, f"{key}[{i}]", depth + 1)
+            label = value.get("id") if isinstance(value, Mapping) else None
+            screen(value, source, f"{key}[{label if isinstance(label, str) else i}]", depth + 1)
     elif isinstance(data, str):
         _printable(data, source, key)
 

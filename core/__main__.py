@@ -1,0 +1,5 @@
+"""``python -m tokenplan``: the ``tokenplan`` command."""
+
+from tokenplan.cli import main
+
+main()
