@@ -173,13 +173,12 @@ def check_writable(path: str | os.PathLike[str], *, directory: bool, key: str,
     ``directory``: ``path`` is a directory to write files into (``--out``), else a file (``--write-model``).
     Missing directories are fine when they can be created (they are, like ``mkdir -p``, when the files are
     written, not here): the nearest existing one must be a directory in which a file can be created (a
-    real file is created there and removed). ``suffixes``: the file name must end in one of them (any case).
+    real file is created there and removed). ``suffixes`` (files only): the name must end in one of them
+    (any case).
     Returns ``path`` as a :class:`~pathlib.Path`. Nothing is left behind.
     """
     target = Path(path)
     suffixes = tuple(suffixes)
-    if suffixes and target.suffix.lower() not in suffixes:
-        raise _fail(key, path, "must end in " + " or ".join(suffixes))
     if directory:
         if target.exists() and not target.is_dir():
             raise _fail(key, path, "is a file, not a directory")
@@ -187,6 +186,8 @@ def check_writable(path: str | os.PathLike[str], *, directory: bool, key: str,
     else:
         if target.is_dir():
             raise _fail(key, path, "is a directory")
+        if suffixes and target.suffix.lower() not in suffixes:
+            raise _fail(key, path, "must end in " + " or ".join(suffixes))
         folder = target.parent
     existing = folder
     while not existing.exists():
