@@ -169,7 +169,15 @@ def solve(obj: Ctx, file: str, scenarios: tuple[str, ...], overrides: tuple[str,
 
     # the output paths first: a path that cannot be written fails now, not after the solve
     if out_dir is not None:
+        from pathlib import Path
+
+        from tokenplan.errors import OutputError
+        from tokenplan.result import OUT_FILES
+
         check_writable(out_dir, directory=True, key="--out")
+        for name in OUT_FILES:
+            if (Path(out_dir) / name).is_dir() and not (Path(out_dir) / name).is_symlink():
+                raise OutputError(f"cannot write {name} there: it is a directory", option="--out", path=out_dir)
     if write_model is not None:
         from tokenplan.api import MODEL_SUFFIXES
 

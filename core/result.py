@@ -21,6 +21,9 @@ from tokenplan.errors import blame
 from tokenplan.files import WriteError, atomic_set
 from tokenplan.solver import Solution
 
+#: the files :meth:`Result.write` writes (``--out``)
+OUT_FILES = ("plan.csv", "plan.parquet", "kpis.json")
+
 PLAN_COLUMNS = ["period", "region", "chip", "cooling", "units_bought", "accelerators_bought",
                 "accelerators_active", "it_mw", "facility_mw", "accelerators_serving"]
 
@@ -113,7 +116,7 @@ class Result:
         they were; a symbolic link at a file's place is replaced, its target untouched. A failure raises
         :class:`tokenplan.files.WriteError` (an ``OSError``), which says which files were replaced."""
         out = Path(out_dir)
-        names = ["plan.csv", "plan.parquet", "kpis.json"]
+        names = list(OUT_FILES)
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

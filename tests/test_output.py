@@ -114,6 +114,13 @@ def test_an_impossible_path_is_refused_before_the_solve(capsys, tmp_path, no_sol
     assert _error_line(err) == f"error: {option} {path}: {reason.format(tmp=tmp_path)}"
 
 
+def test_a_directory_where_an_out_file_goes_is_refused_before_the_solve(capsys, tmp_path, no_solve):
+    (tmp_path / "plan.parquet").mkdir()
+    code, _, err = run_cli(capsys, "solve", QUICKSTART, "--out", str(tmp_path))
+    assert code == ExitCode.USAGE_ERROR
+    assert _error_line(err) == f"error: --out {tmp_path}: cannot write plan.parquet there: it is a directory"
+
+
 def test_a_file_system_that_takes_no_files_is_refused_by_the_probe(capsys, no_solve):
     # /proc says it is writable to root (os.access), but no file can be created in it: the probe finds out
     code, _, err = run_cli(capsys, "solve", QUICKSTART, "--out", "/proc/tokenplan-x")
