@@ -133,6 +133,8 @@ def _write_out(result: Any, out_dir: str) -> None:
         if written:
             done = (f"written: {', '.join(p.name for p in written)}; "
                     f"left as they were: {', '.join(p.name for p in left)}")
+        elif what == "create it":
+            done = "no file written"
         else:
             done = "no file written, the directory is as it was"
         raise OutputError(f"could not {what} ({exc.strerror or exc}); {done}", option="--out", path=out_dir,

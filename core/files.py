@@ -192,8 +192,9 @@ def check_writable(path: str | os.PathLike[str], *, directory: bool, key: str,
     existing = folder
     while not existing.exists():
         if existing.is_symlink():
-            raise _fail(key, path, "is a broken symbolic link" if existing == target
-                        else f"cannot create it: {existing} is a broken symbolic link")
+            raise _fail(key, path, "is a broken symbolic link" if existing == target else
+                        f"cannot create {'it' if directory else 'its directory'}: {existing} is a broken "
+                        "symbolic link")
         if existing.parent == existing:
             break
         existing = existing.parent

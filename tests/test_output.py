@@ -99,6 +99,8 @@ def test_a_read_only_directory_is_refused_before_the_solve(capsys, tmp_path, no_
     ("--out", "file", "is a file, not a directory"),
     ("--out", "dangling", "is a broken symbolic link"),
     ("--write-model", "file/m.lp", "cannot create its directory: {tmp}/file is a file, not a directory"),
+    ("--write-model", "dangling/m.lp", "cannot create its directory: {tmp}/dangling is a broken symbolic link"),
+    ("--out", "dangling/sub", "cannot create it: {tmp}/dangling is a broken symbolic link"),
     ("--write-model", "dir", "is a directory"),
     ("--write-model", "dir/m.txt", "must end in .lp or .mps"),
     ("--write-model", "m", "must end in .lp or .mps"),
@@ -275,6 +277,34 @@ def test_a_failed_rename_says_which_files_were_written(capsys, tmp_path, monkeyp
     assert _error_line(err) == (f"error: --out {out}: could not write kpis.json (Permission denied); "
                                 "written: plan.csv, plan.parquet; left as they were: kpis.json")
     assert sorted(p.name for p in out.iterdir()) == ["plan.csv", "plan.parquet"]
+
+
+def test_an_out_directory_that_cannot_be_made_after_the_check_is_one_line(capsys, tmp_path, monkeypatch):
+    out = tmp_path / "a" / "b"
+    real = Path.mkdir
+
+    def refuse(self, *args, **kwargs):
+        if self == out:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    code, stdout, err = run_cli(capsys, "-q", "solve", QUICKSTART, "--out", str(out))
+    assert code == ExitCode.USAGE_ERROR and stdout.startswith("status: optimal")
+    assert _error_line(err) == f"error: --out {out}: could not create it (Permission denied); no file written"
+
+
+def test_a_model_file_that_fails_to_write_stops_before_the_solve(capsys, tmp_path, monkeypatch):
+    import tokenplan.files
+
+    def full(path, _write):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(tokenplan.files, "atomic", full)
+    model = tmp_path / "m.mps"
+    code, stdout, err = run_cli(capsys, "solve", QUICKSTART, "--write-model", str(model))
+    assert code == ExitCode.USAGE_ERROR and stdout == ""  # written before the solve: no plan to lose yet
+    assert _error_line(err) == f"error: --write-model {model}: could not write it (No space left on device)"
 
 
 def test_result_write_raises_an_oserror_naming_the_file(result, tmp_path):
