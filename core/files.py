@@ -111,7 +111,8 @@ def atomic_set(files: Iterable[tuple[Path, Callable[[str], Any]]]) -> list[Path]
     try:
         for path, write in files:
             try:
-                temps.append(_temp(path))
+                with _held_signals():  # a Ctrl-C between creating the file and noting it would leave it behind
+                    temps.append(_temp(path))
                 write(temps[-1])
                 _fsync(temps[-1])
             except OSError as exc:
