@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from tokenplan.catalog import Catalog, select
-from tokenplan.errors import InputError, ModelLimitError
+from tokenplan.errors import InputError, ModelLimitError, OutputError
 from tokenplan.schema import Problem
+
+#: the suffixes of ``write_model`` files, each naming its format
+MODEL_SUFFIXES = (".lp", ".mps")
 
 
 def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float | None = None,
@@ -105,11 +108,20 @@ def finish(problem: Problem, selection: Any, data: Any, model: Any, options: Any
 
 
 def write_model_file(model: Any, path: str | PathLike[str]) -> Path:
-    """Write the model with readable names; the format follows the suffix (.lp or .mps)."""
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in (".lp", ".mps"):
-        raise InputError("the model file must end in .lp or .mps", key="--write-model", value=str(path))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    model.write(str(target), format=suffix[1:], io_options={"symbolic_solver_labels": True})
+    """Write the model with readable names; the format follows the suffix (.lp or .mps). Missing directories
+    are created; the file is written to a temporary name beside it and renamed into place (whole or absent;
+    a symbolic link there is replaced, not followed). An error says ``--write-model PATH: reason``."""
+    from pyomo.opt import ProblemFormat
+
+    from tokenplan.files import atomic, check_writable
+
+    target = check_writable(path, directory=False, key="--write-model", suffixes=MODEL_SUFFIXES)
+    # the format by its Pyomo name: the string "lp" made Pyomo warn that the file name does not match it
+    fmt = {".lp": ProblemFormat.cpxlp, ".mps": ProblemFormat.mps}[target.suffix.lower()]
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic(target, lambda tmp: model.write(tmp, format=fmt, io_options={"symbolic_solver_labels": True}))
+    except OSError as exc:
+        raise OutputError(f"could not write it ({exc.strerror or exc})", option="--write-model",
+                          path=path) from exc
     return target

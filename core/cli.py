@@ -7,10 +7,11 @@ stdout; everything else to stderr or the console.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -92,12 +93,61 @@ def _console(stderr: bool = False) -> Any:
     return console
 
 
+@contextlib.contextmanager
+def _library_output_to_stderr() -> Iterator[None]:
+    """While the block runs, what libraries print goes to stderr, so that stdout carries only what the command
+    prints (the ``--json`` document): Python-level prints to ``sys.stdout``, and Pyomo's log, whose handler
+    holds the ``sys.stdout`` of the moment Pyomo was imported (``--write-model x.lp`` once put "WARNING:
+    Filename ... likely does not match specified file format (lp)" there). Python's warnings already go to
+    stderr, and HiGHS runs in the worker process, whose output is piped."""
+    import logging
+
+    import pyomo.common.log  # noqa: F401  (Pyomo's handler exists once this is imported)
+
+    moved: list[tuple[logging.StreamHandler[Any], Any]] = []
+    for handler in logging.getLogger("pyomo").handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stdout, sys.__stdout__):
+            moved.append((handler, handler.stream))
+            handler.setStream(sys.stderr)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        for handler, stream in moved:
+            handler.setStream(stream)
+
+
+def _write_out(result: Any, out_dir: str) -> None:
+    """Write ``--out`` (after the result was printed); a failure is a one-line :class:`OutputError` saying
+    which file failed and which were written."""
+    from pathlib import Path
+
+    from tokenplan.errors import OutputError
+
+    try:
+        result.write(out_dir)
+    except OSError as exc:
+        failed = Path(exc.filename) if exc.filename else None
+        what = "create it" if failed == Path(out_dir) else f"write {failed.name}" if failed else "write there"
+        written, left = getattr(exc, "written", []), getattr(exc, "not_written", [])
+        if written:
+            done = (f"written: {', '.join(p.name for p in written)}; "
+                    f"left as they were: {', '.join(p.name for p in left)}")
+        elif what == "create it":
+            done = "no file written"
+        else:
+            done = "no file written, the directory is as it was"
+        raise OutputError(f"could not {what} ({exc.strerror or exc}); {done}", option="--out", path=out_dir,
+                          written=written) from exc
+
+
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @_scenario_option
 @_set_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write plan.csv, plan.parquet, kpis.json.")
+@click.option("--out", "out_dir", type=click.Path(), metavar="DIR",
+              help="Write plan.csv, plan.parquet, kpis.json there (after the result is printed).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S", callback=_finite,
               help="Wall-clock limit in seconds (default: problem.time_limit_s).")
 @click.option("--gap", type=click.FloatRange(0, 1, max_open=True), metavar="G", callback=_finite,
@@ -106,8 +156,8 @@ def _console(stderr: bool = False) -> Any:
 @click.option("--portfolio", is_flag=True,
               help="Branch and bound on a second core from the start, beside the heuristics (sooner first plans; "
                    "the plan found can depend on timing).")
-@click.option("--write-model", type=click.Path(dir_okay=False), metavar="FILE.lp|FILE.mps",
-              help="Also write the model (readable names).")
+@click.option("--write-model", type=click.Path(), metavar="FILE.lp|FILE.mps",
+              help="Also write the model (readable names), before the solve.")
 @click.option("-v", "--verbose", is_flag=True, help="Stream the HiGHS log to stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the status line.")
 @_disable_option
@@ -117,29 +167,51 @@ def solve(obj: Ctx, file: str, scenarios: tuple[str, ...], overrides: tuple[str,
           write_model: str | None, verbose: bool, quiet: bool, disable: tuple[str, ...]) -> None:
     """Solve a problem file and show the plan."""
     obj.quiet = obj.quiet or quiet
+    from tokenplan.files import check_writable
+
+    # the output paths first: a path that cannot be written fails now, not after the solve
+    if out_dir is not None:
+        from pathlib import Path
+
+        from tokenplan.errors import OutputError
+        from tokenplan.result import OUT_FILES
+
+        check_writable(out_dir, directory=True, key="--out")
+        for name in OUT_FILES:
+            if (Path(out_dir) / name).is_dir() and not (Path(out_dir) / name).is_symlink():
+                raise OutputError(f"cannot write {name} there: it is a directory", option="--out", path=out_dir)
+    if write_model is not None:
+        from tokenplan.api import MODEL_SUFFIXES
+
+        check_writable(write_model, directory=False, key="--write-model", suffixes=MODEL_SUFFIXES)
     from tokenplan.api import solve as run_solve
     from tokenplan.loader import load
     from tokenplan.report import print_result
 
-    problem = load(file, overrides, scenarios)
     err = _console(stderr=True)
     log = (lambda line: err.print(line, markup=False, highlight=False)) if verbose else None
-    status = None
-    if not (obj.quiet or as_json or verbose) and err.is_terminal:
-        status = err.status("solving...")
-        status.start()
-    try:
-        result = run_solve(problem, time_limit_s=time_limit, mip_gap=gap, threads=threads,
-                           disable=[*obj.disable, *disable], write_model=write_model, log=log, portfolio=portfolio)
-    finally:
-        if status is not None:
-            status.stop()
-    if out_dir:
-        result.write(out_dir)
+    with _library_output_to_stderr():
+        problem = load(file, overrides, scenarios)
+        status = None
+        if not (obj.quiet or as_json or verbose) and err.is_terminal:
+            status = err.status("solving...")
+            status.start()
+        try:
+            result = run_solve(problem, time_limit_s=time_limit, mip_gap=gap, threads=threads,
+                               disable=[*obj.disable, *disable], write_model=write_model, log=log,
+                               portfolio=portfolio)
+        finally:
+            if status is not None:
+                status.stop()
+    # printed before --out is written: a write that fails cannot lose the plan
     if as_json:
         click.echo(result.to_json())
     else:
         print_result(result, _console(), quiet=obj.quiet)
+    if out_dir is not None:
+        sys.stdout.flush()
+        with _library_output_to_stderr():
+            _write_out(result, out_dir)
     code = EXIT_BY_STATUS.get(result.status, ExitCode.OK)
     if result.status == "time_limit":
         code = ExitCode.OK if result.solved else ExitCode.NO_SOLUTION

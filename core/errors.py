@@ -78,6 +78,16 @@ class InputError(TokenplanError):
         super().__init__(": ".join(parts))
 
 
+class OutputError(InputError):
+    """An output path that cannot be written (``--out``, ``--write-model``): ``OPTION PATH: reason``.
+
+    ``written``: the files that were written before the failure, if any (a failure after the solve)."""
+
+    def __init__(self, message: str, *, option: str, path: Any, written: Any = ()) -> None:
+        self.option, self.path, self.written = option, str(path), list(written)
+        super().__init__(message, key=f"{option} {path}")
+
+
 class PluginError(TokenplanError):
     """A plugin raised, returned bad data or could not be loaded; the message names the plugin."""
 

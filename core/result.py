@@ -18,7 +18,11 @@ import pyomo.environ as pyo
 
 from tokenplan.coefficients import MONEY, Data
 from tokenplan.errors import blame
+from tokenplan.files import WriteError, atomic_set
 from tokenplan.solver import Solution
+
+#: the files :meth:`Result.write` writes (``--out``)
+OUT_FILES = ("plan.csv", "plan.parquet", "kpis.json")
 
 PLAN_COLUMNS = ["period", "region", "chip", "cooling", "units_bought", "accelerators_bought",
                 "accelerators_active", "it_mw", "facility_mw", "accelerators_serving"]
@@ -104,15 +108,26 @@ class Result:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_plain)
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write plan.csv, plan.parquet and kpis.json (KPIs, status, objective) into ``out_dir``."""
+        """Write plan.csv, plan.parquet and kpis.json (KPIs, status, objective) into ``out_dir``, created if
+        missing (with its parents).
+
+        The three are written to temporary files in ``out_dir`` first and renamed into place together
+        (:func:`tokenplan.files.atomic_set`): an error or an interrupt while writing leaves the files there as
+        they were; a symbolic link at a file's place is replaced, its target untouched. A failure raises
+        :class:`tokenplan.files.WriteError` (an ``OSError``), which says which files were replaced."""
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "plan.csv", out / "plan.parquet", out / "kpis.json"]
-        self.plan.to_csv(paths[0], index=False)
-        self.plan.to_parquet(paths[1], index=False)
+        names = list(OUT_FILES)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriteError(exc, out, [], [out / n for n in names]) from exc
         doc = {k: v for k, v in self.to_dict().items() if k != "plan"}
-        paths[2].write_text(json.dumps(doc, indent=2, allow_nan=False, default=_plain) + "\n")
-        return paths
+        text = json.dumps(doc, indent=2, allow_nan=False, default=_plain) + "\n"
+        return atomic_set([
+            (out / names[0], lambda tmp: self.plan.to_csv(tmp, index=False)),
+            (out / names[1], lambda tmp: self.plan.to_parquet(tmp, index=False)),
+            (out / names[2], lambda tmp: Path(tmp).write_text(text, encoding="utf-8")),
+        ])
 
 
 def _plain(v: Any) -> Any:

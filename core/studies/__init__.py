@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tokenplan.files import atomic
 from tokenplan.studies.run import Options, Progress, default_workers, execute, validate
 from tokenplan.studies.spec import Scenario, StudySpec, ad_hoc, from_file, is_study_file
-from tokenplan.studies.store import Store, atomic
+from tokenplan.studies.store import Store
 
 SUMMARY = "summary"
 PARETO = "pareto.json"

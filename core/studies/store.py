@@ -14,16 +14,14 @@ A scenario is done when its line is in the index; ``--resume`` skips those.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tokenplan.errors import InputError
+from tokenplan.files import atomic, write_text
 
 INDEX = "index.jsonl"
 MANIFEST = "study.json"
@@ -68,14 +66,14 @@ class Store:
             records[record["id"]] = record
             good.append(line)
         if torn and repair:
-            _atomic_write(index, "".join(line + "\n" for line in good))
+            write_text(index, "".join(line + "\n" for line in good))
         return records
 
     def done(self) -> set[str]:
         return set(self.records)
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        _atomic_write(self.out / MANIFEST, json.dumps(manifest, indent=2, default=str))
+        write_text(self.out / MANIFEST, json.dumps(manifest, indent=2, default=str))
 
     def manifest(self) -> dict[str, Any]:
         path = self.out / MANIFEST
@@ -89,7 +87,7 @@ class Store:
         ident = record["id"]
         _atomic_parquet(self.scenarios / f"{ident}.parquet", pd.DataFrame(result["plan"]))
         _atomic_parquet(self.scenarios / f"{ident}.duals.parquet", pd.DataFrame(result["duals"]))
-        _atomic_write(self.scenarios / f"{ident}.x.json", json.dumps(result.get("x")))
+        write_text(self.scenarios / f"{ident}.x.json", json.dumps(result.get("x")))
         line = json.dumps(_clean(record), default=_plain, allow_nan=False) + "\n"
         with open(self.out / INDEX, "a", encoding="utf-8") as f:
             f.write(line)
@@ -125,30 +123,6 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return str(value)
-
-
-def atomic(path: Path, write: Callable[[str], Any]) -> None:
-    """``write(temporary path)`` next to ``path``, then rename it over ``path``: the file is whole or absent
-    (the temporary file is removed if writing fails)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-
-    atomic(path, write)
 
 
 def _atomic_parquet(path: Path, frame: Any) -> None:
