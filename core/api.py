@@ -74,12 +74,17 @@ def solve_options(problem: Problem, *, time_limit_s: float | None = None, mip_ga
     return options, deadline
 
 
+#: share of the time left after an infeasible solve that the IIS (the second opinion) gets; the elastic
+#: re-solves have the rest
+IIS_SHARE = 0.2
+
+
 def finish(problem: Problem, selection: Any, data: Any, model: Any, options: Any, deadline: float,
            timings: dict[str, float], *, write_model: str | PathLike[str] | None = None, diagnose: bool = True,
            matrix: Any = None) -> Any:
     """From a built model to a result: the pre-solve checks, the solve (of ``matrix``, the model compiled,
     when given), the result, the diagnosis of an infeasible problem, the rules' reports."""
-    from tokenplan.diagnose import elastic, precheck
+    from tokenplan.diagnose import elastic, iis, precheck
     from tokenplan.model import input_key
     from tokenplan.result import make, unsolved
     from tokenplan.solver import run, within
@@ -101,7 +106,16 @@ def finish(problem: Problem, selection: Any, data: Any, model: Any, options: Any
                          key=key) from exc
     result = make(model, data, solution, warnings=[*selection.warnings, *data.warnings], timings=timings)
     if solution.status == "infeasible" and diagnose:
-        result.diagnosis = elastic(data, options, deadline=deadline)
+        # the elastic re-solves first (amounts, in the planner's words), then HiGHS's IIS as a second opinion
+        # in what is left (a fifth of the time, at least)
+        left = deadline - time.monotonic()
+        result.diagnosis = elastic(data, options, deadline=deadline - IIS_SHARE * left)
+        left = deadline - time.monotonic()
+        if left >= 0.5:
+            result.diagnosis["iis"] = iis(model, solution.matrix, within(options, deadline))
+        else:
+            result.diagnosis["iis"] = {"found": False, "rows": [], "bounds": [], "families": [],
+                                       "method": "HiGHS IIS", "summary": "not run: the time limit was used up"}
     if result.solved:
         result.reports = selection.catalog.report(result)
     return result

@@ -47,6 +47,9 @@ def print_diagnosis(console: Console, diagnosis: dict[str, Any]) -> None:
         console.print(f"    [dim]to fix:[/dim] {escape(cause['fix'])}")
     if diagnosis.get("partial"):
         console.print(f"  [yellow]{escape(diagnosis['partial_note'])}[/yellow]")
+    conflict = diagnosis.get("iis")
+    if conflict:
+        console.print(f"  [dim]second opinion (HiGHS IIS):[/dim] {escape(conflict['summary'])}")
 
 
 def print_result(result: Result, console: Console, *, quiet: bool = False) -> None:

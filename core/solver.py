@@ -65,6 +65,8 @@ class SolveOptions:
     #: tests set it beyond the deadline to prove that the process boundary holds
     highs_time_limit_s: float | None = None
     log: Callable[[str], None] | None = None
+    #: find an irreducible infeasible subset instead of solving (``Solution.iis``; the diagnosis's second opinion)
+    iis: bool = False
 
 
 @dataclass
@@ -87,6 +89,8 @@ class Solution:
     output: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     killed: bool = False
+    #: with ``SolveOptions.iis``: ``{"valid", "rows", "cols", "seconds", "status"}`` (positions in ``matrix``)
+    iis: dict[str, Any] | None = None
 
     @property
     def has_plan(self) -> bool:
@@ -141,7 +145,7 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None, *, matrix
                     "threads": options.threads, "random_seed": options.seed,
                     "highs_time_limit": options.highs_time_limit_s,
                     "duals_time_limit": DUALS_TIME_LIMIT_S, "portfolio": options.portfolio},
-        "start": start, "heuristic_start": options.heuristic_start, "duals": options.duals,
+        "start": start, "heuristic_start": options.heuristic_start, "duals": options.duals, "iis": options.iis,
         "binary_cols": matrix.binary_cols,
         "count_cols": [i for i, v in enumerate(matrix.columns)
                        if v.parent_component().local_name in options.count_vars and not v.is_continuous()],
@@ -399,6 +403,7 @@ class _State:
         self.phase = "starting"
         self.first_incumbent_s: float | None = None
         self.highs_s: float | None = None
+        self.iis: dict[str, Any] | None = None
 
     def handle(self, message: tuple[Any, ...], options: SolveOptions) -> None:
         kind = message[0]
@@ -432,6 +437,8 @@ class _State:
                 self.duals = self.mip["row_dual"]
         elif kind == "duals":
             self.duals = message[1]
+        elif kind == "iis":
+            self.iis = message[1]
         elif kind == "done" and len(message) > 1:
             self.highs_s = float(message[1])
 
@@ -442,7 +449,7 @@ class _State:
         if self.first_incumbent_s is not None:
             timings["first_incumbent_s"] = self.first_incumbent_s
         common = dict(matrix=self.matrix, incumbents=self.incumbents, bounds=self.bounds, log=self.log,
-                      timings=timings, killed=self.killed)
+                      timings=timings, killed=self.killed, iis=self.iis)
         if self.mip is not None:
             mip = self.mip
             timings["worker_s"] = float(mip["seconds"])

@@ -184,3 +184,35 @@ def test_a_time_limited_elastic_diagnosis_says_it_is_partial(monkeypatch):
     monkeypatch.setattr(el, "run", real)
     d = solve(p).diagnosis
     assert d["partial"] is False and "partial" not in d["summary"]
+
+
+def test_the_iis_is_a_second_opinion_mapped_to_families(tmp_path, capsys):
+    # the caps that bind only together: HiGHS's IIS holds the demand row, the HBM row and the grid (cooling) row
+    p = base_problem()
+    p["chips"]["custom"].append(chip(id="t.b", tdp_w=2000, hbm_stacks=2))
+    p["regions"][0].update(power_mw=0.015, block_mw=0.001)
+    p["hbm"] = {"supply": {"p1": 40}}
+    conflict = solve(p).diagnosis["iis"]
+    assert conflict["found"] is True and conflict["method"] == "HiGHS IIS"
+    assert {"demand", "hbm", "cooling"} <= set(conflict["families"])
+    hbm = next(r for r in conflict["rows"] if r["family"] == "hbm")
+    assert hbm == {"family": "hbm", "where": {"pool": "p1", "period": 2030}, "key": "hbm.supply.p1"}
+    from test_cli import run_cli
+
+    code, out, _ = run_cli(capsys, "solve", write_toml(tmp_path, p))
+    assert code == ExitCode.INFEASIBLE
+    assert "second opinion (HiGHS IIS): 5 rows conflict: demand (workload w, period 2030)" in out
+
+
+def test_the_iis_of_a_model_compiled_here_holds_the_rows_of_the_conflict():
+    from tokenplan.catalog import select
+    from tokenplan.coefficients import compute
+    from tokenplan.diagnose import iis
+    from tokenplan.model import build
+    from tokenplan.solver import SolveOptions
+
+    p = base_problem()
+    p["hbm"] = {"supply": {"p1": 40}}
+    model = build(compute(select(tokenplan.load(p))))
+    found = iis(model, None, SolveOptions(time_limit_s=10))
+    assert found["found"] is True and found["families"] == ["assign", "demand", "hbm"]  # assign links serve to buy
