@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from tokenplan.errors import InputError, PluginError
 from tokenplan.host import PluginHost
-from tokenplan.loader import first_error
+from tokenplan.messages import first_error
 from tokenplan.records import Chip, Cooling, Region, Rule, RuleParams, ThroughputModel, glob_to_regex
 from tokenplan.schema import Problem, Workload
 

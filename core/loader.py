@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from tokenplan import overrides as _overrides
 from tokenplan import scenarios as _scenarios
 from tokenplan.errors import InputError
+from tokenplan.messages import first_error
 from tokenplan.schema import Problem
 
 
@@ -77,36 +78,6 @@ def parse(data: Mapping[str, Any], *, source: str = "<problem>") -> Problem:
     return problem
 
 
-def key_path(loc: Iterable[Any], data: Any = None) -> str:
-    """Format a pydantic location as a dotted key path (``workloads[0].tokens_per_day.2027``)."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int) and not isinstance(data, dict):
-            element = data[part] if isinstance(data, list) and part < len(data) else None
-            label = element.get("id") if isinstance(element, dict) else None
-            out += f"[{part}]" if label is None else f"[{label}]"
-        else:
-            text = str(part)
-            out += ("." if out else "") + (f'"{text}"' if "." in text else text)
-        data = _step(data, part)
-    return out
-
-
-def _step(data: Any, part: Any) -> Any:
-    if isinstance(data, dict):
-        return data.get(part, data.get(str(part)))
-    if isinstance(data, list) and isinstance(part, int) and part < len(data):
-        return data[part]
-    return None
-
-
-def first_error(exc: ValidationError, data: Any) -> tuple[str, str, Any, str]:
-    """The first error of a pydantic validation: (key path in ``data``, message, bad value, error type)."""
-    err = exc.errors()[0]
-    loc = [p for p in err["loc"] if not _is_type_tag(p)]
-    return key_path(loc, data), err["msg"].removeprefix("Value error, "), err.get("input"), err["type"]
-
-
 def _input_error(exc: ValidationError, source: str, data: Mapping[str, Any]) -> InputError:
     key, message, value, kind = first_error(exc, data)
     if kind == "extra_forbidden":
@@ -118,11 +89,6 @@ def _input_error(exc: ValidationError, source: str, data: Mapping[str, Any]) -> 
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
     return InputError(message, file=source, key=key, value=value)
-
-
-def _is_type_tag(part: Any) -> bool:
-    """pydantic adds union member and validator names to locations; they are not keys."""
-    return isinstance(part, str) and (part.startswith(("function-", "json-or-python")) or "[" in part)
 
 
 def check(problem: Problem) -> None:
