@@ -1,0 +1,318 @@
+"""Plugins fail loudly and helpfully (issue 11, item 6): a plugin that raises, returns the wrong type, an
+invalid record or a duplicate id, or cannot be imported, stops the run with exit code 5 and ONE line naming
+the plugin, its distribution (where known), the record and the field, ending with the way past it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from builders import base_problem, chip, cooling
+from pydantic import ValidationError
+from test_plugin_host import make_distribution
+
+import tokenplan
+from tokenplan import hookimpl
+from tokenplan.catalog import Catalog
+from tokenplan.errors import ExitCode, PluginError
+from tokenplan.host import PluginHost
+from tokenplan.messages import describe, invalid_record
+from tokenplan.records import Chip, Cooling, Region, Rule, RuleParams, ThroughputModel
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class GoodRule(Rule):
+    id = "t.rule"
+
+
+#: kind -> (hook, a valid record, (a field, a value it refuses), the record class, the Catalog method)
+KINDS: dict[str, tuple[str, dict[str, Any], tuple[str, Any], type, str]] = {
+    "chip": ("tokenplan_chips", chip(id="t.x", sources={"*": "test datasheet"}), ("tdp_w", 9000), Chip, "chips"),
+    "cooling": ("tokenplan_coolings", cooling(id="t.cool"), ("pue", 0.5), Cooling, "coolings"),
+    "region": ("tokenplan_regions", {"id": "t.r", "country": "CN"}, ("country", "China"), Region, "regions"),
+    "throughput model": ("tokenplan_throughput_models",
+                         {"name": "t_model", "description": "test", "workload_fields": []},
+                         ("workload_fields", "tokens"), ThroughputModel, "throughput_models"),
+}
+#: every hook that returns records, with the Catalog method that calls it
+HOOKS = {kind: (hook, method) for kind, (hook, _, _, _, method) in KINDS.items()} | {
+    "rule": ("tokenplan_rules", "rules")}
+
+
+def plugin(hook: str, fn: Any) -> SimpleNamespace:
+    """An in-process plugin implementing one hook."""
+    return SimpleNamespace(**{hook: hookimpl(fn)})
+
+
+def catalog(*plugins: tuple[str, object], disable: tuple[str, ...] = ()) -> Catalog:
+    """A catalog of these plugins only (no built-ins, no entry points)."""
+    return Catalog(PluginHost(disable, autoload=False, entry_points=[], plugins=plugins))
+
+
+def failure(cat: Catalog, method: str) -> str:
+    """The message of the PluginError that calling ``cat.<method>()`` raises; checks it is one line."""
+    with pytest.raises(PluginError) as info:
+        getattr(cat, method)()
+    message = str(info.value)
+    assert "\n" not in message, message
+    assert info.value.exit_code == ExitCode.PLUGIN_ERROR
+    return message
+
+
+def pydantic_message(model: type, data: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as info:
+        model.model_validate(data)
+    return info.value.errors()[0]["msg"].removeprefix("Value error, ")
+
+
+def record_id(kind: str) -> str:
+    record = KINDS[kind][1]
+    return record.get("id") or record["name"]
+
+
+# -- a hook that raises ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", HOOKS)
+def test_a_hook_that_raises_names_the_plugin_and_the_way_past_it(kind):
+    hook, method = HOOKS[kind]
+
+    def broken():
+        raise RuntimeError("datasheet server down\n  (retry later)")
+
+    assert failure(catalog(("acme", plugin(hook, broken))), method) == (
+        f"plugin 'acme': {hook} raised RuntimeError: datasheet server down (retry later) "
+        f"(to skip it: --disable-plugin acme)")
+    # and the way past it works
+    assert getattr(catalog(("acme", plugin(hook, broken)), disable=("acme",)), method)() in ([], {})
+
+
+# -- the wrong type ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", HOOKS)
+def test_a_dict_instead_of_a_list(kind):
+    hook, method = HOOKS[kind]
+    cat = catalog(("acme", plugin(hook, lambda: {"id": "t.x"})))
+    assert failure(cat, method) == f"plugin 'acme': {hook} returned a dict, expected a list " \
+                                   f"(to skip it: --disable-plugin acme)"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_str_in_the_list(kind):
+    hook, good, _, model, method = KINDS[kind]
+    cat = catalog(("acme", plugin(hook, lambda: [good, "t.y"])))
+    assert failure(cat, method) == (f"plugin 'acme': {hook} returned 't.y' (a str) as item 1, expected a "
+                                    f"{model.__name__} or a dict (to skip it: --disable-plugin acme)")
+
+
+def test_a_rule_that_is_not_a_rule_class():
+    cat = catalog(("acme", plugin("tokenplan_rules", lambda: [GoodRule, "t.other"])))
+    assert failure(cat, "rules") == ("plugin 'acme': tokenplan_rules returned 't.other' (a str) as item 1, "
+                                     "expected a subclass of tokenplan.Rule (to skip it: --disable-plugin acme)")
+
+
+def test_a_rule_without_an_id_or_with_bad_params():
+    class Anonymous(Rule):
+        pass
+
+    assert failure(catalog(("acme", plugin("tokenplan_rules", lambda: [Anonymous]))), "rules") == (
+        "plugin 'acme': rule class Anonymous: id: missing (set the class attribute id, e.g. id = \"acme.carbon\") "
+        "(to skip it: --disable-plugin acme)")
+
+    class BadParams(Rule):
+        id = "t.bad"
+        Params = dict
+
+    assert failure(catalog(("acme", plugin("tokenplan_rules", lambda: [BadParams]))), "rules") == (
+        "plugin 'acme': rule 't.bad': Params = <class 'dict'>: must be a subclass of tokenplan.RuleParams "
+        "(to skip it: --disable-plugin acme)")
+
+
+# -- an invalid record ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_invalid_record_names_the_record_and_the_field(kind):
+    hook, good, (name, value), model, method = KINDS[kind]
+    bad = {**good, name: value}
+    cat = catalog(("acme", plugin(hook, lambda: [bad])))
+    assert failure(cat, method) == (f"plugin 'acme': {kind} {record_id(kind)!r}: {name} = {value!r}: "
+                                    f"{pydantic_message(model, bad)} (to skip it: --disable-plugin acme)")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_invalid_record_built_in_the_hook_names_the_record_and_the_field(kind):
+    # the documented way: the plugin builds Chip(...) itself, so pydantic raises inside the plugin's code
+    hook, good, (name, value), model, method = KINDS[kind]
+    bad = {**good, name: value}
+    cat = catalog(("acme", plugin(hook, lambda: [model(**bad)])))
+    assert failure(cat, method) == (f"plugin 'acme': {hook} raised ValidationError: {kind} {record_id(kind)!r}: "
+                                    f"{name} = {value!r}: {pydantic_message(model, bad)} "
+                                    f"(to skip it: --disable-plugin acme)")
+
+
+def test_an_invalid_record_without_an_id_and_with_several_errors():
+    good = KINDS["chip"][1]
+    nameless = {k: v for k, v in good.items() if k != "id"}
+    cat = catalog(("acme", plugin("tokenplan_chips", lambda: [nameless])))
+    assert failure(cat, "chips") == "plugin 'acme': chip: id: missing (to skip it: --disable-plugin acme)"
+    several = {**good, "tdp_w": 9000, "lifetime_years": 0, "colour": "red"}
+    message = failure(catalog(("acme", plugin("tokenplan_chips", lambda: [several]))), "chips")
+    assert message.startswith("plugin 'acme': chip 't.x': tdp_w = 9000: ") and "(and 2 more errors)" in message
+
+
+def test_a_check_of_the_whole_record_names_the_record():
+    bad = {**KINDS["chip"][1], "year_available": 2025, "year_last": 2020}
+    cat = catalog(("acme", plugin("tokenplan_chips", lambda: [Chip(**bad)])))
+    assert failure(cat, "chips") == ("plugin 'acme': tokenplan_chips raised ValidationError: chip 't.x': "
+                                     "year_last 2020 is before year_available 2025 "
+                                     "(to skip it: --disable-plugin acme)")
+
+
+# -- a duplicate id ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", HOOKS)
+def test_a_duplicate_id_names_both_plugins(kind):
+    hook, method = HOOKS[kind]
+    records = [GoodRule] if kind == "rule" else [KINDS[kind][1]]
+    rid = GoodRule.id if kind == "rule" else record_id(kind)
+    cat = catalog(("first", plugin(hook, lambda: records)), ("second", plugin(hook, lambda: records)))
+    assert failure(cat, method) == (f"plugin 'second': {kind} {rid!r} is defined by two plugins: 'first' and "
+                                    f"this one (to skip one: --disable-plugin first or --disable-plugin second)")
+    assert getattr(catalog(("first", plugin(hook, lambda: records)), ("second", plugin(hook, lambda: records)),
+                           disable=("first",)), method)()
+
+
+def test_an_id_defined_twice_by_one_plugin():
+    good = KINDS["cooling"][1]
+    cat = catalog(("acme", plugin("tokenplan_coolings", lambda: [good, good])))
+    assert failure(cat, "coolings") == ("plugin 'acme': cooling 't.cool' is defined twice by this plugin "
+                                        "(to skip it: --disable-plugin acme)")
+
+
+def test_a_duplicate_id_names_both_distributions(tmp_path, monkeypatch):
+    body = """
+        from tokenplan import hookimpl
+
+        @hookimpl
+        def tokenplan_coolings():
+            return [dict(id="t.cool", pue=1.1, max_rack_kw=50, capex_per_kw_it=0, opex_per_kw_it_year=0)]
+    """
+    site = make_distribution(tmp_path, name="tokenplan-one", version="1.0", module="tokenplan_one", ep_name="one",
+                             body=body)
+    make_distribution(tmp_path, name="tokenplan-two", version="2.0", module="tokenplan_two", ep_name="two",
+                      body=body)
+    monkeypatch.syspath_prepend(str(site))
+    eps = [ep for ep in metadata.entry_points(group="tokenplan") if ep.name in ("one", "two")]
+    cat = Catalog(PluginHost(autoload=True, entry_points=eps))
+    assert failure(cat, "coolings") == (
+        "plugin 'two' (distribution tokenplan-two 2.0): cooling 't.cool' is defined by two plugins: 'one' "
+        "(distribution tokenplan-one 1.0) and this one (to skip one: --disable-plugin one or --disable-plugin two)")
+
+
+# -- a plugin that cannot be imported -----------------------------------------------------------------------
+def test_a_plugin_that_cannot_be_imported():
+    ghost = metadata.EntryPoint(name="ghost", value="tokenplan_no_such_module", group="tokenplan")
+    with pytest.raises(PluginError) as info:
+        PluginHost(autoload=True, entry_points=[ghost])
+    assert str(info.value) == ("plugin 'ghost': could not be loaded from tokenplan_no_such_module: "
+                               "ModuleNotFoundError: No module named 'tokenplan_no_such_module' "
+                               "(to skip it: --disable-plugin ghost)")
+    assert info.value.exit_code == ExitCode.PLUGIN_ERROR
+    assert PluginHost(["ghost"], autoload=True, entry_points=[ghost]).infos["ghost"].status == "disabled"
+
+
+def test_an_invalid_record_built_at_import_names_distribution_record_and_field(tmp_path, monkeypatch):
+    site = make_distribution(tmp_path, name="tokenplan-acme", version="1.0.0", module="tokenplan_acme",
+                             ep_name="acme", body=ACME_AT_IMPORT)
+    monkeypatch.syspath_prepend(str(site))
+    with pytest.raises(PluginError) as info:
+        PluginHost(autoload=True)
+    assert str(info.value) == ACME_MESSAGE
+
+
+def test_two_entry_points_with_one_name(tmp_path, monkeypatch):
+    site = make_distribution(tmp_path, name="tokenplan-same-a", module="tokenplan_same_a", ep_name="same")
+    make_distribution(tmp_path, name="tokenplan-same-b", module="tokenplan_same_b", ep_name="same")
+    monkeypatch.syspath_prepend(str(site))
+    eps = [ep for ep in metadata.entry_points(group="tokenplan") if ep.name == "same"]
+    with pytest.raises(PluginError) as info:
+        PluginHost(autoload=True, entry_points=eps)
+    assert "two plugins share this name" in str(info.value)
+    assert str(info.value).endswith("(to skip both: --disable-plugin same)")
+    host = PluginHost(["same"], autoload=True, entry_points=eps)  # and that way past works
+    assert host.infos["same"].status == "disabled" and not host.pm.get_plugins()
+
+
+# -- the rest of the catalog and the rules' own code ----------------------------------------------------------
+def test_a_rule_whose_code_raises_names_its_plugin_in_one_line():
+    class Picky(Rule):
+        id = "t.picky"
+
+        def apply(self, ctx):
+            Chip(id="t.z", vendor="T", origin="CN", year_available=2020, cooling=["t.air"], tdp_w=-1)
+
+    cat = Catalog(PluginHost(plugins=[("picky", plugin("tokenplan_rules", lambda: [Picky]))]))
+    with pytest.raises(PluginError) as info:
+        tokenplan.solve(tokenplan.load(base_problem()), catalog=cat)
+    assert str(info.value) == ("plugin 'picky': rule 't.picky' apply() raised ValidationError: chip 't.z': "
+                               "tdp_w = -1: Input should be greater than 0 (to skip it: --disable-plugin picky)")
+
+
+def test_validate_returning_a_str_instead_of_a_list():
+    cat = Catalog(PluginHost(plugins=[("nag", plugin("tokenplan_validate", lambda problem, catalog: "hm"))]))
+    with pytest.raises(PluginError, match=r"^plugin 'nag': tokenplan_validate returned a str, expected a list "
+                                          r"\(to skip it: --disable-plugin nag\)$"):
+        tokenplan.solve(tokenplan.load(base_problem()), catalog=cat)
+
+
+def test_describe_and_invalid_record_are_one_line():
+    assert describe(ValueError("a\n\n  b")) == "ValueError: a b"
+    assert describe(KeyError()) == "KeyError"
+    assert describe(RuntimeError("x" * 1000)).endswith("...") and len(describe(RuntimeError("x" * 1000))) < 320
+    with pytest.raises(ValidationError) as info:
+        Cooling.model_validate({"id": "t.c", "pue": 9, "max_rack_kw": 1, "capex_per_kw_it": 0,
+                                "opex_per_kw_it_year": 0})
+    assert invalid_record(info.value) == "cooling 't.c': pue = 9: Input should be less than or equal to 3"
+
+    class Params(RuleParams):
+        rate: float = 0.0
+
+    with pytest.raises(ValidationError) as info:
+        Params(rate="high")
+    assert describe(info.value) == ("ValidationError: params: rate = 'high': Input should be a valid number, "
+                                    "unable to parse string as a number")
+
+
+# -- end to end: the command --------------------------------------------------------------------------------
+ACME_AT_IMPORT = """
+    from tokenplan import Chip, hookimpl
+
+    A1 = Chip(id="acme.a1", vendor="ACME", origin="US", year_available=2026, tflops={"fp8": 2500.0},
+              tdp_w=9000, unit_size=8, price_per_accel=22000, price_currency="USD", cooling=["air"],
+              sources={"*": "ACME A1 datasheet"})
+
+    @hookimpl
+    def tokenplan_chips():
+        return [A1]
+"""
+ACME_MESSAGE = ("plugin 'acme' (distribution tokenplan-acme 1.0.0): could not be loaded from tokenplan_acme: "
+                "ValidationError: chip 'acme.a1': tdp_w = 9000: Input should be less than or equal to 5000 "
+                "(to skip it: --disable-plugin acme)")
+
+
+def test_the_command_exits_5_with_one_line_and_the_way_past_it(tmp_path):
+    site = make_distribution(tmp_path, name="tokenplan-acme", version="1.0.0", module="tokenplan_acme",
+                             ep_name="acme", body=ACME_AT_IMPORT)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("TOKENPLAN_DISABLE_PLUGIN_AUTOLOAD", None)
+    quickstart = str(ROOT / "problems" / "quickstart.toml")
+    for argv in (["catalog", "chips"], ["solve", quickstart, "-q"]):
+        proc = subprocess.run([sys.executable, "-m", "tokenplan.cli", *argv], capture_output=True, text=True,
+                              env=env)
+        assert proc.returncode == ExitCode.PLUGIN_ERROR, proc.stderr
+        assert proc.stderr.splitlines() == [f"error: {ACME_MESSAGE}"]
+    proc = subprocess.run([sys.executable, "-m", "tokenplan.cli", "catalog", "chips", "--json",
+                           "--disable-plugin", "acme"], capture_output=True, text=True, env=env)
+    assert proc.returncode == ExitCode.OK, proc.stderr
