@@ -2,8 +2,9 @@
 
 Business code calls :class:`Catalog` (``catalog.chips()``), never the hooks. The facade validates what
 plugins return, rejects duplicate ids naming both plugins, and wraps plugin exceptions with the plugin's
-name; every failure is a one-line :class:`~tokenplan.errors.PluginError` (exit code 5) that names the
-plugin, its distribution, the record and its field, and ends with ``(to skip it: --disable-plugin NAME)``.
+name; every failure is a one-line
+:class:`~tokenplan.errors.PluginError` (exit code 5) that names the plugin, its distribution, the record and
+its field, and ends with ``(to skip it: --disable-plugin NAME)``.
 :func:`select` resolves a problem against the catalog: inline records, overrides, allow/deny globs, region
 packs (``extends``), rule parameters and the throughput model -> a :class:`Selection`.
 """
@@ -88,6 +89,7 @@ class Catalog:
     def _rules(self) -> dict[str, type[Rule]]:
         out: dict[str, type[Rule]] = {}
         hook = "tokenplan_rules"
+        self._forget("rule")
         for plugin, items in self.host.call(hook):
             for i, item in enumerate(self._as_list(plugin, hook, items)):
                 if not (isinstance(item, type) and issubclass(item, Rule)):
@@ -106,6 +108,7 @@ class Catalog:
 
     def _collect(self, hook: str, model: type[R], kind: str, id_field: str = "id") -> list[R]:
         records: list[R] = []
+        self._forget(kind)
         for plugin, items in self.host.call(hook):
             for i, item in enumerate(self._as_list(plugin, hook, items)):
                 record = self._validate(plugin, hook, i, item, model, kind)
@@ -128,6 +131,11 @@ class Catalog:
             return model.model_validate(item)
         except ValidationError as exc:
             raise self.host.error(plugin, invalid_record(exc, item, kind)) from None
+
+    def _forget(self, kind: str) -> None:
+        """Drop the claims of an earlier call that failed (a cached property is computed again then)."""
+        for key in [k for k in self.provider if k[0] == kind]:
+            del self.provider[key]
 
     def _claim(self, kind: str, record_id: str, plugin: str) -> None:
         other = self.provider.get((kind, record_id))

@@ -178,8 +178,10 @@ def test_a_duplicate_id_names_both_plugins(kind):
     records = [GoodRule] if kind == "rule" else [KINDS[kind][1]]
     rid = GoodRule.id if kind == "rule" else record_id(kind)
     cat = catalog(("first", plugin(hook, lambda: records)), ("second", plugin(hook, lambda: records)))
-    assert failure(cat, method) == (f"plugin 'second': {kind} {rid!r} is defined by two plugins: 'first' and "
-                                    f"this one (to skip one: --disable-plugin first or --disable-plugin second)")
+    message = failure(cat, method)
+    assert message == (f"plugin 'second': {kind} {rid!r} is defined by two plugins: 'first' and "
+                       f"this one (to skip one: --disable-plugin first or --disable-plugin second)")
+    assert failure(cat, method) == message  # asked again, the same answer (not "defined twice")
     assert getattr(catalog(("first", plugin(hook, lambda: records)), ("second", plugin(hook, lambda: records)),
                            disable=("first",)), method)()
 
@@ -316,3 +318,4 @@ def test_the_command_exits_5_with_one_line_and_the_way_past_it(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tokenplan.cli", "catalog", "chips", "--json",
                            "--disable-plugin", "acme"], capture_output=True, text=True, env=env)
     assert proc.returncode == ExitCode.OK, proc.stderr
+
