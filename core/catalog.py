@@ -1,8 +1,8 @@
 """The catalog: a typed facade over the plugins, and the selection a problem makes from it.
 
 Business code calls :class:`Catalog` (``catalog.chips()``), never the hooks. The facade validates what
-plugins return, rejects duplicate ids naming both plugins, and wraps plugin exceptions with the plugin's
-name; every failure is a one-line
+plugins return, rejects duplicate ids naming both plugins, requires a source for every figure of a
+third-party plugin's chip, and wraps plugin exceptions with the plugin's name; every failure is a one-line
 :class:`~tokenplan.errors.PluginError` (exit code 5) that names the plugin, its distribution, the record and
 its field, and ends with ``(to skip it: --disable-plugin NAME)``.
 :func:`select` resolves a problem against the catalog: inline records, overrides, allow/deny globs, region
@@ -31,6 +31,7 @@ from tokenplan.records import (
     RuleParams,
     ThroughputModel,
     glob_to_regex,
+    missing_sources,
 )
 from tokenplan.schema import Problem, Workload
 
@@ -69,7 +70,16 @@ class Catalog:
 
     @cached_property
     def _chips(self) -> list[Chip]:
-        return self._collect("tokenplan_chips", Chip, "chip")
+        chips = self._collect("tokenplan_chips", Chip, "chip")
+        for chip in chips:  # the built-ins' sources are checked by tokenplan's own tests (test_catalog_data)
+            plugin = self.provider[("chip", chip.id)]
+            info = self.host.infos.get(plugin)
+            missing = missing_sources(chip) if info is None or not info.builtin else []
+            if missing:
+                raise self.host.error(plugin, f"chip {chip.id!r}: no source for {', '.join(missing)} (give each "
+                                              f"figure a citation in sources, or '*' for the whole record; see "
+                                              f"docs/plugins/writing.md)")
+        return chips
 
     @cached_property
     def _coolings(self) -> list[Cooling]:

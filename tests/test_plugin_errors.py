@@ -319,3 +319,32 @@ def test_the_command_exits_5_with_one_line_and_the_way_past_it(tmp_path):
                            "--disable-plugin", "acme"], capture_output=True, text=True, env=env)
     assert proc.returncode == ExitCode.OK, proc.stderr
 
+
+# -- provenance: a third-party chip needs a source for every figure (docs/plugins/writing.md) --------------------
+PARTLY_SOURCED = {"id": "acme.a1", "vendor": "ACME", "origin": "US", "year_available": 2026,
+                  "tflops": {"fp8": 2500.0}, "hbm_gb": 192, "hbm_stacks": 8, "hbm_pool": "global", "mem_bw_tbs": 6.0,
+                  "tdp_w": 900, "unit_size": 8, "price_per_accel": 22000, "price_currency": "USD",
+                  "cooling": ["air"], "sources": {"tflops": "datasheet", "tdp_w": "datasheet", "hbm_gb": "datasheet"}}
+
+
+def test_a_third_party_chip_without_sources_stops_the_run():
+    from tokenplan.testing import catalog_with, small_problem
+
+    cat = catalog_with(("acme", plugin("tokenplan_chips", lambda: [PARTLY_SOURCED])))
+    assert failure(cat, "chips") == (
+        "plugin 'acme': chip 'acme.a1': no source for year_available, hbm_stacks, mem_bw_tbs, unit_size, "
+        "price_per_accel, lifetime_years, hbm_pool, cooling (give each figure a citation in sources, or '*' for "
+        "the whole record; see docs/plugins/writing.md) (to skip it: --disable-plugin acme)")
+    with pytest.raises(PluginError, match="no source for"):  # it used to load and solve
+        tokenplan.solve(tokenplan.load(small_problem("acme.a1")), catalog=cat)
+    sourced = {**PARTLY_SOURCED, "sources": {**PARTLY_SOURCED["sources"], "*": "ACME A1 datasheet rev. 2"}}
+    cat = catalog_with(("acme", plugin("tokenplan_chips", lambda: [sourced])))
+    assert "acme.a1" in {c.id for c in cat.chips()}
+
+
+def test_the_builtin_chips_need_no_check_at_run_time_because_they_are_sourced():
+    from tokenplan.records import missing_sources
+
+    cat = Catalog(PluginHost(autoload=False))
+    builtin = {c.id for c in cat.chips() if cat.host.infos[cat.provider[("chip", c.id)]].builtin}
+    assert builtin and not [c.id for c in cat.chips() if c.id in builtin and missing_sources(c)]

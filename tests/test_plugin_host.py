@@ -35,7 +35,7 @@ def make_distribution(tmp_path: Path, *, name: str = "tokenplan-fake", version: 
         def tokenplan_chips():
             return [dict(id="fake.x1", vendor="Fake", origin="US", year_available=2025,
                          tflops={"fp8": 1000}, tdp_w=700, unit_size=8, price_per_accel=20000,
-                         price_currency="USD", cooling=["air"], sources={"tflops": "fake datasheet"})]
+                         price_currency="USD", cooling=["air"], sources={"*": "fake datasheet"})]
     '''))
     dist = site / f"{name.replace('-', '_')}-{version}.dist-info"
     dist.mkdir()
@@ -88,7 +88,7 @@ def test_cli_lists_an_external_plugin(fake_site):
     out = subprocess.run([sys.executable, "-m", "tokenplan.cli", "catalog", "chips", "--json"],
                          capture_output=True, text=True, env=env, check=True).stdout
     x1 = next(c for c in json.loads(out) if c["id"] == "fake.x1")
-    assert x1["plugin"] == "fake" and x1["sources"] == {"tflops": "fake datasheet"}
+    assert x1["plugin"] == "fake" and x1["sources"] == {"*": "fake datasheet"}
 
 
 class ChipsPlugin:
