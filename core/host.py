@@ -101,19 +101,18 @@ class PluginHost:
         version = ep.dist.version if ep.dist is not None else None
         builtin = dist == BUILTIN_DISTRIBUTION
         info = PluginInfo(ep.name, dist, version, ep.value, "enabled", builtin)
+        skipped = "disabled" if disabled else None
+        if skipped is None and not builtin and not self.autoload:
+            skipped = f"skipped ({AUTOLOAD_ENV})"
         if ep.name in self.infos:
-            if disabled:  # --disable-plugin NAME switches off both
+            if skipped is not None:  # not loaded, so no clash: --disable-plugin NAME switches off both
                 return
             other = self.infos[ep.name]
             raise PluginError(ep.name, f"two plugins share this name: {ep.value} (distribution {dist}) and "
                                        f"{other.module} (distribution {other.distribution})",
                               distribution=_label(info), skip=f"(to skip both: --disable-plugin {ep.name})")
-        if disabled:
-            info.status = "disabled"
-            self.infos[ep.name] = info
-            return
-        if not builtin and not self.autoload:
-            info.status = f"skipped ({AUTOLOAD_ENV})"
+        if skipped is not None:
+            info.status = skipped
             self.infos[ep.name] = info
             return
         try:

@@ -245,6 +245,8 @@ def test_two_entry_points_with_one_name(tmp_path, monkeypatch):
     assert str(info.value).endswith("(to skip both: --disable-plugin same)")
     host = PluginHost(["same"], autoload=True, entry_points=eps)  # and that way past works
     assert host.infos["same"].status == "disabled" and not host.pm.get_plugins()
+    host = PluginHost(autoload=False, entry_points=eps)  # neither is loaded without autoload: no clash
+    assert host.infos["same"].status.startswith("skipped") and not host.pm.get_plugins()
 
 
 # -- the rest of the catalog and the rules' own code ----------------------------------------------------------
@@ -348,3 +350,4 @@ def test_the_builtin_chips_need_no_check_at_run_time_because_they_are_sourced():
     cat = Catalog(PluginHost(autoload=False))
     builtin = {c.id for c in cat.chips() if cat.host.infos[cat.provider[("chip", c.id)]].builtin}
     assert builtin and not [c.id for c in cat.chips() if c.id in builtin and missing_sources(c)]
+
