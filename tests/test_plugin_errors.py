@@ -5,6 +5,7 @@ the plugin, its distribution (where known), the record and the field, ending wit
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -351,3 +352,146 @@ def test_the_builtin_chips_need_no_check_at_run_time_because_they_are_sourced():
     builtin = {c.id for c in cat.chips() if cat.host.infos[cat.provider[("chip", c.id)]].builtin}
     assert builtin and not [c.id for c in cat.chips() if c.id in builtin and missing_sources(c)]
 
+
+# -- the documentation lists every message (docs/plugins/writing.md section 6, docs/troubleshooting-plugins.md) ----
+HEAD = re.compile(r"^plugin '(?P<name>[^']+)'(?: \(distribution [^()]+\))?: (?P<what>.*) "
+                  r"(?P<skip>\(to skip (?:it|one|both): [^()]*\))$")
+SKIPS = ("(to skip it: --disable-plugin NAME)", "(to skip one: --disable-plugin OTHER or --disable-plugin NAME)",
+         "(to skip both: --disable-plugin NAME)")
+
+
+def _raised(fn: Any) -> str:
+    with pytest.raises(PluginError) as info:
+        fn()
+    assert "\n" not in str(info.value)
+    return str(info.value)
+
+
+def every_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """One message of every kind a plugin failure gives."""
+    good = KINDS["chip"][1]
+    out = []
+
+    def chips(*records: Any, name: str = "acme") -> str:
+        return failure(catalog((name, plugin("tokenplan_chips", lambda: list(records)))), "chips")
+
+    ghost = metadata.EntryPoint(name="ghost", value="tokenplan_no_such_module", group="tokenplan")
+    out.append(_raised(lambda: PluginHost(autoload=True, entry_points=[ghost])))
+    twice = plugin("tokenplan_chips", lambda: [])
+    out.append(_raised(lambda: PluginHost(autoload=False, entry_points=[], plugins=[("a", twice), ("b", twice)])))
+    out.append(_raised(lambda: PluginHost(autoload=False, entry_points=[],
+                                          plugins=[("typo", plugin("tokenplan_chip", lambda: []))])))
+    site = make_distribution(tmp_path, name="tokenplan-doc-a", module="tokenplan_doc_a", ep_name="doc")
+    make_distribution(tmp_path, name="tokenplan-doc-b", module="tokenplan_doc_b", ep_name="doc")
+    make_distribution(tmp_path, name="tokenplan-doc-c", version="3.0", module="tokenplan_doc_c", ep_name="doc-c")
+    monkeypatch.syspath_prepend(str(site))
+    eps = list(metadata.entry_points(group="tokenplan"))
+    out.append(_raised(lambda: PluginHost(autoload=True, entry_points=[ep for ep in eps if ep.name == "doc"])))
+
+    def boom():
+        raise OSError("datasheet server down")
+
+    out.append(failure(catalog(("acme", plugin("tokenplan_chips", boom))), "chips"))
+    out.append(failure(catalog(("acme", plugin("tokenplan_chips", lambda: [Chip(**{**good, "tdp_w": 9000})]))),
+                       "chips"))
+    out.append(failure(catalog(("acme", plugin("tokenplan_chips", lambda: {"id": "t.x"}))), "chips"))
+    out.append(chips(good, "t.y"))
+    out.append(chips({**good, "tdp_w": 9000}))
+    out.append(chips({**good, "tdp_w": 9000, "lifetime_years": 0}))
+    out.append(chips({k: v for k, v in good.items() if k != "vendor"}))
+    out.append(chips({**good, "colour": "red"}))
+    out.append(chips({k: v for k, v in good.items() if k != "id"}))
+    out.append(chips({**good, "year_available": 2025, "year_last": 2020}))
+    out.append(failure(catalog(("first", plugin("tokenplan_chips", lambda: [good])),
+                               ("second", plugin("tokenplan_chips", lambda: [good]))), "chips"))
+    third = [ep for ep in eps if ep.name == "doc-c"]
+    host = PluginHost(autoload=True, entry_points=third, plugins=[("second", plugin("tokenplan_chips", lambda: [
+        {**good, "id": "fake.x1"}]))])
+    out.append(failure(Catalog(host), "chips"))
+    out.append(chips(good, good))
+    out.append(chips(PARTLY_SOURCED))
+    rules = lambda *items: failure(catalog(("acme", plugin("tokenplan_rules", lambda: list(items)))), "rules")  # noqa: E731
+
+    class Anonymous(Rule):
+        pass
+
+    class BadParams(Rule):
+        id = "t.bad"
+        Params = dict
+
+    class Crash(Rule):
+        id = "t.crash"
+
+        def adjust(self, data):
+            raise ZeroDivisionError("oops")
+
+    out += [rules("t.other"), rules(Anonymous), rules(BadParams)]
+
+    def solve(*plugins: tuple[str, object], **problem: Any) -> str:
+        p = base_problem()
+        p["problem"].update(problem)
+        return _raised(lambda: tokenplan.solve(tokenplan.load(p), catalog=Catalog(PluginHost(plugins=plugins))))
+
+    out.append(solve(("crash", plugin("tokenplan_rules", lambda: [Crash]))))
+    negative = SimpleNamespace(tokenplan_throughput=hookimpl(tryfirst=True)(lambda chip, workload, params: -1.0))
+    out.append(solve(("negative", negative)))
+    mute = plugin("tokenplan_throughput_models", lambda: [KINDS["throughput model"][1]])
+    out.append(solve(("mute", mute), throughput_model="t_model"))
+    return out
+
+
+def _shape(text: str) -> re.Pattern[str]:
+    """A documented message shape (upper-case words are placeholders) as a regex."""
+    text = re.sub(r" \(distribution [^()]*\)", "", " ".join(text.split()))
+    parts = re.split(r"\b[A-Z][A-Z_]*\b", text)
+    return re.compile(".+?".join(re.escape(p) for p in parts) + "$")
+
+
+def _documented(path: str) -> list[str]:
+    text = (ROOT / "docs" / path).read_text()
+    if path.endswith("writing.md"):
+        section = text.split("## 6. When a plugin fails", 1)[1].split("\n# ", 1)[0]
+        rows = [line.split(" | ", 1)[1] for line in section.splitlines()
+                if line.startswith("| ") and not line.startswith(("| your plugin", "|---"))]
+        return [s for row in rows for s in re.findall(r"`([^`]+)`", row) if not s.startswith(" ")]
+    bullets = re.split(r"\n- ", text.split("What `WHAT` says", 1)[1])[1:]
+    return [s for b in bullets for s in re.findall(r"`([^`]+)`", " ".join(b.split()).split("`: ", 1)[0] + "`")]
+
+
+@pytest.mark.parametrize("doc", ["plugins/writing.md", "troubleshooting-plugins.md"])
+def test_the_docs_list_every_message(doc, tmp_path, monkeypatch):
+    messages = every_failure(tmp_path, monkeypatch)
+    shapes = _documented(doc)
+    assert len(shapes) >= 20, shapes
+    text = (ROOT / "docs" / doc).read_text()
+    assert all(skip in " ".join(text.split()) for skip in SKIPS)
+    whats = []
+    for message in messages:
+        head = HEAD.match(message)
+        assert head, message
+        names = re.findall(r"--disable-plugin ([^\s()]+)", head["skip"])
+        assert names[-1] == head["name"], message
+        skip = re.sub(r"--disable-plugin [^\s()]+", "--disable-plugin NAME", head["skip"])
+        assert skip.replace("NAME or", "OTHER or") in SKIPS, message
+        whats.append(re.sub(r" \(distribution [^()]*\)", "", head["what"]))
+    undocumented = [w for w in whats if not any(_shape(s).match(w) for s in shapes)]
+    assert not undocumented, f"messages {doc} does not list: {undocumented}"
+    unused = [s for s in shapes if not any(_shape(s).match(w) for w in whats)]
+    assert not unused, f"{doc} lists messages no failure gives: {unused}"
+
+
+def test_the_example_in_writing_md_is_what_tokenplan_prints(tmp_path, monkeypatch):
+    site = make_distribution(tmp_path, name="tokenplan-acme-chips", version="1.0.0", module="tokenplan_acme_chips",
+                             ep_name="acme-chips", body="""
+        from tokenplan import hookimpl
+
+        @hookimpl
+        def tokenplan_chips():
+            return [dict(id="acme.a1", vendor="ACME", origin="US", year_available=2026, tdp_w=9000,
+                         cooling=["air"])]
+    """)
+    monkeypatch.syspath_prepend(str(site))
+    eps = [ep for ep in metadata.entry_points(group="tokenplan") if ep.name == "acme-chips"]
+    message = failure(Catalog(PluginHost(autoload=True, entry_points=eps)), "chips")
+    section = (ROOT / "docs" / "plugins" / "writing.md").read_text().split("## 6. When a plugin fails", 1)[1]
+    assert f"error: {message}\n" in section
