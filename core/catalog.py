@@ -1,25 +1,38 @@
 """The catalog: a typed facade over the plugins, and the selection a problem makes from it.
 
 Business code calls :class:`Catalog` (``catalog.chips()``), never the hooks. The facade validates what
-plugins return, rejects duplicate ids naming both plugins, and wraps plugin exceptions with the plugin's
-name. :func:`select` resolves a problem against the catalog: inline records, overrides, allow/deny globs,
-region packs (``extends``), rule parameters and the throughput model -> a :class:`Selection`.
+plugins return, rejects duplicate ids naming both plugins, requires a source for every figure of a
+third-party plugin's chip, and wraps plugin exceptions with the plugin's name; every failure is a one-line
+:class:`~tokenplan.errors.PluginError` (exit code 5) that names the plugin, its distribution, the record and
+its field, and ends with ``(to skip it: --disable-plugin NAME)``.
+:func:`select` resolves a problem against the catalog: inline records, overrides, allow/deny globs, region
+packs (``extends``), rule parameters and the throughput model -> a :class:`Selection`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tokenplan.errors import InputError, PluginError, did_you_mean
+from tokenplan.errors import InputError, TokenplanError, did_you_mean
 from tokenplan.host import PluginHost
-from tokenplan.loader import first_error
-from tokenplan.records import Chip, Cooling, Region, Rule, RuleParams, ThroughputModel, glob_to_regex
+from tokenplan.messages import describe, first_error, invalid_record, show
+from tokenplan.records import (
+    Chip,
+    Cooling,
+    Region,
+    Rule,
+    RuleParams,
+    ThroughputModel,
+    glob_to_regex,
+    missing_sources,
+)
 from tokenplan.schema import Problem, Workload
 
 R = TypeVar("R", bound=BaseModel)
@@ -57,7 +70,16 @@ class Catalog:
 
     @cached_property
     def _chips(self) -> list[Chip]:
-        return self._collect("tokenplan_chips", Chip, "chip")
+        chips = self._collect("tokenplan_chips", Chip, "chip")
+        for chip in chips:  # the built-ins' sources are checked by tokenplan's own tests (test_catalog_data)
+            plugin = self.provider[("chip", chip.id)]
+            info = self.host.infos.get(plugin)
+            missing = missing_sources(chip) if info is None or not info.builtin else []
+            if missing:
+                raise self.host.error(plugin, f"chip {chip.id!r}: no source for {', '.join(missing)} (give each "
+                                              f"figure a citation in sources, or '*' for the whole record; see "
+                                              f"docs/plugins/writing.md)")
+        return chips
 
     @cached_property
     def _coolings(self) -> list[Cooling]:
@@ -76,55 +98,66 @@ class Catalog:
     @cached_property
     def _rules(self) -> dict[str, type[Rule]]:
         out: dict[str, type[Rule]] = {}
-        for plugin, items in self.host.call("tokenplan_rules"):
-            for item in self._as_list(plugin, "tokenplan_rules", items):
+        hook = "tokenplan_rules"
+        self._forget("rule")
+        for plugin, items in self.host.call(hook):
+            for i, item in enumerate(self._as_list(plugin, hook, items)):
                 if not (isinstance(item, type) and issubclass(item, Rule)):
-                    raise PluginError(plugin, f"tokenplan_rules returned {item!r}, not a Rule subclass")
+                    raise self.host.error(plugin, f"{hook} returned {show(item)} ({_a(item)}) as item {i}, "
+                                                  f"expected a subclass of tokenplan.Rule")
                 rule_id = getattr(item, "id", None)
                 if not isinstance(rule_id, str) or not rule_id:
-                    raise PluginError(plugin, f"rule class {item.__name__} has no id")
+                    raise self.host.error(plugin, f"rule class {item.__name__}: id: missing (set the class "
+                                                  f"attribute id, e.g. id = \"acme.carbon\")")
                 if not (isinstance(item.Params, type) and issubclass(item.Params, RuleParams)):
-                    raise PluginError(plugin, f"rule {rule_id!r}: Params must subclass RuleParams")
+                    raise self.host.error(plugin, f"rule {rule_id!r}: Params = {show(item.Params)}: must be a "
+                                                  f"subclass of tokenplan.RuleParams")
                 self._claim("rule", rule_id, plugin)
                 out[rule_id] = item
         return dict(sorted(out.items()))
 
     def _collect(self, hook: str, model: type[R], kind: str, id_field: str = "id") -> list[R]:
         records: list[R] = []
+        self._forget(kind)
         for plugin, items in self.host.call(hook):
-            for item in self._as_list(plugin, hook, items):
-                record = self._validate(plugin, item, model, kind)
+            for i, item in enumerate(self._as_list(plugin, hook, items)):
+                record = self._validate(plugin, hook, i, item, model, kind)
                 self._claim(kind, getattr(record, id_field), plugin)
                 records.append(record)
         return sorted(records, key=lambda r: getattr(r, id_field))
 
-    @staticmethod
-    def _as_list(plugin: str, hook: str, items: Any) -> list[Any]:
+    def _as_list(self, plugin: str, hook: str, items: Any) -> list[Any]:
         if not isinstance(items, list | tuple):
-            raise PluginError(plugin, f"{hook} returned {type(items).__name__}, expected a list")
+            raise self.host.error(plugin, f"{hook} returned {_a(items)}, expected a list")
         return list(items)
 
-    @staticmethod
-    def _validate(plugin: str, item: Any, model: type[R], kind: str) -> R:
+    def _validate(self, plugin: str, hook: str, index: int, item: Any, model: type[R], kind: str) -> R:
         if isinstance(item, model):
             return item
         if not isinstance(item, dict):
-            raise PluginError(plugin, f"returned {item!r} where a {kind} was expected")
+            raise self.host.error(plugin, f"{hook} returned {show(item)} ({_a(item)}) as item {index}, "
+                                          f"expected a {model.__name__} or a dict")
         try:
             return model.model_validate(item)
         except ValidationError as exc:
-            where, message, value, _ = first_error(exc, item)
-            name = item.get("id") or item.get("name") or "?"
-            raise PluginError(plugin, f"{kind} {name!r}: {where} = {value!r}: {message}") from None
+            raise self.host.error(plugin, invalid_record(exc, item, kind)) from None
+
+    def _forget(self, kind: str) -> None:
+        """Drop the claims of an earlier call that failed (a cached property is computed again then)."""
+        for key in [k for k in self.provider if k[0] == kind]:
+            del self.provider[key]
 
     def _claim(self, kind: str, record_id: str, plugin: str) -> None:
         other = self.provider.get((kind, record_id))
-        if other is not None:
-            a, b = self.host.infos.get(other), self.host.infos.get(plugin)
-            da = f" (distribution {a.distribution})" if a and a.distribution else ""
-            db = f" (distribution {b.distribution})" if b and b.distribution else ""
-            raise PluginError(plugin, f"{kind} id {record_id!r} is defined by two plugins: "
-                                      f"{other!r}{da} and {plugin!r}{db}")
+        if other == plugin:
+            raise self.host.error(plugin, f"{kind} {record_id!r} is defined twice by this plugin")
+        if other is not None:  # blame the one registered later (pluggy calls it first)
+            order = list(self.host.infos)
+            older, newer = sorted((other, plugin), key=lambda n: order.index(n) if n in order else len(order))
+            theirs = self.host.distribution(older)
+            raise self.host.error(newer, f"{kind} {record_id!r} is defined by two plugins: {older!r}"
+                                         f"{f' (distribution {theirs})' if theirs else ''} and this one",
+                                  skip=f"(to skip one: --disable-plugin {older} or --disable-plugin {newer})")
         self.provider[(kind, record_id)] = plugin
 
     # -- calls -------------------------------------------------------------------------------
@@ -135,14 +168,15 @@ class Catalog:
             name = params.get("model")
             provider = self.provider.get(("throughput model", str(name)))
             if provider is not None:
-                raise PluginError(provider, f"registers throughput model {name!r} but no tokenplan_throughput "
-                                            f"answered for chip {chip.id!r} and workload {workload.id!r}")
+                raise self.host.error(provider, f"registers throughput model {name!r} but no "
+                                                f"tokenplan_throughput answered for chip {chip.id!r} and "
+                                                f"workload {workload.id!r}")
             return None
         plugin, value = answer
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
                 or value < 0:
-            raise PluginError(plugin, f"tokenplan_throughput returned {value!r} for chip {chip.id!r} and "
-                                      f"workload {workload.id!r}; expected a finite number >= 0")
+            raise self.host.error(plugin, f"tokenplan_throughput returned {show(value)} for chip {chip.id!r} "
+                                          f"and workload {workload.id!r}; expected a finite number >= 0")
         return float(value)
 
     def validate(self, problem: Problem) -> list[tuple[str, str]]:
@@ -178,6 +212,19 @@ class Selection:
         """The name of the plugin that contributed ``rule``."""
         return self.catalog.provider.get(("rule", rule.id), "?")
 
+    @contextmanager
+    def blame(self, rule: Rule, what: str) -> Iterator[None]:
+        """Run the rule's own code (``what``: ``"apply()"``); an exception it raises (other than a
+        :class:`~tokenplan.errors.TokenplanError`) becomes a :class:`~tokenplan.errors.PluginError` naming the
+        rule's plugin."""
+        try:
+            yield
+        except TokenplanError:
+            raise
+        except Exception as exc:
+            raise self.catalog.host.error(self.rule_plugin(rule), f"rule {rule.id!r} {what} raised "
+                                                                  f"{describe(exc)}") from exc
+
 
 def select(problem: Problem, catalog: Catalog | None = None, *, disable: Iterable[str] = ()) -> Selection:
     """Resolve ``problem`` against the catalog (made from the problem's ``[plugins]`` if not given)."""
@@ -199,6 +246,14 @@ def select(problem: Problem, catalog: Catalog | None = None, *, disable: Iterabl
     rules = _rules(problem, catalog)
     _check_money(problem, chips, coolings, regions)
     return Selection(problem, catalog, chips, coolings, regions, rules, model, params, warnings, excluded)
+
+
+def _a(value: Any) -> str:
+    """``a dict``, ``an int``, ``None``: what a plugin returned, for a message."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
 
 
 def _err(problem: Problem, key: str, message: str, value: Any = ...) -> InputError:
@@ -367,8 +422,8 @@ def _check_chip_references(problem: Problem, catalog: Catalog, chips: list[Chip]
             if chip.id in custom:
                 raise _err(problem, f"chips.custom[{chip.id}].cooling[{j}]", hint, cooling)
             plugin = catalog.provider.get(("chip", chip.id), "?")
-            raise PluginError(plugin, f"chip {chip.id!r}: cooling[{j}] = {cooling!r}: {hint}; "
-                                      f"allow the cooling plugin or deny the chip (chips.deny)")
+            raise catalog.host.error(plugin, f"chip {chip.id!r}: cooling[{j}] = {cooling!r}: {hint}; enable the "
+                                             f"plugin of that cooling, or deny the chip (chips.deny)")
     pools = {c.hbm_pool for c in [*catalog.chips(), *problem.chips.custom, *chips] if c.hbm_pool}
     for pool in problem.hbm.supply:
         if pool not in pools:

@@ -22,7 +22,7 @@ import numpy as np
 
 from tokenplan.catalog import Selection
 from tokenplan.economics import Horizon, horizon
-from tokenplan.errors import InputError, blame
+from tokenplan.errors import InputError
 from tokenplan.records import Chip, Cooling, Region
 
 #: Model money unit: millions of the problem currency.
@@ -260,7 +260,7 @@ def compute(selection: Selection) -> Data:
         facility_lifetime=p.facility_lifetime_years, warnings=warnings,
     )
     for rule in selection.rules:
-        with blame(selection.rule_plugin(rule), f"rule {rule.id!r} adjust()"):
+        with selection.blame(rule, "adjust()"):
             rule.adjust(data)
     data.finalize()
     return data

@@ -89,13 +89,25 @@ class OutputError(InputError):
 
 
 class PluginError(TokenplanError):
-    """A plugin raised, returned bad data or could not be loaded; the message names the plugin."""
+    """A plugin raised, returned bad data or could not be loaded.
+
+    One line: ``plugin 'NAME' (distribution DIST VERSION): what is wrong (to skip it: --disable-plugin NAME)``;
+    the distribution is left out where it is not known (a plugin registered in-process).
+
+    :param plugin: the plugin's name (its entry-point name), what ``--disable-plugin`` takes.
+    :param message: what is wrong, naming the hook or the record and its field.
+    :param distribution: the distribution that installed the plugin, with its version.
+    :param skip: the way past it, instead of ``(to skip it: --disable-plugin NAME)``.
+    """
 
     exit_code = ExitCode.PLUGIN_ERROR
 
-    def __init__(self, plugin: str, message: str) -> None:
-        self.plugin = plugin
-        super().__init__(f"plugin {plugin!r}: {message}")
+    def __init__(self, plugin: str, message: str, *, distribution: str | None = None,
+                 skip: str | None = None) -> None:
+        self.plugin, self.distribution, self.reason = plugin, distribution, message
+        where = f"plugin {plugin!r}" + (f" (distribution {distribution})" if distribution else "")
+        skip = skip or f"(to skip it: --disable-plugin {plugin})"
+        super().__init__(" ".join(f"{where}: {message} {skip}".split()))
 
 
 class SolverError(TokenplanError):
@@ -115,18 +127,3 @@ class ModelLimitError(TokenplanError):
     def __init__(self, violation: Any) -> None:
         self.violation = violation
         super().__init__(f"HiGHS cannot take this model: {violation}")
-
-
-class blame:
-    """Turn an exception raised by plugin code into a :class:`PluginError` naming the plugin."""
-
-    def __init__(self, plugin: str, what: str) -> None:
-        self.plugin, self.what = plugin, what
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or isinstance(exc, TokenplanError) or not isinstance(exc, Exception):
-            return False
-        raise PluginError(self.plugin, f"{self.what} raised {type(exc).__name__}: {exc}") from exc

@@ -8,7 +8,8 @@ Switches (the same names as pytest's and conda's):
 - ``TOKENPLAN_TRACE_PLUGINS=1``: print every hook call (pluggy's tracing) to stderr.
 
 Hooks are called through :meth:`PluginHost.call` / :meth:`PluginHost.call_first`, which call each
-implementation in pluggy's order and wrap any exception with the plugin's name.
+implementation in pluggy's order and wrap any exception in a one-line :class:`PluginError` naming the plugin
+and its distribution (:meth:`PluginHost.error`), with the way past it (``--disable-plugin NAME``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pluggy
 
 from tokenplan import hookspecs
 from tokenplan.errors import InputError, PluginError
+from tokenplan.messages import describe
 
 GROUP = hookspecs.PROJECT
 BUILTIN_DISTRIBUTION = "tokenplan"
@@ -87,7 +89,7 @@ class PluginHost:
         except pluggy.PluginValidationError as exc:
             name = self.pm.get_name(exc.plugin) or _module_name(exc.plugin)
             hook = str(exc).split("'")[1] if "'" in str(exc) else "?"
-            raise PluginError(name, f"implements unknown hook {hook!r} (see docs/plugins/hooks.md)") from exc
+            raise self.error(name, f"implements unknown hook {hook!r} (see docs/plugins/hooks.md)") from exc
         self.tracing = _env_true(TRACE_ENV)
         if self.tracing:
             self.pm.trace.root.setwriter(sys.stderr.write)
@@ -99,30 +101,33 @@ class PluginHost:
         version = ep.dist.version if ep.dist is not None else None
         builtin = dist == BUILTIN_DISTRIBUTION
         info = PluginInfo(ep.name, dist, version, ep.value, "enabled", builtin)
+        skipped = "disabled" if disabled else None
+        if skipped is None and not builtin and not self.autoload:
+            skipped = f"skipped ({AUTOLOAD_ENV})"
         if ep.name in self.infos:
+            if skipped is not None:  # not loaded, so no clash: --disable-plugin NAME switches off both
+                return
             other = self.infos[ep.name]
             raise PluginError(ep.name, f"two plugins share this name: {ep.value} (distribution {dist}) and "
-                                       f"{other.module} (distribution {other.distribution})")
-        if disabled:
-            info.status = "disabled"
-            self.infos[ep.name] = info
-            return
-        if not builtin and not self.autoload:
-            info.status = f"skipped ({AUTOLOAD_ENV})"
+                                       f"{other.module} (distribution {other.distribution})",
+                              distribution=_label(info), skip=f"(to skip both: --disable-plugin {ep.name})")
+        if skipped is not None:
+            info.status = skipped
             self.infos[ep.name] = info
             return
         try:
             plugin = ep.load()
         except Exception as exc:
-            raise PluginError(ep.name, f"could not be loaded from {ep.value}: {type(exc).__name__}: {exc}") \
-                from exc
+            raise PluginError(ep.name, f"could not be loaded from {ep.value}: {describe(exc)}",
+                              distribution=_label(info)) from exc
         self._register(ep.name, plugin, info)
 
     def _register(self, name: str, plugin: object, info: PluginInfo) -> None:
         try:
             self.pm.register(plugin, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:
-            raise PluginError(name, f"could not be registered: {exc}") from exc
+            raise PluginError(name, f"could not be registered: {describe(exc)}", distribution=_label(info)) \
+                from exc
         info.hooks = sorted(impl_name for impl_name in dir(plugin)
                             if impl_name.startswith("tokenplan_") and callable(getattr(plugin, impl_name)))
         self.infos[name] = info
@@ -160,13 +165,29 @@ class PluginHost:
         try:
             result = impl.function(**args)
         except Exception as exc:
-            raise PluginError(impl.plugin_name, f"{hook_name} raised {type(exc).__name__}: {exc}") from exc
+            raise self.error(impl.plugin_name, f"{hook_name} raised {describe(exc)}") from exc
         if trace is not None:
             trace("finish", hook_name, f"[{impl.plugin_name}]", "-->", _brief(result))
         return result
 
     def plugin_infos(self) -> list[PluginInfo]:
         return sorted(self.infos.values(), key=lambda i: (not i.builtin, i.name))
+
+    # -- errors --------------------------------------------------------------------------------
+    def distribution(self, name: str) -> str | None:
+        """The distribution that installed plugin ``name``, with its version (None if not known)."""
+        info = self.infos.get(name)
+        return _label(info) if info is not None else None
+
+    def error(self, name: str, message: str, *, skip: str | None = None) -> PluginError:
+        """A :class:`PluginError` for plugin ``name``, naming its distribution."""
+        return PluginError(name, message, distribution=self.distribution(name), skip=skip)
+
+
+def _label(info: PluginInfo) -> str | None:
+    if not info.distribution:
+        return None
+    return f"{info.distribution} {info.version}" if info.version else info.distribution
 
 
 def _brief(value: Any) -> str:

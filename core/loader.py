@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import re
 import tomllib
-import types
-import typing
 from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from tokenplan import overrides as _overrides
 from tokenplan import scenarios as _scenarios
 from tokenplan.errors import InputError, did_you_mean
+from tokenplan.messages import first_error, is_type_tag, known_keys, unknown_key
 from tokenplan.schema import Problem
 
 
@@ -142,50 +141,10 @@ def parse(data: Mapping[str, Any], *, source: str = "<problem>") -> Problem:
     return problem
 
 
-def key_path(loc: Iterable[Any], data: Any = None) -> str:
-    """Format a pydantic location as a dotted key path (``workloads[0].tokens_per_day.2027``)."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int) and not isinstance(data, dict):
-            element = data[part] if isinstance(data, list) and part < len(data) else None
-            label = element.get("id") if isinstance(element, dict) else None
-            out += f"[{part}]" if label is None else f"[{label}]"
-        else:
-            text = str(part)
-            out += ("." if out else "") + (f'"{text}"' if "." in text else text)
-        data = _step(data, part)
-    return out
-
-
-def _step(data: Any, part: Any) -> Any:
-    if isinstance(data, dict):
-        return data.get(part, data.get(str(part)))
-    if isinstance(data, list) and isinstance(part, int) and part < len(data):
-        return data[part]
-    return None
-
-
-def first_error(exc: ValidationError, data: Any) -> tuple[str, str, Any, str]:
-    """The first error of a pydantic validation: (key path in ``data``, message, bad value, error type); the
-    value is ``...`` (not shown) when the error is about a whole record."""
-    errors = exc.errors()
-    # a misspelt required key is both missing and unknown: the unknown key (with its suggestion) says more
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc = [p for p in err["loc"] if not _is_type_tag(p)]
-    message, value = err["msg"].removeprefix("Value error, "), err.get("input")
-    if isinstance(value, Mapping) and loc and message.split(" ", 1)[0] in value:
-        # a check across a record's fields ("year_last 2026 is before ..."): name the field, not the record
-        name = message.split(" ", 1)[0]
-        loc, value = [*loc, name], value[name]
-    elif isinstance(value, Mapping) and "id" in value and err["type"] == "value_error":
-        value = ...  # the record as a whole (not shown): the message says what is wrong with it
-    return key_path(loc, data), message, value, err["type"]
-
-
 def _input_error(exc: ValidationError, source: str, data: Mapping[str, Any]) -> InputError:
     key, message, value, kind = first_error(exc, data)
     if kind == "extra_forbidden":
-        loc = [p for p in unknown_key(exc) if not _is_type_tag(p)]
+        loc = [p for p in unknown_key(exc) if not is_type_tag(p)]
         hint = did_you_mean(str(loc[-1]), known_keys(Problem, loc[:-1])) if loc else ""
         message = f"unknown key{hint} (not in the problem schema; see `tokenplan schema`)"
         return InputError(message, file=source, key=key)
@@ -195,53 +154,6 @@ def _input_error(exc: ValidationError, source: str, data: Mapping[str, Any]) -> 
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
     return InputError(message, file=source, key=key, value=value)
-
-
-def unknown_key(exc: ValidationError) -> tuple[Any, ...]:
-    """The location of the first unknown key of a validation error (``()`` if none)."""
-    return next((e["loc"] for e in exc.errors() if e["type"] == "extra_forbidden"), ())
-
-
-def known_keys(model: Any, loc: Iterable[Any]) -> list[str]:
-    """The keys a pydantic model accepts at ``loc`` inside it (list indices and dict keys are stepped
-    through), for "did you mean" on an unknown key; ``[]`` where that is not a model."""
-    annotation: Any = model
-    for part in loc:
-        annotation = _model_in(annotation)
-        if annotation is None:
-            return []
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(str(part))
-            if field is None:
-                return []
-            annotation = field.annotation
-        else:  # a list or dict: its element type
-            args = typing.get_args(annotation)
-            annotation = args[-1] if args else None
-    annotation = _model_in(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
-
-
-def _model_in(annotation: Any) -> Any:
-    """A model, list or dict inside an annotation (``X | None``, ``Annotated[X, ...]``)."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = next((a for a in members if _model_in(a) is not None), None)
-        elif origin in (list, dict, tuple) or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return annotation
-        else:
-            return None
-
-
-def _is_type_tag(part: Any) -> bool:
-    """pydantic adds union member and validator names to locations; they are not keys."""
-    return isinstance(part, str) and (part.startswith(("function-", "json-or-python")) or "[" in part)
 
 
 def check(problem: Problem) -> None:

@@ -304,6 +304,33 @@ class Rule:
         return f"<Rule {self.id}>"
 
 
+#: Chip fields that need a source whenever they are set (``host_w_per_accel`` only when not 0).
+CHIP_FIGURES = ("year_available", "year_last", "hbm_gb", "hbm_stacks", "mem_bw_tbs", "tdp_w", "host_w_per_accel",
+                "unit_size", "price_per_accel", "rack_kw", "lifetime_years", "hbm_pool", "cooling")
+COOLING_FIGURES = ("pue", "max_rack_kw", "capex_per_kw_it", "opex_per_kw_it_year", "water_l_per_kwh")
+REGION_FIGURES = ("power_price_per_kwh", "pue_cap")
+
+
+def missing_sources(record: Record) -> list[str]:
+    """Names of the figures of ``record`` that are set but have no source (``tflops.fp8`` style for TFLOPS).
+
+    ``tokenplan.testing`` re-exports this for plugin authors' tests."""
+    def sourced(name: str) -> bool:
+        return bool(record.sources.get(name) or record.sources.get("*"))
+
+    missing = []
+    figures = {Chip: CHIP_FIGURES, Cooling: COOLING_FIGURES, Region: REGION_FIGURES}.get(type(record), ())
+    for name in figures:
+        value = getattr(record, name)
+        if value is None or (name == "host_w_per_accel" and value == 0):
+            continue
+        if not sourced(name):
+            missing.append(name)
+    if isinstance(record, Chip):
+        missing += [f"tflops.{p}" for p in record.tflops if not (sourced(f"tflops.{p}") or sourced("tflops"))]
+    return missing
+
+
 @functools.lru_cache(maxsize=4096)
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
     """Compile an fnmatch-style glob on ids (``*`` and ``?``; case-sensitive); compiled once per pattern."""

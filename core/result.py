@@ -17,7 +17,6 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from tokenplan.coefficients import MONEY, Data
-from tokenplan.errors import blame
 from tokenplan.files import WriteError, atomic_set
 from tokenplan.solver import Solution
 
@@ -172,7 +171,7 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
     }
     rules = {}
     for rule in data.selection.rules:
-        with blame(data.selection.rule_plugin(rule), f"rule {rule.id!r} report()"):
+        with data.selection.blame(rule, "report()"):
             section = rule.report(ctx)
         if section is not None:
             rules[rule.id] = section

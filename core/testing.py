@@ -26,31 +26,10 @@ import pytest
 
 from tokenplan.catalog import Catalog
 from tokenplan.host import PluginHost
-from tokenplan.records import Chip, Cooling, Record, Region
-
-#: Chip fields that need a source whenever they are set (``host_w_per_accel`` only when not 0).
-CHIP_FIGURES = ("year_available", "year_last", "hbm_gb", "hbm_stacks", "mem_bw_tbs", "tdp_w", "host_w_per_accel",
-                "unit_size", "price_per_accel", "rack_kw", "lifetime_years", "hbm_pool", "cooling")
-COOLING_FIGURES = ("pue", "max_rack_kw", "capex_per_kw_it", "opex_per_kw_it_year", "water_l_per_kwh")
-REGION_FIGURES = ("power_price_per_kwh", "pue_cap")
-
-
-def missing_sources(record: Record) -> list[str]:
-    """Names of the figures of ``record`` that are set but have no source (``tflops.fp8`` style for TFLOPS)."""
-    def sourced(name: str) -> bool:
-        return bool(record.sources.get(name) or record.sources.get("*"))
-
-    missing = []
-    figures = {Chip: CHIP_FIGURES, Cooling: COOLING_FIGURES, Region: REGION_FIGURES}.get(type(record), ())
-    for name in figures:
-        value = getattr(record, name)
-        if value is None or (name == "host_w_per_accel" and value == 0):
-            continue
-        if not sourced(name):
-            missing.append(name)
-    if isinstance(record, Chip):
-        missing += [f"tflops.{p}" for p in record.tflops if not (sourced(f"tflops.{p}") or sourced("tflops"))]
-    return missing
+from tokenplan.records import CHIP_FIGURES as CHIP_FIGURES
+from tokenplan.records import COOLING_FIGURES as COOLING_FIGURES
+from tokenplan.records import REGION_FIGURES as REGION_FIGURES
+from tokenplan.records import missing_sources as missing_sources
 
 
 def catalog_with(*plugins: tuple[str, object]) -> Catalog:

@@ -54,7 +54,8 @@ def workloads_from(path: str | None, sets: list[str]) -> tuple[list[Workload], s
     from pydantic import ValidationError
 
     from tokenplan import overrides
-    from tokenplan.loader import first_error, read_toml
+    from tokenplan.loader import read_toml
+    from tokenplan.messages import first_error
 
     model: str | None = None
     params: dict[str, Any] = {}

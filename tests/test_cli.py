@@ -146,7 +146,8 @@ def tokenplan_chips():
     proc = subprocess.run([sys.executable, "-m", "tokenplan.cli", "solve", QUICKSTART], capture_output=True,
                           text=True, env=env)
     assert proc.returncode == ExitCode.PLUGIN_ERROR
-    assert proc.stderr.strip() == "error: plugin 'bad': tokenplan_chips raised RuntimeError: no datasheet"
+    assert proc.stderr.strip() == ("error: plugin 'bad' (distribution tokenplan-bad 1.2.3): tokenplan_chips raised "
+                                   "RuntimeError: no datasheet (to skip it: --disable-plugin bad)")
     proc = subprocess.run([sys.executable, "-m", "tokenplan.cli", "solve", QUICKSTART, "-q",
                            "--disable-plugin", "bad"], capture_output=True, text=True, env=env)
     assert proc.returncode == ExitCode.OK, proc.stderr

@@ -22,7 +22,6 @@ import numpy as np
 
 from tokenplan.coefficients import MONEY, Data
 from tokenplan.diagnose.causes import Cause, diagnosis
-from tokenplan.errors import blame
 
 
 def precheck(data: Data) -> dict[str, Any] | None:
@@ -142,7 +141,7 @@ def rule_checks(data: Data) -> list[Cause]:
     """The rules' own pre-solve checks (:meth:`tokenplan.records.Rule.check`)."""
     out: list[Cause] = []
     for rule in data.selection.rules:
-        with blame(data.selection.rule_plugin(rule), f"rule {rule.id!r} check()"):
+        with data.selection.blame(rule, "check()"):
             found = rule.check(data)
         out += list(found or [])
     return out

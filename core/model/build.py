@@ -6,7 +6,6 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from tokenplan.coefficients import Data
-from tokenplan.errors import blame
 from tokenplan.model import costs, families, shared
 from tokenplan.model.context import ModelContext
 from tokenplan.model.family import Elastic, Family
@@ -38,7 +37,7 @@ def build(data: Data, *, elastic: Elastic | None = None, family_list: tuple[Fami
     costs.define(ctx)
     for rule in data.selection.rules:
         reading(f"rule:{rule.id}")
-        with blame(data.selection.rule_plugin(rule), f"rule {rule.id!r} apply()"):
+        with data.selection.blame(rule, "apply()"):
             rule.apply(ctx)
     reading("shared")
     define_objective(ctx)

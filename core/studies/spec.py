@@ -183,7 +183,8 @@ def is_study_file(data: Mapping[str, Any]) -> bool:
 
 def from_file(path: str | Path) -> StudySpec:
     """Read and validate a study file."""
-    from tokenplan.loader import first_error, known_keys, read_toml, unknown_key
+    from tokenplan.loader import read_toml
+    from tokenplan.messages import first_error, known_keys, unknown_key
 
     path = Path(path)
     data = read_toml(path)
