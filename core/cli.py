@@ -355,6 +355,24 @@ def throughput(obj: Ctx, workload_file: str | None, overrides: tuple[str, ...], 
     _console().print(table)
 
 
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT raise KeyboardInterrupt (a study stops as on Ctrl-C: the workers stopped, the results
+    kept), SIGINT even when the shell started us with it ignored (a background job); the handlers as they were
+    afterwards (the command also runs in-process: tests, notebooks)."""
+    import signal
+
+    def terminate(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    before = {sig: signal.signal(sig, terminate) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
 class _StudyGroup(click.Group):
     """``tokenplan study FILE ...`` runs a study; ``tokenplan study show OUT`` shows one."""
 
@@ -404,52 +422,45 @@ def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: 
               resume: bool, time_limit: float | None, gap: float | None, threads: int | None,
               no_warm_start: bool, quiet: bool, disable: tuple[str, ...]) -> None:
     """Run a study file, or a problem file over --grid axes."""
-    import signal
-
     from tokenplan.studies import load_spec
     from tokenplan.studies import study as run_study
     from tokenplan.studies.display import Live, announce, pareto_lines, table
 
-    def terminate(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt  # SIGTERM stops a study as Ctrl-C does: the workers stopped, the results kept
+    with _stopped_by_signals():
+        quiet = obj.quiet or quiet
+        spec = load_spec(file, grid=grid, zipped=zipped, scenarios=scenarios, overrides=overrides, pareto=pareto)
+        err = _console(stderr=True)
+        live: Live | None = None
 
-    signal.signal(signal.SIGTERM, terminate)
-    # and SIGINT even when the shell started us with it ignored (a background job): it is how a study stops
-    signal.signal(signal.SIGINT, terminate)
-    quiet = obj.quiet or quiet
-    spec = load_spec(file, grid=grid, zipped=zipped, scenarios=scenarios, overrides=overrides, pareto=pareto)
-    err = _console(stderr=True)
-    live: Live | None = None
+        def on_start(spec: Any, expanded: list[Any], done: int, n: int) -> None:
+            nonlocal live
+            announce(err, spec, expanded, done, n, "Dask" if scheduler else "local")
+            if not quiet:
+                currency = str(spec.problem_data.get("problem", {}).get("currency", ""))
+                live = Live(err, len(expanded), currency).__enter__()
 
-    def on_start(spec: Any, expanded: list[Any], done: int, n: int) -> None:
-        nonlocal live
-        announce(err, spec, expanded, done, n, "Dask" if scheduler else "local")
-        if not quiet:
-            currency = str(spec.problem_data.get("problem", {}).get("currency", ""))
-            live = Live(err, len(expanded), currency).__enter__()
-
-    try:
-        result = run_study(spec, out=out_dir, workers=workers, scheduler=scheduler, resume=resume,
-                           time_limit_s=time_limit, mip_gap=gap, threads=threads, disable=[*obj.disable, *disable],
-                           warm_start=not no_warm_start, on_start=on_start,
-                           on_event=(lambda p: live.update(p)) if not quiet else None)
-    except KeyboardInterrupt:
+        try:
+            result = run_study(spec, out=out_dir, workers=workers, scheduler=scheduler, resume=resume,
+                               time_limit_s=time_limit, mip_gap=gap, threads=threads, disable=[*obj.disable, *disable],
+                               warm_start=not no_warm_start, on_start=on_start,
+                               on_event=(lambda p: live.update(p)) if not quiet else None)
+        except KeyboardInterrupt:
+            if live is not None:
+                live.__exit__(None, None, None)
+            click.echo(f"interrupted: the scenarios finished so far are kept in {out_dir}; add --resume to go on",
+                       err=True)
+            sys.exit(int(ExitCode.INTERRUPTED))
         if live is not None:
             live.__exit__(None, None, None)
-        click.echo(f"interrupted: the scenarios finished so far are kept in {out_dir}; add --resume to go on",
-                   err=True)
-        sys.exit(int(ExitCode.INTERRUPTED))
-    if live is not None:
-        live.__exit__(None, None, None)
-    p = result.progress
-    failed = p.failed if p else 0
-    if not quiet:
-        _console().print(table(result))
-        if result.pareto is not None:
-            for line in pareto_lines(result.pareto):
-                _console().print(line, markup=False)
-    click.echo(f"study {spec.name}: {len(result.records)} scenarios, {failed} without a plan; "
-               f"summary in {out_dir}/summary.parquet", err=True)
+        p = result.progress
+        failed = p.failed if p else 0
+        if not quiet:
+            _console().print(table(result))
+            if result.pareto is not None:
+                for line in pareto_lines(result.pareto):
+                    _console().print(line, markup=False)
+        click.echo(f"study {spec.name}: {len(result.records)} scenarios, {failed} without a plan; "
+                   f"summary in {out_dir}/summary.parquet", err=True)
 
 
 @study.command("show")

@@ -223,7 +223,8 @@ class Region(Record):
     power_mw: Annotated[PerYear | None, at_most(1e6, "grid caps (MW)")] = Field(
         None, description="Grid connection cap, MW (per year)")
     existing_mw: float = Field(0.0, ge=0, le=1e6)
-    block_mw: float = Field(10.0, gt=0, le=1e5, description="Facility build granularity, MW")
+    block_mw: float = Field(10.0, ge=1e-4, le=1e5, description="Facility build granularity, MW (at least 100 W: "
+                                                                  "smaller blocks make numbers HiGHS drops)")
     facility_capex_per_mw: float | None = Field(None, ge=0, le=1e12)
     power_price_per_kwh: Annotated[PerYear | None, at_most(1e5, "power prices (per kWh)")] = None
     pue_cap: float | None = Field(None, ge=1.0, le=3.0, description="Regulatory PUE ceiling")

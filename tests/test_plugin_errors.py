@@ -161,7 +161,9 @@ def test_an_invalid_record_without_an_id_and_with_several_errors():
     assert failure(cat, "chips") == "plugin 'acme': chip: id: missing (to skip it: --disable-plugin acme)"
     several = {**good, "tdp_w": 9000, "lifetime_years": 0, "colour": "red"}
     message = failure(catalog(("acme", plugin("tokenplan_chips", lambda: [several]))), "chips")
-    assert message.startswith("plugin 'acme': chip 't.x': tdp_w = 9000: ") and "(and 2 more errors)" in message
+    # an unknown field is named first (it is often a misspelt field that is also "missing" or out of range)
+    assert message == "plugin 'acme': chip 't.x': colour: unknown field (and 2 more errors) (to skip it: " \
+                      "--disable-plugin acme)"
 
 
 def test_a_check_of_the_whole_record_names_the_record():
@@ -286,8 +288,7 @@ def test_describe_and_invalid_record_are_one_line():
 
     with pytest.raises(ValidationError) as info:
         Params(rate="high")
-    assert describe(info.value) == ("ValidationError: params: rate = 'high': Input should be a valid number, "
-                                    "unable to parse string as a number")
+    assert describe(info.value) == "ValidationError: params: rate = 'high': Input should be a valid number"
 
 
 # -- end to end: the command --------------------------------------------------------------------------------

@@ -274,6 +274,7 @@ for name, path, value, expect in [
     ("range-power-huge", "regions.0.power_mw", 1e30, "tokenplan takes grid caps (MW) up to 1e+06"),
     ("range-power-price-huge", "regions.0.power_price_per_kwh", 1e9, "power prices (per kWh) up to 100000"),
     ("range-block-zero", "regions.0.block_mw", 0, "regions[r1].block_mw = 0"),
+    ("range-block-tiny", "regions.0.block_mw", 1e-9, "regions[r1].block_mw = 1e-09: Input should be greater than or equal to 0.0001"),
     ("range-pue-cap-below-one", "regions.0.pue_cap", 0.9, "regions[r1].pue_cap = 0.9"),
     ("range-pue-factor", "regions.0.pue_factor", 5.0, "regions[r1].pue_factor = 5.0"),
     ("range-existing-negative", "regions.0.existing_mw", -1.0, "regions[r1].existing_mw = -1.0"),
