@@ -216,3 +216,18 @@ def test_the_iis_of_a_model_compiled_here_holds_the_rows_of_the_conflict():
     model = build(compute(select(tokenplan.load(p))))
     found = iis(model, None, SolveOptions(time_limit_s=10))
     assert found["found"] is True and found["families"] == ["assign", "demand", "hbm"]  # assign links serve to buy
+
+
+def test_the_shipped_infeasible_example_explains_itself_on_one_screen(capsys):
+    from test_cli import run_cli
+
+    code, out, _ = run_cli(capsys, "solve", "problems/examples/infeasible-power.toml")
+    assert code == ExitCode.INFEASIBLE
+    lines = out.splitlines()
+    assert lines[:4] == [
+        "status: infeasible  (precheck)",
+        "diagnosis (before solving):",
+        "  - demand 2028 needs at least 41 MW with the most power-efficient chip allowed; all sites together "
+        "have 35 MW",
+        "    to fix: raise regions' power_mw for 2028 by at least 6 MW in all, or lower the demand"]
+    assert len(lines) <= 24

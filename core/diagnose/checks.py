@@ -193,7 +193,8 @@ def capacity(data: Data) -> list[Cause]:
                 share=(need - have) / have if have else None,
                 message=f"demand {year} needs at least {need:,.0f} MW with the most power-efficient chip allowed; "
                         f"all sites together have {have:,.0f} MW",
-                fix=f"raise regions' power_mw for {year} by {need - have:,.0f} MW in all, or lower the demand"))
+                fix=f"raise regions' power_mw for {year} by at least {need - have:,.0f} MW in all, or lower the "
+                    f"demand"))
         # HBM: the fleet in t was bought in periods <= t, each within its pool's supply of that period
         if len(data.pools):
             supply = data.hbm_supply[:, : t + 1]
@@ -208,7 +209,8 @@ def capacity(data: Data) -> list[Cause]:
                     share=(need - have) / have if have else None,
                     message=f"demand {year} needs at least {need:,.0f} {unit} with the most HBM-thrifty "
                             f"chip allowed; the capped pools supply {have:,.0f} up to {year} in all",
-                    fix=f"raise hbm.supply up to {year} by {need - have:,.0f} {unit} in all, or lower the demand"))
+                    fix=f"raise hbm.supply up to {year} by at least {need - have:,.0f} {unit} in all, or lower the "
+                            f"demand"))
         # budget: the accelerators in service in t were paid from the budgets of periods <= t
         budget = data.budget[: t + 1]
         if np.all(np.isfinite(budget)):
@@ -220,7 +222,7 @@ def capacity(data: Data) -> list[Cause]:
                     share=(need - have) / have if have else None,
                     message=f"demand {year} needs at least {need:,.0f} {currency} of accelerators at the cheapest "
                             f"chip per token/s; the budgets up to {year} total {have:,.0f} {currency}",
-                    fix=f"raise budget.capex_per_period up to {year} by {need - have:,.0f} {currency} in all"))
+                    fix=f"raise budget.capex_per_period up to {year} by at least {need - have:,.0f} {currency} in all"))
         # delivery caps: each workload alone, with every chip's cumulative cap
         caps = data.chip_supply[:, : t + 1]
         capped = np.all(np.isfinite(caps), axis=1)
