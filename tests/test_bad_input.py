@@ -70,3 +70,34 @@ def test_the_installed_command_says_the_same(name, tmp_path):
                           text=True, env=env, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and header(path)["expect"] in proc.stderr and proc.stdout == ""
+
+
+#: the kinds of mistake: each corpus message holds one, and docs/troubleshooting.md shows each
+KINDS = [
+    "not valid TOML", "nested", "unknown key", "missing required key", "missing;", "unknown parameter",
+    "Input should be", "expected a number", "table keys must be years", "unknown precision",
+    "expected a finite number", "a cap must be >= 0", "must be >= 0", "List should have at least",
+    "is out of range: tokenplan takes", "must increase strictly", "is not a plausible year",
+    "must be in [1e-06, 1e+06]", "is not an ISO 4217 currency code", "matches no", "unknown cooling id",
+    "unknown chip id", "unknown rule", "unknown region", "no chip draws on this HBM pool", "is not a period",
+    "no value for period", "duplicate id", "already defined by plugin", "no exchange rate", "unknown plugin",
+    "(from scenario", "no such scenario", "no installed plugin provides this throughput model",
+    "is before year_available", "sources names unknown field", "String should match pattern",
+    "contains the control character", "No such option", "Invalid value for", "expected KEY=VALUE",
+    "not a valid dotted key", "not a valid TOML value", "scale must be a finite number", "nothing to scale",
+    "cannot scale", "only a number or a table of numbers can be scaled", "Missing option", "--write-model",
+    "--time-limit", "--gap", "--threads", "--grid"]
+
+
+def test_every_kind_of_mistake_is_in_the_troubleshooting_page(tmp_path, capsys, monkeypatch):
+    page = " ".join((Path(__file__).resolve().parents[1] / "docs" / "troubleshooting.md").read_text().split())
+    assert [k for k in KINDS if k not in page] == []
+    monkeypatch.chdir(tmp_path)
+    unknown = []
+    for path in CASES:
+        with pytest.raises(SystemExit):
+            main(command(path, tmp_path))
+        line = capsys.readouterr().err.strip()
+        if not any(k in line for k in KINDS):
+            unknown.append(line)
+    assert unknown == []

@@ -354,7 +354,7 @@ def test_the_builtin_chips_need_no_check_at_run_time_because_they_are_sourced():
     assert builtin and not [c.id for c in cat.chips() if c.id in builtin and missing_sources(c)]
 
 
-# -- the documentation lists every message (docs/plugins/writing.md section 6, docs/troubleshooting-plugins.md) ----
+# -- the documentation lists every message (docs/plugins/writing.md section 6, docs/troubleshooting.md) --
 HEAD = re.compile(r"^plugin '(?P<name>[^']+)'(?: \(distribution [^()]+\))?: (?P<what>.*) "
                   r"(?P<skip>\(to skip (?:it|one|both): [^()]*\))$")
 SKIPS = ("(to skip it: --disable-plugin NAME)", "(to skip one: --disable-plugin OTHER or --disable-plugin NAME)",
@@ -455,11 +455,12 @@ def _documented(path: str) -> list[str]:
         rows = [line.split(" | ", 1)[1] for line in section.splitlines()
                 if line.startswith("| ") and not line.startswith(("| your plugin", "|---"))]
         return [s for row in rows for s in re.findall(r"`([^`]+)`", row) if not s.startswith(" ")]
-    bullets = re.split(r"\n- ", text.split("What `WHAT` says", 1)[1])[1:]
+    section = text.split("## Plugin errors", 1)[1].split("\n## ", 1)[0]  # the section, to the next one
+    bullets = re.split(r"\n- ", section.split("What `WHAT` says", 1)[1])[1:]
     return [s for b in bullets for s in re.findall(r"`([^`]+)`", " ".join(b.split()).split("`: ", 1)[0] + "`")]
 
 
-@pytest.mark.parametrize("doc", ["plugins/writing.md", "troubleshooting-plugins.md"])
+@pytest.mark.parametrize("doc", ["plugins/writing.md", "troubleshooting.md"])
 def test_the_docs_list_every_message(doc, tmp_path, monkeypatch):
     messages = every_failure(tmp_path, monkeypatch)
     shapes = _documented(doc)
