@@ -422,12 +422,14 @@ def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: 
               resume: bool, time_limit: float | None, gap: float | None, threads: int | None,
               no_warm_start: bool, quiet: bool, disable: tuple[str, ...]) -> None:
     """Run a study file, or a problem file over --grid axes."""
+    from tokenplan.files import check_writable
     from tokenplan.studies import load_spec
     from tokenplan.studies import study as run_study
     from tokenplan.studies.display import Live, announce, pareto_lines, table
 
     with _stopped_by_signals():
         quiet = obj.quiet or quiet
+        check_writable(out_dir, directory=True, key="--out")  # before any scenario is loaded or solved
         spec = load_spec(file, grid=grid, zipped=zipped, scenarios=scenarios, overrides=overrides, pareto=pareto)
         err = _console(stderr=True)
         live: Live | None = None

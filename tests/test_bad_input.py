@@ -29,6 +29,8 @@ def header(path: Path) -> dict[str, str]:
 
 
 def command(path: Path, tmp_path: Path) -> list[str]:
+    """The case's command line; ``{tmp}`` is a scratch directory holding a regular file ``bad``."""
+    (tmp_path / "bad").write_text("a file, where a directory is asked for")
     h = header(path)
     args = shlex.split(h.get("args", "").replace("{tmp}", str(tmp_path)))
     return [h.get("command", "solve"), str(path), *args]
@@ -51,7 +53,7 @@ def test_each_mistake_is_one_line_naming_the_key_with_exit_2(path, tmp_path, cap
     with pytest.raises(SystemExit) as info:
         main(command(path, tmp_path))
     out = capsys.readouterr()
-    expect = header(path)["expect"]
+    expect = header(path)["expect"].replace("{tmp}", str(tmp_path))
     lines = out.err.strip().splitlines()
     assert info.value.code == 2, (out.err, out.out[:500])
     assert len(lines) == 1, out.err
@@ -85,7 +87,8 @@ KINDS = [
     "is before year_available", "sources names unknown field", "String should match pattern",
     "contains the control character", "No such option", "Invalid value for", "expected KEY=VALUE",
     "not a valid dotted key", "not a valid TOML value", "scale must be a finite number", "nothing to scale",
-    "cannot scale", "only a number or a table of numbers can be scaled", "Missing option", "--write-model",
+    "cannot scale", "only a number or a table of numbers can be scaled", "Missing option", "--out",
+    "--write-model",
     "--time-limit", "--gap", "--threads", "--grid"]
 
 

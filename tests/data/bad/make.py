@@ -380,6 +380,9 @@ for name, args, expect in [
 case("cli-study-grid-no-values", "--grid", None, args="--grid problem.seed --out {tmp}/out", command="study")
 case("cli-study-grid-bad-key", "problem.sed", None, args="--grid problem.sed=1,2 --out {tmp}/out", command="study")
 case("cli-study-missing-out", "Missing option '--out'", None, args="--grid problem.seed=1,2", command="study")
+case("cli-study-out-under-a-file", "--out {tmp}/bad/x: cannot create it", None,
+     args="--grid problem.seed=1,2 --out {tmp}/bad/x", command="study")
+case("cli-solve-out-under-a-file", "--out {tmp}/bad/x: cannot create it", None, args="--out {tmp}/bad/x")
 
 
 def write() -> int:
