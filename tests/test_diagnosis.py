@@ -33,7 +33,7 @@ def test_no_chip_on_sale_in_a_year_names_the_chips_and_their_years():
     c = only(p)
     assert c["family"] == "availability"
     assert c["message"] == ("workload 'w': no allowed chip is available in 2024: t.a from 2025, t.b from 2026, "
-                            "t.old until 2020")
+                            "t.old until 2020; 1,000 tokens/s of demand unserved")
     assert c["where"] == {"workload": "w", "period": 2024} and c["amount"] == pytest.approx(1000.0)
     assert "problem.periods" in c["fix"]
 
@@ -45,7 +45,7 @@ def test_a_rack_denser_than_every_cooling_names_the_rack_and_the_limits():
     c = only(p)
     assert c["family"] == "rack_density"
     assert c["message"] == ("workload 'w' in 2030: rack density above every cooling's limit: t.a's rack of 140 kW "
-                            "exceeds t.air 100 kW, t.plate 120 kW")
+                            "exceeds t.air 100 kW, t.plate 120 kW; 1,000 tokens/s of demand unserved")
     assert "coolings.allow" in c["fix"]
 
 
@@ -56,7 +56,7 @@ def test_a_pue_cap_below_every_cooling_shows_the_pue_with_the_climate_factor():
     c = only(p)
     assert c["family"] == "pue_cap"
     assert c["message"] == ("workload 'w' in 2030: the PUE cap 1.3 of r1 is below every cooling its chips can "
-                            "use: t.a (t.air 1.5 x 1.1 = 1.65)")
+                            "use: t.a (t.air 1.5 x 1.1 = 1.65); 1,000 tokens/s of demand unserved")
     assert "pue_cap" in c["fix"]
 
 
@@ -68,7 +68,7 @@ def test_a_chip_that_supports_no_allowed_cooling():
     c = only(p)
     assert c["family"] == "cooling"
     assert c["message"] == ("workload 'w' in 2030: no allowed cooling fits its chips: t.a supports t.liquid "
-                            "(allowed: t.air)")
+                            "(allowed: t.air); 1,000 tokens/s of demand unserved")
 
 
 def test_a_rule_that_bans_every_chip_names_the_rule_the_chips_and_its_reasons():
@@ -79,7 +79,8 @@ def test_a_rule_that_bans_every_chip_names_the_rule_the_chips_and_its_reasons():
     c = only(p)
     assert c["family"] == "rule:cn.export_controls"
     assert c["message"] == ("workload 'w' in 2030: cn.export_controls bans t.big (TPP 16,000 >= 4,800, no "
-                            "licence), t.x (TPP 24,000 >= 4,800, no licence) in r1, r2")
+                            "licence), t.x (TPP 24,000 >= 4,800, no licence) in r1, r2; 1,000 tokens/s of demand "
+                            "unserved")
     assert 'rules."cn.export_controls"' in c["fix"]
 
 
@@ -95,7 +96,8 @@ def test_a_chip_without_throughput_on_the_workload():
     p["chips"]["custom"] = [chip(tflops={"fp4": 100.0})]  # the workload runs in fp8: an fp4-only chip cannot
     c = only(p)
     assert c["family"] == "throughput"
-    assert c["message"] == "workload 'w' in 2030: no allowed chip has throughput on it (t.a)"
+    assert c["message"] == ("workload 'w' in 2030: no allowed chip has throughput on it (t.a); 1,000 tokens/s of "
+                            "demand unserved")
 
 
 @pytest.mark.parametrize(("change", "family", "amount", "unit"), [
@@ -156,9 +158,10 @@ def test_the_console_prints_one_line_per_cause_with_a_fix_and_the_warnings(tmp_p
     lines = out.splitlines()
     start = lines.index("diagnosis (before solving):")
     assert lines[start + 1:start + 5] == [
-        "  - workload 'w': no allowed chip is available in 2024: t.a from 2025",
+        "  - workload 'w': no allowed chip is available in 2024: t.a from 2025; 1,000 tokens/s of demand unserved",
         "    to fix: allow a chip on sale that year (chips.allow), or move the periods (problem.periods)",
-        "  - workload 'w' in 2024: cn.export_controls bans t.big: TPP 16,000 >= 4,800, no licence in r1",
+        "  - workload 'w' in 2024: cn.export_controls bans t.big: TPP 16,000 >= 4,800, no licence in r1; 1,000 "
+        "tokens/s of demand unserved",
         "    to fix: change the rule's parameters (rules.\"cn.export_controls\"), or allow a chip it does not ban"]
 
 

@@ -213,7 +213,8 @@ def test_no_chip_can_serve_a_workload(problem):
     problem["chips"]["custom"][0]["year_available"] = 2031
     r = solve(problem)
     assert r.status == "infeasible"
-    assert r.diagnosis["summary"] == "workload 'w': no allowed chip is available in 2030: t.a from 2031"
+    assert r.diagnosis["summary"] == ("workload 'w': no allowed chip is available in 2030: t.a from 2031; 1,000 "
+                                      "tokens/s of demand unserved")
 
 
 def test_lp_without_integers_solves_with_duals():

@@ -120,6 +120,7 @@ def unserved(data: Data) -> list[Cause]:
                        f"can use: {chips}",
             "rule": f"workload {wid!r} in {years}: {rule} bans {_bans(entry['chips'])} in {regions}",
         }.get(kind, f"workload {wid!r} in {years}: {chips}")
+        text += f"; {entry['amount']:,.4g} tokens/s of demand unserved"
         if data.selection.excluded and kind in ("availability", "throughput"):
             text += f" (not used: {_list(sorted(data.selection.excluded))}; see the warnings)"
         causes.append(Cause(family=family, message=text, fix=FIX.get(kind, FIX["other"]).format(rule=rule),
