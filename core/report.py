@@ -142,6 +142,8 @@ def print_section(console: Console, section: str, content: Any, currency: str) -
     console.print(f"[bold]{escape(section)}[/bold]: {escape(str(content.get('summary', '')))}")
     money_columns = set(content.get("money", []))
     for key, rows in content.items():
+        if key == "actions":  # the rows of the result's rules table (Result.rule_actions), not repeated here
+            continue
         if not (isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows)):
             continue
         columns = list(dict.fromkeys(c for r in rows for c in r))

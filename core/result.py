@@ -20,8 +20,10 @@ from tokenplan.coefficients import MONEY, Data
 from tokenplan.files import WriteError, atomic_set
 from tokenplan.solver import Solution
 
+#: the tidy tables of a result besides the plan (:mod:`tokenplan.accounts`), in ``--out`` as CSV and Parquet
+TABLES = ("costs_by_period", "sites", "hbm", "rules")
 #: the files :meth:`Result.write` writes (``--out``)
-OUT_FILES = ("plan.csv", "plan.parquet", "kpis.json")
+OUT_FILES = ("plan.csv", "plan.parquet", "kpis.json", *(f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")))
 
 PLAN_COLUMNS = ["period", "region", "chip", "cooling", "units_bought", "accelerators_bought",
                 "accelerators_active", "it_mw", "facility_mw", "accelerators_serving"]
@@ -60,6 +62,35 @@ class Result:
     data: Data | None = None
     #: the model as HiGHS took it (``tokenplan.matrix.Matrix``; a fast re-solve patches it)
     matrix: Any = None
+    #: the money and use tables (:mod:`tokenplan.accounts`): costs_by_period, sites, hbm, rules
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def costs_by_period(self) -> pd.DataFrame:
+        """Per period: capex committed, licence fees, opex, subsidies, cash out (nominal and present value)."""
+        return self._table("costs_by_period")
+
+    @property
+    def sites(self) -> pd.DataFrame:
+        """Per site and period: IT and facility MW against the grid cap and the built capacity, blocks built."""
+        return self._table("sites")
+
+    @property
+    def hbm(self) -> pd.DataFrame:
+        """Per HBM pool and period: HBM bought against the supply."""
+        return self._table("hbm")
+
+    @property
+    def rule_actions(self) -> pd.DataFrame:
+        """What each rule did: bans with their reasons, licence fees, subsidies taken or refused and why."""
+        return self._table("rules")
+
+    def _table(self, name: str) -> pd.DataFrame:
+        from tokenplan import accounts
+
+        columns = {"costs_by_period": accounts.PERIOD_COLUMNS, "sites": accounts.SITE_COLUMNS,
+                   "hbm": accounts.HBM_COLUMNS, "rules": accounts.RULE_COLUMNS}[name]
+        return self.tables.get(name, pd.DataFrame(columns=columns))
 
     @property
     def duals(self) -> pd.DataFrame:
@@ -100,6 +131,7 @@ class Result:
             "idle": [{k: _plain(v) for k, v in row.items()} for row in self.idle.to_dict(orient="records")],
             "forbidden": self.forbidden,
             "applied": self.applied,
+            "tables": {name: _records(self._table(name)) for name in TABLES},
         }
         return out
 
@@ -120,13 +152,32 @@ class Result:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WriteError(exc, out, [], [out / n for n in names]) from exc
-        doc = {k: v for k, v in self.to_dict().items() if k != "plan"}
+        doc = {k: v for k, v in self.to_dict().items() if k not in ("plan", "tables")}
         text = json.dumps(doc, indent=2, allow_nan=False, default=_plain) + "\n"
-        return atomic_set([
+        files: list[tuple[Path, Any]] = [
             (out / names[0], lambda tmp: self.plan.to_csv(tmp, index=False)),
             (out / names[1], lambda tmp: self.plan.to_parquet(tmp, index=False)),
             (out / names[2], lambda tmp: Path(tmp).write_text(text, encoding="utf-8")),
-        ])
+        ]
+        for name in TABLES:
+            table = _tidy(self._table(name))
+            files.append((out / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False)))
+            files.append((out / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp, index=False)))
+        return atomic_set(files)
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
+def _tidy(table: pd.DataFrame) -> pd.DataFrame:
+    """A table Parquet can store: a column of mixed years and labels (``costs_by_period``'s ``salvage``
+    row) as text."""
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype == object and out[column].map(type).nunique() > 1:
+            out[column] = out[column].map(lambda v: None if v is None else str(v))
+    return out
 
 
 def _plain(v: Any) -> Any:
@@ -175,6 +226,9 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
             section = rule.report(ctx)
         if section is not None:
             rules[rule.id] = section
+    from tokenplan.accounts import tables as money_tables
+
+    tables = money_tables(model, data, plan, rules)
     idle = idle_table(plan)
     unit = {c.id: c.unit_size for c in data.chips}
     whole = idle[[row.accelerators_idle >= unit[row.chip] - 1e-6 for row in idle.itertuples()]] if len(idle) else idle
@@ -183,7 +237,7 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
     return Result(solution.status, objective, gap=solution.gap,
                   bound=None if solution.bound is None else solution.bound * MONEY, kpis=kpis, plan=plan,
                   binding=binding(model, data, solution), diagnosis=None, cost_terms=terms, rules=rules,
-                  **common)
+                  tables=tables, **common)
 
 
 def unsolved(model: Any, data: Data, status: str, *, diagnosis: dict[str, Any] | None, termination: str,

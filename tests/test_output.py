@@ -20,10 +20,11 @@ import tokenplan
 from tokenplan.cli import main
 from tokenplan.errors import ExitCode, OutputError
 from tokenplan.files import WriteError, atomic, atomic_set, check_writable
+from tokenplan.result import OUT_FILES as RESULT_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = str(ROOT / "problems" / "quickstart.toml")
-OUT_FILES = ["kpis.json", "plan.csv", "plan.parquet"]
+OUT_FILES = sorted(RESULT_FILES)
 ROOT_USER = os.geteuid() == 0
 
 
@@ -274,8 +275,9 @@ def test_a_failed_rename_says_which_files_were_written(capsys, tmp_path, monkeyp
     monkeypatch.setattr(os, "replace", third_fails)
     code, stdout, err = run_cli(capsys, "solve", QUICKSTART, "--out", str(out), "--json")
     assert code == ExitCode.USAGE_ERROR and json.loads(stdout)["status"] == "optimal"
+    rest = [n for n in RESULT_FILES if n not in ("plan.csv", "plan.parquet")]  # kpis.json and the tables
     assert _error_line(err) == (f"error: --out {out}: could not write kpis.json (Permission denied); "
-                                "written: plan.csv, plan.parquet; left as they were: kpis.json")
+                                f"written: plan.csv, plan.parquet; left as they were: {', '.join(rest)}")
     assert sorted(p.name for p in out.iterdir()) == ["plan.csv", "plan.parquet"]
 
 
@@ -314,8 +316,7 @@ def test_result_write_raises_an_oserror_naming_the_file(result, tmp_path):
     assert isinstance(info.value, WriteError) and info.value.errno == errno.EISDIR
     assert info.value.path == tmp_path / "kpis.json" and info.value.written == []
     assert [p.name for p in tmp_path.iterdir()] == ["kpis.json"]
-    assert result.write(tmp_path / "new") == [tmp_path / "new" / n for n in ("plan.csv", "plan.parquet",
-                                                                               "kpis.json")]
+    assert result.write(tmp_path / "new") == [tmp_path / "new" / n for n in RESULT_FILES]
 
 
 # --- --json: stdout carries the JSON only ------------------------------------------------------------------

@@ -245,9 +245,16 @@ class ModelContext:
         """An existing component by name (e.g. a variable that several rules share), or None."""
         return self.model.component(name)
 
-    def add_cost(self, name: str, category: Category, expr: Any) -> None:
-        """Add a term to the objective: a present value in model money, signed (a subsidy is negative)."""
-        self.cost_terms.append(CostTerm(name, category, expr))
+    def add_cost(self, name: str, category: Category, expr: Any, *,
+                 parts: dict[tuple[str | None, int], Any] | None = None, timing: str = "at") -> None:
+        """Add a term to the objective: a present value in model money, signed (a subsidy is negative).
+
+        ``parts`` (optional): the same term split by ``(region id or None, period year)``, present values that
+        sum to ``expr``, so that the result's money tables show it by period and site; ``timing``: ``"at"``
+        (paid in the period's first year) or ``"over"`` (spread over the period's years)."""
+        if timing not in ("at", "over"):
+            raise ValueError(f"timing must be 'at' or 'over', got {timing!r}")
+        self.cost_terms.append(CostTerm(name, category, expr, parts=parts, timing=timing))
 
     def add_family(self, family: Family) -> Any:
         """Make the family's rows into a constraint named ``family.name``; return it.

@@ -81,3 +81,9 @@ class CostTerm:
     name: str
     category: Category
     expr: Any
+    #: the term split by (region or None, period year): present values that sum to ``expr``, for the result's
+    #: money tables (``costs_by_period``, the plan's subsidies); None: not split (shown apart)
+    parts: dict[tuple[str | None, int], Any] | None = None
+    #: when the parts are paid: ``"at"`` the period's first year (capex, a capex subsidy), ``"over"`` every
+    #: year of the period (opex, an electricity discount)
+    timing: str = "at"

@@ -185,9 +185,12 @@ class ExportControls(Rule):
         summary = (f"{len({b['chip'] for b in banned.values()})} chip(s) banned, "
                    f"{len({v['chip'] for v in licensed.values()})} licensed in {', '.join(self.params.countries)} "
                    f"regions; licence fees paid {paid:,.0f} {currency} nominal")
+        actions = [{"action": "licence fee", "chip": r["chip"], "region": r["region"], "period": r["period"],
+                    "amount": r["fee_paid"], "note": f"{r['fee']:.0%} of the price on "
+                                                     f"{r['accelerators_bought']:,} accelerators"} for r in rows]
         return {"summary": summary, "parameters": self.params.model_dump(), "fee_paid": paid,
                 "money": ["fee_paid", "fee_paid_pv"], "banned": list(banned.values()),
-                "licensed": list(licensed.values()), "licensed_purchases": rows}
+                "licensed": list(licensed.values()), "licensed_purchases": rows, "actions": actions}
 
 
 @hookimpl

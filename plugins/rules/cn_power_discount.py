@@ -73,7 +73,8 @@ class DomesticPowerDiscount(Rule):
             doc="discount <= share x energy bill", model_unit=ctx.money, report_duals=False))
         if p.domestic_only:
             link_to_domestic_only(ctx, name, d, cells)
-        ctx.add_cost(f"{name}", "subsidy", -ctx.sum(d[k] for k in keys))
+        ctx.add_cost(f"{name}", "subsidy", -ctx.sum(d[k] for k in keys), parts={k: -d[k] for k in keys},
+                     timing="over")
 
     def report(self, ctx: ModelContext) -> dict[str, Any] | None:
         """Discount per site and period, which sites took it; None when no site qualifies."""
@@ -98,9 +99,15 @@ class DomesticPowerDiscount(Rule):
         total = sum(v["discount_pv"] for v in sites.values())
         summary = (f"{len(took)} of {len(sites)} '{p.tag}' site(s) took the discount"
                    + (f" ({', '.join(took)})" if took else "") + f": {total:,.0f} {currency} present value")
+        actions = [{"action": "power discount taken" if r["took"] else "power discount refused",
+                    "region": r["region"], "period": r["period"], "amount": r["discount_pv"],
+                    "note": "present value" if r["took"] else
+                    (f"the site bought {sites[r['region']]['foreign_accelerators_bought']:,} foreign accelerators "
+                     f"(domestic only)" if p.domestic_only and sites[r["region"]]["foreign_accelerators_bought"]
+                     else "not worth it to the plan")} for r in rows]
         return {"summary": summary, "parameters": p.model_dump(), "discount_pv": total, "took": took,
                 "money": ["energy_pv", "discount_pv"], "sites": sites,
-                "by_site_period": rows}
+                "by_site_period": rows, "actions": actions}
 
 
 @hookimpl

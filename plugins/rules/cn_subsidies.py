@@ -149,7 +149,8 @@ class SiteCapexSubsidy(Rule):
                 input_key=f"rules.{self.id}.max_per_year", **money))
         if p.domestic_only:
             link_to_domestic_only(ctx, name, paid, {key: cells[key][1] for key in keys})
-        ctx.add_cost(f"{name}_subsidy", "subsidy", -ctx.sum(ctx.df(y) * s[rid, y, g] for rid, y, g in index))
+        ctx.add_cost(f"{name}_subsidy", "subsidy", -ctx.sum(ctx.df(y) * s[rid, y, g] for rid, y, g in index),
+                     parts={key: -ctx.df(key[1]) * paid[key] for key in keys}, timing="at")
         ctx.add_cost(f"{name}_clawback", "salvage", ctx.sum(sdf * fraction[i] * s[i] for i in index
                                                             if fraction[i] > 0))
 
@@ -215,11 +216,12 @@ class SiteCapexSubsidy(Rule):
                    + f": {total:,.0f} {currency} nominal, {total_pv:,.0f} {currency} present value, of which "
                    + f"{clawback:,.0f} {currency} is clawed back in the salvage"
                    + (f"; {' and '.join(caps)} binding" if caps else ""))
+        actions = [_subsidy_action(r, sites[r["region"]], p.domestic_only) for r in rows]
         return {"summary": summary, "parameters": p.model_dump(), "subsidy": total, "subsidy_pv": total_pv,
                 "clawback_pv": clawback, "took": took, "cash_caps_binding": caps,
                 "money": ["eligible_capex", "project_capex", "subsidy", "subsidy_pv", "clawback_pv",
                           "net_subsidy_pv"],
-                "sites": sites, "by_site_period": rows}
+                "sites": sites, "by_site_period": rows, "actions": actions}
 
     def _limit(self, ctx: ModelContext, sub: float, elig: float, stacked: float, year: int,
                by_year: dict[int, float]) -> str:
@@ -287,3 +289,14 @@ class HubNode(SiteCapexSubsidy):
 @hookimpl
 def tokenplan_rules() -> list[type[Rule]]:
     return [NationalAiCity, HubNode]
+
+
+def _subsidy_action(row: dict[str, Any], site: dict[str, Any], domestic_only: bool) -> dict[str, Any]:
+    """A row of the result's rules table: the subsidy a site took in a period, or why it took none."""
+    if row["subsidy"] > 1e-6:
+        return {"action": "subsidy taken", "region": row["region"], "period": row["period"], "amount": row["subsidy"],
+                "note": f"{row['share_of_project']:.0%} of the project capex, limited by {row['limited_by']}"}
+    foreign = site.get("foreign_accelerators_bought", 0)
+    why = (f"the site bought {foreign:,} foreign accelerators (domestic only)" if domestic_only and foreign
+           else "not worth it to the plan" if row["eligible_capex"] > 0 else "no eligible capex")
+    return {"action": "subsidy refused", "region": row["region"], "period": row["period"], "amount": 0.0, "note": why}
