@@ -83,7 +83,18 @@ def finish(problem: Problem, selection: Any, data: Any, model: Any, options: Any
            timings: dict[str, float], *, write_model: str | PathLike[str] | None = None, diagnose: bool = True,
            matrix: Any = None) -> Any:
     """From a built model to a result: the pre-solve checks, the solve (of ``matrix``, the model compiled,
-    when given), the result, the diagnosis of an infeasible problem, the rules' reports."""
+    when given), the result, the diagnosis of an infeasible problem, the rules' reports, the provenance."""
+    from tokenplan.provenance import of_solve
+
+    result = _finish(problem, selection, data, model, options, deadline, timings, write_model=write_model,
+                     diagnose=diagnose, matrix=matrix)
+    result.provenance = of_solve(problem, selection.catalog.host, options)
+    return result
+
+
+def _finish(problem: Problem, selection: Any, data: Any, model: Any, options: Any, deadline: float,
+            timings: dict[str, float], *, write_model: str | PathLike[str] | None, diagnose: bool,
+            matrix: Any) -> Any:
     from tokenplan.diagnose import elastic, iis, precheck
     from tokenplan.model import input_key
     from tokenplan.result import make, unsolved

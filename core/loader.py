@@ -5,6 +5,7 @@ Every error is an :class:`~tokenplan.errors.InputError` naming the file, the key
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -18,6 +19,7 @@ from tokenplan import overrides as _overrides
 from tokenplan import scenarios as _scenarios
 from tokenplan.errors import InputError, did_you_mean
 from tokenplan.messages import first_error, is_type_tag, known_keys, unknown_key
+from tokenplan.provenance import OF_DATA, OF_FILE, canonical_sha256
 from tokenplan.schema import Problem
 
 
@@ -32,12 +34,19 @@ def load(source: str | PathLike[str] | Mapping[str, Any], overrides: Iterable[An
     """
     if isinstance(source, Mapping):
         return load_data(source, "<problem>", overrides, scenarios)
-    return load_data(read_toml(Path(source)), str(source), overrides, scenarios)
+    data, sha256 = read_hashed(Path(source))
+    return _load(data, str(source), overrides, scenarios, {"sha256": sha256, "of": OF_FILE})
 
 
 def load_data(data: Mapping[str, Any], source: str, overrides: Iterable[Any] = (),
               scenarios: Iterable[str] = ()) -> Problem:
-    """:func:`load` of a problem file's content (``source`` names it in errors)."""
+    """:func:`load` of a problem file's content (``source`` names it in errors). The problem's hash
+    (provenance) is that of the data as canonical JSON, before the scenarios and overrides."""
+    return _load(data, source, overrides, scenarios, None)
+
+
+def _load(data: Mapping[str, Any], source: str, overrides: Iterable[Any], scenarios: Iterable[str],
+          digest: dict[str, str] | None) -> Problem:
     overrides, scenarios = list(overrides), list(scenarios)
     screen(data, source)
     raw = dict(data)
@@ -53,7 +62,16 @@ def load_data(data: Mapping[str, Any], source: str, overrides: Iterable[Any] = (
             raise
         raise InputError(exc.reason, file=source, key=f"{exc.key} (from scenario {name!r})", value=exc.value) from None
     problem._applied = {"scenarios": scenarios, "overrides": [_label(o) for o in overrides]}
+    problem._digest = digest if digest is not None else _data_digest(data)
     return problem
+
+
+def _data_digest(data: Mapping[str, Any]) -> dict[str, str]:
+    """The hash of a problem given as a dict (after :func:`screen`: nested at most :data:`MAX_DEPTH` deep)."""
+    try:
+        return {"sha256": canonical_sha256(data), "of": OF_DATA}
+    except (TypeError, ValueError):  # keys JSON cannot sort (an int beside a str): no hash rather than no problem
+        return {}
 
 
 def _from_scenario(key: str | None, tables: Any, scenarios: list[str], overrides: list[Any]) -> str | None:
@@ -85,14 +103,21 @@ def _label(override: Any) -> str:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    return read_hashed(path)[0]
+
+
+def read_hashed(path: Path) -> tuple[dict[str, Any], str]:
+    """:func:`read_toml`, and the sha256 of the bytes read (provenance)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        # as read_text: UTF-8, universal newlines
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         raise InputError("no such file", file=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read: {exc}", file=str(path)) from None
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), hashlib.sha256(raw).hexdigest()
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
     except RecursionError:

@@ -58,6 +58,9 @@ class Result:
     problem_name: str = ""
     #: the scenarios and ``--set`` overrides applied to the problem file (``Problem.applied``)
     applied: dict[str, list[str]] = field(default_factory=dict)
+    #: what produced the result: versions, plugins, the problem's hash, options, machine, time
+    #: (``tokenplan.provenance``; set by ``tokenplan.solve``)
+    provenance: dict[str, Any] = field(default_factory=dict)
     model: Any = None
     data: Data | None = None
     #: the model as HiGHS took it (``tokenplan.matrix.Matrix``; a fast re-solve patches it)
@@ -132,6 +135,7 @@ class Result:
             "forbidden": self.forbidden,
             "applied": self.applied,
             "tables": {name: _records(self._table(name)) for name in TABLES},
+            "provenance": self.provenance,
         }
         return out
 

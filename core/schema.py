@@ -184,6 +184,8 @@ class Problem(Strict):
 
     _source: str = PrivateAttr("<problem>")
     _applied: dict[str, list[str]] = PrivateAttr(default_factory=lambda: {"scenarios": [], "overrides": []})
+    #: the hash the loader kept: ``{"sha256": hex, "of": what was hashed}`` (``tokenplan.provenance``)
+    _digest: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @property
     def source(self) -> str:

@@ -117,17 +117,20 @@ def study(source: str | Path | StudySpec, *, out: str | Path, grid: Iterable[str
         raise InputError("holds a study of another version of the problem file (its hash differs): use another "
                          "--out", key="--out", value=str(out))
     manifest["solve"] = solve
+    local = None if scheduler else min(workers or default_workers(), max(1, len(expanded)))
+    manifest["provenance"] = study_provenance(spec, options, local)
     store.write_manifest(manifest)
     base = spec.base_scenario(expanded)
     result = Study(spec, store.out, [], [name for name, _ in spec.axes], base.id if base else None)
     problems = {spec.problem_hash: spec.problem_data}
     pool = DaskPool(scheduler, options.disable, problems) if scheduler else LocalPool(
-        min(workers or default_workers(), max(1, len(expanded))), options.disable, problems)
+        local or 1, options.disable, problems)
     if on_start:
         on_start(spec, expanded, len(store.done() & {s.id for s in expanded}), pool.workers)
     interrupted = False
     try:
-        result.progress = execute(spec, expanded, store, pool, options, on_event=on_event)
+        result.progress = execute(spec, expanded, store, pool, options, on_event=on_event,
+                                  provenance=manifest["provenance"])
     except KeyboardInterrupt:
         interrupted = True
         pool.close(kill=True)
@@ -142,6 +145,26 @@ def study(source: str | Path | StudySpec, *, out: str | Path, grid: Iterable[str
             result.pareto = _pareto(spec, result)
         result.write()
     return result
+
+
+def study_provenance(spec: StudySpec, options: Options, workers: int | None) -> dict[str, Any]:
+    """The study's provenance (``study.json``): the study file and the problem file with their hashes, the
+    scenarios and overrides every scenario gets, the study's solve options (None: the study's or problem's
+    own), the versions and plugins of this process (the catalog the scenarios were validated with)."""
+    from tokenplan.provenance import OF_FILE, of_study
+    from tokenplan.studies.worker import catalog
+
+    def file(path: str, sha256: str | None) -> dict[str, Any]:
+        return {"source": path, "sha256": sha256, "sha256_of": OF_FILE if sha256 else None}
+
+    return of_study(
+        catalog(options.disable).host, study=file(spec.source, spec.source_sha256),
+        problem=file(spec.problem_path, spec.problem_sha256),
+        applied={"scenarios": list(spec.scenarios), "overrides": [f"{'.'.join(p)}={v!r}" for p, v in spec.overrides]},
+        solver={"time_limit_s": options.time_limit_s if options.time_limit_s is not None else spec.time_limit_s,
+                "mip_gap": options.mip_gap if options.mip_gap is not None else spec.mip_gap,
+                "threads": options.threads, "warm_start": options.warm_start, "persistent": options.persistent,
+                "workers": workers, "scheduler": options.scheduler})
 
 
 def _pareto(spec: StudySpec, result: Study) -> dict[str, Any]:

@@ -97,11 +97,15 @@ def validate(spec: StudySpec, scenarios: list[Scenario], disable: tuple[str, ...
             raise InputError(f"scenario {s.describe()}: {inner}", file=spec.source) from None
 
 
-def task(spec: StudySpec, s: Scenario, options: Options, start: dict[str, float] | None) -> dict[str, Any]:
+def task(spec: StudySpec, s: Scenario, options: Options, start: dict[str, float] | None,
+         plugins_sha256: str | None = None) -> dict[str, Any]:
+    """What a worker gets for one scenario (``plugins_sha256``: the study's plugins, which the record's
+    provenance is compacted against)."""
     return {
         "id": s.id, "position": s.position, "params": s.params, "scenarios": list(s.scenarios),
         "overrides": [list(o) for o in s.overrides], "problem_key": spec.problem_hash,
-        "problem_path": spec.problem_path,
+        "problem_path": spec.problem_path, "problem_sha256": spec.problem_sha256,
+        "plugins_sha256": plugins_sha256,
         "time_limit_s": options.time_limit_s if options.time_limit_s is not None else spec.time_limit_s,
         "mip_gap": options.mip_gap if options.mip_gap is not None else spec.mip_gap,
         "threads": options.threads, "disable": list(options.disable),
@@ -110,9 +114,12 @@ def task(spec: StudySpec, s: Scenario, options: Options, start: dict[str, float]
 
 
 def execute(spec: StudySpec, scenarios: list[Scenario], store: Any, pool: Any, options: Options, *,
-            on_event: Callable[[Progress], None] | None = None) -> Progress:
+            on_event: Callable[[Progress], None] | None = None,
+            provenance: dict[str, Any] | None = None) -> Progress:
     """Run the scenarios not yet in ``store`` on ``pool``; every finished one is stored at once. Returns the
-    final progress. ``KeyboardInterrupt`` propagates after the pool is stopped (what finished is kept)."""
+    final progress. ``KeyboardInterrupt`` propagates after the pool is stopped (what finished is kept).
+    ``provenance``: the study's (``study.json``), which the records' provenance is compacted against."""
+    plugins_sha256 = provenance.get("plugins_sha256") if provenance else None
     done = store.done()
     progress = Progress(total=len(scenarios))
     for s in scenarios:
@@ -122,7 +129,7 @@ def execute(spec: StudySpec, scenarios: list[Scenario], store: Any, pool: Any, o
     # before it (stored)
     queue: deque[tuple[list[Scenario], int, int]] = deque(
         (chain, 0, 0) for chain in chains(spec, scenarios) if any(s.id not in done for s in chain))
-    running: dict[Any, tuple[list[Scenario], int, int]] = {}
+    running: dict[Any, tuple[list[Scenario], int, int, dict[str, Any]]] = {}
     width = max(1, pool.workers)
 
     def submit(chain: list[Scenario], i: int, tries: int) -> None:
@@ -132,8 +139,9 @@ def execute(spec: StudySpec, scenarios: list[Scenario], store: Any, pool: Any, o
             return
         start = store.start_of(chain[i - 1].id) if i > 0 else None
         # the chain's scenarios go where its last one ran: that worker's resident model is the chain's
-        future = pool.submit(task(spec, chain[i], options, start), chain=chain[0].id)
-        running[future] = (chain, i, tries)
+        work = task(spec, chain[i], options, start, plugins_sha256)
+        future = pool.submit(work, chain=chain[0].id)
+        running[future] = (chain, i, tries, work)
 
     try:
         while queue or running:
@@ -145,7 +153,7 @@ def execute(spec: StudySpec, scenarios: list[Scenario], store: Any, pool: Any, o
             if not running:
                 continue
             for future in pool.wait(running, timeout=0.5):
-                chain, i, tries = running.pop(future)
+                chain, i, tries, work = running.pop(future)
                 try:
                     result = future.result()
                 except Exception as exc:
@@ -154,7 +162,7 @@ def execute(spec: StudySpec, scenarios: list[Scenario], store: Any, pool: Any, o
                         pool.restart()
                         queue.appendleft((chain, i, tries + 1))
                         continue
-                    result = _failure(chain[i], exc)
+                    result = _failure(chain[i], exc, work, options)
                 store.add(result)
                 progress.record(result["record"])
                 submit(chain, i + 1, 0)
@@ -163,13 +171,18 @@ def execute(spec: StudySpec, scenarios: list[Scenario], store: Any, pool: Any, o
     return progress
 
 
-def _failure(s: Scenario, exc: BaseException) -> dict[str, Any]:
+def _failure(s: Scenario, exc: BaseException, work: dict[str, Any], options: Options) -> dict[str, Any]:
+    """The record of a scenario whose worker died (or whose result did not come back); its provenance is
+    what the study process knows (:func:`tokenplan.studies.worker.task_provenance`)."""
+    from tokenplan.studies.worker import catalog, task_provenance
+
     message = str(exc) if isinstance(exc, TokenplanError) else f"{type(exc).__name__}: {exc}"
     if type(exc).__name__ in ("BrokenProcessPool", "KilledWorker"):
         message = f"the worker process died while solving this scenario ({message})"
     record = {"id": s.id, "position": s.position, "params": s.params, "scenarios": list(s.scenarios),
               "overrides": [f"{'.'.join(p)}={v!r}" for p, v in s.overrides], "status": "error",
-              "message": message, "objective": None}
+              "message": message, "objective": None,
+              "provenance": task_provenance(work, catalog(options.disable).host)}
     return {"record": record, "plan": [], "duals": [], "x": None}
 
 

@@ -26,7 +26,6 @@ Every error names the file and the key (exit 2), as for problem files.
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import json
 import math
@@ -40,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokenplan import overrides as _overrides
 from tokenplan.errors import InputError, did_you_mean
+from tokenplan.provenance import canonical_sha256
 
 #: the reserved ``--grid`` key for named scenarios of the problem file
 SCENARIO_KEY = "scenario"
@@ -130,6 +130,9 @@ class StudySpec:
     mip_gap: float | None = None
     base: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    #: the sha256 of the problem file's bytes, and of the study file's (an ad hoc study: the problem file's)
+    problem_sha256: str | None = None
+    source_sha256: str | None = None
 
     @functools.cached_property
     def problem_hash(self) -> str:
@@ -173,8 +176,7 @@ class StudySpec:
 
 
 def _hash(value: Any) -> str:
-    blob = json.dumps(value, sort_keys=True, default=str, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()
+    return canonical_sha256(value)
 
 
 def is_study_file(data: Mapping[str, Any]) -> bool:
@@ -183,11 +185,11 @@ def is_study_file(data: Mapping[str, Any]) -> bool:
 
 def from_file(path: str | Path) -> StudySpec:
     """Read and validate a study file."""
-    from tokenplan.loader import read_toml
+    from tokenplan.loader import read_hashed
     from tokenplan.messages import first_error, known_keys, unknown_key
 
     path = Path(path)
-    data = read_toml(path)
+    data, source_sha256 = read_hashed(path)
     try:
         parsed = StudyFile.model_validate(data)
     except ValidationError as exc:
@@ -205,12 +207,13 @@ def from_file(path: str | Path) -> StudySpec:
     if not problem_path.is_file():
         raise InputError("no such problem file", file=str(path), key="study.problem", value=s.problem)
     axes = [_axis(axis, i, str(path)) for i, axis in enumerate(parsed.vary)]
+    problem_data, problem_sha256 = read_hashed(problem_path)
     spec = StudySpec(
-        name=s.name, source=str(path), problem_path=str(problem_path), problem_data=read_toml(problem_path),
+        name=s.name, source=str(path), problem_path=str(problem_path), problem_data=problem_data,
         kind=s.type, combine=s.combine, axes=axes, scenarios=tuple(s.scenarios),
         overrides=tuple(_parsed_set(k, v, str(path), f"study.set.{k}") for k, v in s.set.items()),
         kpis=list(s.kpis), time_limit_s=s.time_limit_s, mip_gap=s.mip_gap, base=dict(s.base),
-        description=s.description)
+        description=s.description, problem_sha256=problem_sha256, source_sha256=source_sha256)
     _check(spec, {f"vary[{i}]": axis for i, axis in enumerate(parsed.vary)})
     return spec
 
@@ -219,7 +222,7 @@ def ad_hoc(problem: str | Path, grid: Iterable[str], *, zipped: bool = False, sc
            overrides: Iterable[str] = (), kind: str = "sweep") -> StudySpec:
     """A study from the command line: ``--grid key=a,b,c`` (values are TOML literals; ``scenario=a,b`` for
     the problem file's named scenarios, ``-`` for none)."""
-    from tokenplan.loader import read_toml
+    from tokenplan.loader import read_hashed
 
     path = Path(problem)
     axes = []
@@ -242,10 +245,11 @@ def ad_hoc(problem: str | Path, grid: Iterable[str], *, zipped: bool = False, sc
     for text in overrides:
         p, v = _overrides.parse(text)
         parsed_overrides.append((tuple(p), v))
+    data, sha256 = read_hashed(path)
     spec = StudySpec(
-        name=path.stem, source=str(path), problem_path=str(path), problem_data=read_toml(path), kind=kind,
+        name=path.stem, source=str(path), problem_path=str(path), problem_data=data, kind=kind,
         combine="zip" if zipped else "grid", axes=axes, scenarios=tuple(scenarios),
-        overrides=tuple(parsed_overrides))
+        overrides=tuple(parsed_overrides), problem_sha256=sha256, source_sha256=sha256)
     _check(spec, {f"--grid {name}": None for name, _ in axes})
     return spec
 

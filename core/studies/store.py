@@ -1,6 +1,7 @@
 """The study's result store: ``OUT/`` that loses nothing.
 
-- ``OUT/study.json``: what the study is (name, source, axes, scenario ids), written once, atomically;
+- ``OUT/study.json``: what the study is (name, source, axes, scenario ids, provenance), written atomically
+  when the study starts;
 - ``OUT/scenarios/<id>.parquet`` (the plan), ``<id>.duals.parquet`` (shadow prices) and ``<id>.x.json``
   (the integer plan, the next scenario's MIP start on a resume): each written to a temporary file and
   renamed, so a file is whole or absent;

@@ -81,6 +81,8 @@ def _solve_task(task: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # a bug: recorded with its traceback's last line, the study goes on
         record.update(status="error", message=f"internal error: {type(exc).__name__}: {exc}",
                       traceback=traceback.format_exc(limit=5), exit_code=1)
+    if "provenance" not in record:  # the scenario did not reach a result: what the task and this worker say
+        record["provenance"] = task_provenance(task, _host(task))
     elapsed = time.perf_counter() - started
     record["timings"] = {**record.get("timings", {}), "scenario_s": round(elapsed, 4)}
     # everything but HiGHS's own time: loading, coefficients, build, compile, hand-over, result
@@ -91,10 +93,13 @@ def _solve_task(task: dict[str, Any]) -> dict[str, Any]:
 def _solve(task: dict[str, Any], record: dict[str, Any], out: dict[str, Any]) -> None:
     from tokenplan.loader import load_data
     from tokenplan.matrix import column_names
+    from tokenplan.provenance import OF_FILE, compact
 
     t0 = time.perf_counter()
     data = task.get("problem_data") or _PROBLEMS[task["problem_key"]]
     problem = load_data(data, task["problem_path"], task["overrides"], task["scenarios"])
+    if task.get("problem_sha256"):  # the content came from the problem file: its bytes' hash, not the data's
+        problem._digest = {"sha256": task["problem_sha256"], "of": OF_FILE}
     load_s = time.perf_counter() - t0
     start = task.get("start")
     disable = tuple(task.get("disable", ()))
@@ -120,7 +125,8 @@ def _solve(task: dict[str, Any], record: dict[str, Any], out: dict[str, Any]) ->
         diagnosis=result.diagnosis, start_given=start is not None, start_used="given start" in sources,
         rebuild=reuse is None or not reuse.patched,
         model=reuse.reason if reuse is not None else "rebuilt (persistent models off)",
-        timings={k: round(float(v), 4) for k, v in timings.items()}, highs_s=round(highs, 4))
+        timings={k: round(float(v), 4) for k, v in timings.items()}, highs_s=round(highs, 4),
+        provenance=compact(result.provenance, task.get("plugins_sha256")))
     if not result.solved:
         return
     domestic = {(p.chip, p.cooling, p.region, p.year): p.domestic for p in result.model.tp_ctx.purchases}
@@ -139,6 +145,30 @@ def _solve(task: dict[str, Any], record: dict[str, Any], out: dict[str, Any]) ->
     out["x"] = {name: float(round(v.value)) for name, v, kind in zip(column_names(result.matrix),
                                                                      result.matrix.columns, integrality)
                 if kind and v.value is not None and round(v.value) != 0}
+
+
+def task_provenance(task: dict[str, Any], host: Any) -> dict[str, Any]:
+    """The provenance of a scenario that has no result (it failed to load or to solve, or its worker died):
+    the problem, scenarios, overrides and options its task gives (a time limit or gap of None: the problem's
+    own; seed and portfolio not known), the versions and plugins of ``host``'s process; compacted against the
+    study's plugins (:func:`tokenplan.provenance.compact`)."""
+    from tokenplan.provenance import OF_FILE, assemble, compact
+
+    sha256 = task.get("problem_sha256")
+    prov = assemble(
+        host, problem={"source": task["problem_path"], "sha256": sha256, "sha256_of": OF_FILE if sha256 else None},
+        applied={"scenarios": list(task["scenarios"]), "overrides": [_show(o) for o in task["overrides"]]},
+        solver={"time_limit_s": task.get("time_limit_s"), "mip_gap": task.get("mip_gap"),
+                "threads": task.get("threads"), "seed": None, "portfolio": False,
+                "warm_start": task.get("start") is not None})
+    return compact(prov, task.get("plugins_sha256"))
+
+
+def _host(task: dict[str, Any]) -> Any:
+    try:
+        return catalog(tuple(task.get("disable", ()))).host
+    except Exception:  # the plugins themselves failed (the record says how): no plugin list
+        return None
 
 
 def _shadow_summary(binding: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
