@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -88,7 +89,8 @@ def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     console = Console(stderr=stderr, highlight=False)
-    if not console.is_terminal:  # pipes and files: do not squeeze tables into 80 columns
+    if not console.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit():
+        # pipes and files: do not squeeze tables into 80 columns, unless COLUMNS says how wide
         console = Console(stderr=stderr, highlight=False, width=200)
     return console
 
