@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -88,7 +89,8 @@ def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     console = Console(stderr=stderr, highlight=False)
-    if not console.is_terminal:  # pipes and files: do not squeeze tables into 80 columns
+    if not console.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit():
+        # pipes and files: do not squeeze tables into 80 columns, unless COLUMNS says how wide
         console = Console(stderr=stderr, highlight=False, width=200)
     return console
 
@@ -340,18 +342,17 @@ def throughput(obj: Ctx, workload_file: str | None, overrides: tuple[str, ...], 
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    from rich.table import Table
+    from tokenplan.report import Col, Fitted
 
-    table = Table(title=f"Tokens/s per accelerator ({model or file_model or 'roofline'} model)")
-    table.add_column("chip")
     ids = [w.id for w in workloads]
-    for wid in ids:
-        table.add_column(wid, justify="right")
     by_chip: dict[str, dict[str, float]] = {}
     for row in rows:
         by_chip.setdefault(row["chip"], {})[row["workload"]] = row["tokens_per_s"]
-    for chip_id, values in by_chip.items():
-        table.add_row(chip_id, *[f"{values[w]:,.0f}" if values[w] else "-" for w in ids])
+    # every workload is a column that stays: too many for the width, and the table is stacked
+    table = Fitted(f"Tokens/s per accelerator ({model or file_model or 'roofline'} model)",
+                   [Col("chip"), *(Col(wid, "right", whole=True) for wid in ids)],
+                   [(chip_id, *(f"{values[w]:,.0f}" if values[w] else "-" for w in ids))
+                    for chip_id, values in by_chip.items()])
     _console().print(table)
 
 

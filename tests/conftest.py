@@ -10,6 +10,8 @@ from builders import base_problem
 
 # Isolate the tests from third-party plugins that may be installed next to tokenplan.
 os.environ.setdefault("TOKENPLAN_DISABLE_PLUGIN_AUTOLOAD", "1")
+# The console is as wide as a pipe's (200 columns) unless a test says otherwise: an exported COLUMNS would set it.
+os.environ.pop("COLUMNS", None)
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import time
 from typing import Any
 
 from rich.markup import escape
-from rich.table import Table
+
+from tokenplan.report import Col, Fitted, significant
 
 
 def announce(console: Any, spec: Any, scenarios: list[Any], done: int, workers: int, where: str) -> None:
@@ -60,17 +61,18 @@ def _seconds(s: float) -> str:
     return f"{m}:{sec:02d}" if m < 60 else f"{m // 60}:{m % 60:02d}:{sec:02d}"
 
 
-def table(study: Any, *, limit: int | None = None) -> Table:
+def table(study: Any, *, limit: int | None = None) -> Fitted:
     """The comparison table: varied parameters, status, objective and its delta against the base scenario,
-    accelerators, domestic share."""
+    gap, accelerators, domestic share. Narrow: the gap goes first, then the domestic share and the
+    accelerators (the varied parameters, status, objective and delta stay)."""
     frame = study.summary
     currency = next((c for c in frame.get("currency", []) if isinstance(c, str) and c), "")
-    t = Table(title=f"study: {len(frame)} scenarios (delta against the base scenario, marked *)")
-    for name in study.axes:
-        t.add_column(escape(str(name)))
-    for label in ("status", f"objective {currency}", "delta", "gap", "accelerators", "domestic"):
-        t.add_column(escape(label), justify="left" if label == "status" else "right")
+    columns = [*(Col(str(name)) for name in study.axes), Col("status"),
+               Col(f"objective {currency}".strip(), "right", whole=True), Col("delta", "right", whole=True),
+               Col("gap", "right", drop=3, whole=True), Col("accelerators", "right", drop=1, whole=True),
+               Col("domestic", "right", drop=2, whole=True)]
     rows = frame if limit is None else frame.head(limit)
+    cells = []
     for _, row in rows.iterrows():
         mark = "*" if row["id"] == study.base_id else ""
         objective = row.get("objective")
@@ -79,22 +81,22 @@ def table(study: Any, *, limit: int | None = None) -> Table:
         delta_text = "" if not has or delta is None or (isinstance(delta, float) and math.isnan(delta)) else (
             f"{delta:+.2f} %")
         gap = row.get("gap")
-        t.add_row(*[escape(str(row[name])) for name in study.axes],
-                  escape(str(row["status"])) + mark,
-                  money(objective) if has else "-", delta_text,
-                  f"{100 * gap:.3f} %" if isinstance(gap, float) and not math.isnan(gap) else "-",
-                  f"{row['accelerators']:,.0f}" if has and "accelerators" in row else "-",
-                  f"{100 * row['domestic_share']:.1f} %" if has and isinstance(row.get("domestic_share"), float)
-                  and not math.isnan(row["domestic_share"]) else "-")
-    return t
+        cells.append([*(str(row[name]) for name in study.axes),
+                      str(row["status"]) + mark,
+                      money(objective) if has else "-", delta_text,
+                      f"{100 * gap:.3f} %" if isinstance(gap, float) and not math.isnan(gap) else "-",
+                      f"{row['accelerators']:,.0f}" if has and "accelerators" in row else "-",
+                      f"{100 * row['domestic_share']:.1f} %" if has and isinstance(row.get("domestic_share"), float)
+                      and not math.isnan(row["domestic_share"]) else "-"])
+    return Fitted(f"study: {len(frame)} scenarios (delta against the base scenario, marked *)", columns, cells)
 
 
 def money(value: float) -> str:
-    """``98.43 B``, ``462.5 M``: four significant digits, enough to tell scenarios apart."""
+    """``98.43 B``, ``462.5 M``, ``0.04035``: four significant digits, enough to tell scenarios apart."""
     for size, suffix in ((1e12, " T"), (1e9, " B"), (1e6, " M"), (1e3, " k")):
         if abs(value) >= size:
             return f"{value / size:,.4g}{suffix}" if abs(value) / size < 1000 else f"{value / size:,.0f}{suffix}"
-    return f"{value:,.4g}"
+    return significant(value)
 
 
 def pareto_lines(pareto: dict[str, Any]) -> list[str]:
