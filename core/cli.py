@@ -143,6 +143,39 @@ def _write_out(result: Any, out_dir: str) -> None:
                           written=written) from exc
 
 
+def _check_plots(out_dir: str) -> None:
+    """``--plots`` writes into ``OUT/plots/``: checked with ``--out``, before anything runs."""
+    from pathlib import Path
+
+    from tokenplan.files import check_writable
+
+    check_writable(Path(out_dir) / "plots", directory=True, key="--plots")
+
+
+def _write_plots(figures: dict[str, Any], out_dir: str, *, quiet: bool, nothing: str) -> None:
+    """Save the figures in ``OUT/plots/`` (PNG and SVG); a failure is a one-line :class:`OutputError`."""
+    from pathlib import Path
+
+    from tokenplan import plots
+    from tokenplan.errors import OutputError
+
+    directory = Path(out_dir) / "plots"
+    if not figures:
+        if not quiet:
+            click.echo(f"plots: none ({nothing})", err=True)
+        return
+    try:
+        plots.save(figures, directory)
+    except OSError as exc:
+        raise OutputError(f"could not write the plots ({exc.strerror or exc})", option="--plots",
+                          path=directory) from exc
+    finally:
+        for fig in figures.values():
+            fig.clear()
+    if not quiet:
+        click.echo(f"plots: {', '.join(figures)} in {directory}/ (PNG and SVG)", err=True)
+
+
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @_scenario_option
@@ -150,6 +183,7 @@ def _write_out(result: Any, out_dir: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option("--out", "out_dir", type=click.Path(), metavar="DIR",
               help="Write plan.csv, plan.parquet, kpis.json there (after the result is printed).")
+@click.option("--plots", is_flag=True, help="With --out: also write the plots, PNG and SVG, in OUT/plots/.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S", callback=_finite,
               help="Wall-clock limit in seconds (default: problem.time_limit_s).")
 @click.option("--gap", type=click.FloatRange(0, 1, max_open=True), metavar="G", callback=_finite,
@@ -165,10 +199,12 @@ def _write_out(result: Any, out_dir: str) -> None:
 @_disable_option
 @click.pass_obj
 def solve(obj: Ctx, file: str, scenarios: tuple[str, ...], overrides: tuple[str, ...], as_json: bool,
-          out_dir: str | None, time_limit: float | None, gap: float | None, threads: int | None, portfolio: bool,
-          write_model: str | None, verbose: bool, quiet: bool, disable: tuple[str, ...]) -> None:
+          out_dir: str | None, plots: bool, time_limit: float | None, gap: float | None, threads: int | None,
+          portfolio: bool, write_model: str | None, verbose: bool, quiet: bool, disable: tuple[str, ...]) -> None:
     """Solve a problem file and show the plan."""
     obj.quiet = obj.quiet or quiet
+    if plots and out_dir is None:
+        raise click.UsageError("--plots needs --out DIR (the plots are written in DIR/plots/)")
     from tokenplan.files import check_writable
 
     # the output paths first: a path that cannot be written fails now, not after the solve
@@ -182,6 +218,8 @@ def solve(obj: Ctx, file: str, scenarios: tuple[str, ...], overrides: tuple[str,
         for name in OUT_FILES:
             if (Path(out_dir) / name).is_dir() and not (Path(out_dir) / name).is_symlink():
                 raise OutputError(f"cannot write {name} there: it is a directory", option="--out", path=out_dir)
+        if plots:
+            _check_plots(out_dir)
     if write_model is not None:
         from tokenplan.api import MODEL_SUFFIXES
 
@@ -214,6 +252,12 @@ def solve(obj: Ctx, file: str, scenarios: tuple[str, ...], overrides: tuple[str,
         sys.stdout.flush()
         with _library_output_to_stderr():
             _write_out(result, out_dir)
+            if plots:
+                from tokenplan.outputs import from_result
+                from tokenplan.plots import solve_figures
+
+                _write_plots(solve_figures(*from_result(result)), out_dir, quiet=obj.quiet,
+                             nothing="the result has no plan")
     code = EXIT_BY_STATUS.get(result.status, ExitCode.OK)
     if result.status == "time_limit":
         code = ExitCode.OK if result.solved else ExitCode.NO_SOLUTION
@@ -403,6 +447,7 @@ def study() -> None:
                    "file's named scenarios).")
 @click.option("--zip", "zipped", is_flag=True, help="Combine the --grid axes element by element, not as a grid.")
 @click.option("--pareto", is_flag=True, help="With one --grid axis: report the cost curve and its knee.")
+@click.option("--plots", is_flag=True, help="Also write the study's plots, PNG and SVG, in OUT/plots/.")
 @_scenario_option
 @_set_option
 @click.option("--workers", type=click.IntRange(1, 1024), metavar="N",
@@ -418,7 +463,7 @@ def study() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; only the final line.")
 @_disable_option
 @click.pass_obj
-def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: bool, pareto: bool,
+def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: bool, pareto: bool, plots: bool,
               scenarios: tuple[str, ...], overrides: tuple[str, ...], workers: int | None, scheduler: str | None,
               resume: bool, time_limit: float | None, gap: float | None, threads: int | None,
               no_warm_start: bool, quiet: bool, disable: tuple[str, ...]) -> None:
@@ -431,6 +476,8 @@ def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: 
     with _stopped_by_signals():
         quiet = obj.quiet or quiet
         check_writable(out_dir, directory=True, key="--out")  # before any scenario is loaded or solved
+        if plots:
+            _check_plots(out_dir)
         spec = load_spec(file, grid=grid, zipped=zipped, scenarios=scenarios, overrides=overrides, pareto=pareto)
         err = _console(stderr=True)
         live: Live | None = None
@@ -464,6 +511,12 @@ def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: 
                     _console().print(line, markup=False)
         click.echo(f"study {spec.name}: {len(result.records)} scenarios, {failed} without a plan; "
                    f"summary in {out_dir}/summary.parquet", err=True)
+        if plots:
+            from tokenplan.outputs import from_study
+            from tokenplan.plots import study_figures
+
+            _write_plots(study_figures(*from_study(result)), out_dir, quiet=quiet,
+                         nothing="no scenario has a plan")
 
 
 @study.command("show")

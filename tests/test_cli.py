@@ -153,10 +153,10 @@ def tokenplan_chips():
     assert proc.returncode == ExitCode.OK, proc.stderr
 
 
-def test_help_does_not_import_pyomo_or_highspy():
+def test_help_does_not_import_pyomo_highspy_or_matplotlib():
     code = ("import sys\nfrom tokenplan.cli import cli\n"
             "try:\n    cli.main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('pyomo', 'highspy', 'pandas', 'scipy') if m in sys.modules]\n"
+            "heavy = [m for m in ('pyomo', 'highspy', 'pandas', 'scipy', 'matplotlib') if m in sys.modules]\n"
             "assert not heavy, heavy\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
