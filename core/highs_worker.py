@@ -582,6 +582,8 @@ class Worker:
                                "row_dual": None})
 
     def solve(self) -> None:
+        if int(self.lp["n_col"]) == 0:
+            return self.solve_empty()
         if self.payload.get("iis"):
             return self.find_iis()
         gap = float(self.opts["mip_rel_gap"])
@@ -647,6 +649,17 @@ class Worker:
         if self.best_x is not None and self.gap_to(self.lower_bound) <= gap:
             status = "Optimal"  # also when our callback stopped HiGHS at the relaxation's bound
         return self.finish(status, nodes=int(info.mip_node_count))
+
+    def solve_empty(self) -> None:
+        """A model without columns (nothing to buy or serve: no chip fits anywhere and no demand): the empty
+        plan is its one point, optimal at the objective's constant when every row holds at 0. HiGHS reports
+        such a model as "Empty", which is no solve status (it was reported as an error)."""
+        lp = self.lp
+        if not (np.all(np.asarray(lp["row_lower"]) <= 1e-9) and np.all(np.asarray(lp["row_upper"]) >= -1e-9)):
+            return self.finish("Infeasible")
+        self.offer(np.zeros(0), "empty model")
+        self.lower_bound = float(lp["offset"])
+        return self.finish("Optimal", row_dual=np.zeros(int(lp["n_row"])))
 
     def race(self, h: Any) -> None:
         """The portfolio: HiGHS's branch and bound on a second thread from the start, as a bound search

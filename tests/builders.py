@@ -9,11 +9,19 @@ and utilisation 1), one region with ample power and free facility, energy and ma
 from __future__ import annotations
 
 import copy
+import itertools
 import json
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+from tokenplan import Rule, RuleParams, hookimpl
+from tokenplan.model import Family, Row
+
 M = 1e6  # one million (the model's money unit)
+HOURS = 8760.0
 
 CHIP_A: dict[str, Any] = {
     "id": "t.a", "vendor": "Test", "origin": "CN", "year_available": 2020,
@@ -71,6 +79,175 @@ def by_chip(result: Any) -> dict[str, int]:
         out[c] = out.get(c, 0) + n
     return out
 
+
+# -- forcing a purchase: a rule written against the public API ---------------------------------------------
+class ForceParams(RuleParams):
+    enabled: bool = False
+    chip: str = ""
+    cooling: str = ""
+    region: str = ""
+    year: int = 0
+    units: int = 0
+
+
+class Force(Rule):
+    """A test rule: at least ``units`` units of one purchasable tuple."""
+
+    id = "test.force"
+    Params = ForceParams
+
+    def apply(self, ctx):
+        p = self.params
+        key = (p.chip, p.cooling, p.region, p.year)
+        chosen = [pu for pu in ctx.purchases if pu.key == key]
+        assert chosen, key
+        ctx.add_family(Family(name="test_force", index=("chip", "cooling", "region", "period"), sense=">=",
+                              unit="units", per="unit", rows=lambda ctx: {key: Row(chosen[0].var, p.units)},
+                              doc="forced units"))
+
+
+def force_catalog() -> Any:
+    """The built-in plugins plus ``test.force`` (off unless ``[rules."test.force"] enabled = true``)."""
+    from tokenplan.catalog import Catalog
+    from tokenplan.host import PluginHost
+
+    return Catalog(PluginHost(plugins=[("test-force", SimpleNamespace(tokenplan_rules=hookimpl(lambda: [Force])))]))
+
+
+def forced(problem: dict[str, Any], chip_id: str, cooling_id: str, region: str, year: int, units: int
+           ) -> dict[str, Any]:
+    """``problem`` with at least ``units`` units of (chip, cooling, region, year) bought (solve it with
+    ``catalog=force_catalog()``)."""
+    out = copy.deepcopy(problem)
+    out.setdefault("rules", {})["test.force"] = {"enabled": True, "chip": chip_id, "cooling": cooling_id,
+                                                "region": region, "year": year, "units": units}
+    return out
+
+
+# -- an independent audit of a plan: design section 3 written out again, from the problem dict --------------
+def per_year(value: Any, year: int, default: float = math.nan) -> float:
+    """A per-year value of a problem dict (a number, or a table keyed by year as int or str) in ``year``."""
+    if value is None:
+        return default
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if int(k) == year:
+                return float(v)
+        return default
+    return float(value)
+
+
+@dataclass
+class Audit:
+    """What a plan does, recomputed from the problem dict and the plan's integers (``buy`` from
+    ``result.plan``, ``blocks`` and ``cool_on`` from ``result.model``) without tokenplan's coefficients or
+    economics: only for self-contained problems (inline chips and coolings, flops mode) that no rule changes.
+
+    Keys: chip, cooling, region ids, workload ids, period years; accelerators, MW, HBM units, currency."""
+
+    periods: list[int]
+    bought: dict[tuple[str, int], float] = field(default_factory=dict)        # (chip, year) accelerators
+    active: dict[tuple[str, int], float] = field(default_factory=dict)        # (chip, year) accelerators
+    active_at: dict[tuple[str, str, str, int], float] = field(default_factory=dict)  # (chip, cooling, region, year)
+    facility_mw: dict[tuple[str, int], float] = field(default_factory=dict)   # (region, year) of the fleet
+    capacity_mw: dict[tuple[str, int], float] = field(default_factory=dict)   # (region, year) existing + blocks
+    hbm: dict[tuple[str, int], float] = field(default_factory=dict)           # (pool, year) bought
+    capex_nominal: dict[int, float] = field(default_factory=dict)             # year, before subsidies
+    capex: float = 0.0     # present values at the first period's year
+    opex: float = 0.0
+    salvage: float = 0.0
+    tps: dict[tuple[str, str], float] = field(default_factory=dict)           # (chip, workload) per accelerator
+    demand_tps: dict[tuple[str, int], float] = field(default_factory=dict)    # (workload, year)
+    serve: dict[tuple[str, str, int], float] = field(default_factory=dict)    # (chip, workload, year) from the model
+    cool_on: dict[tuple[str, str], int] = field(default_factory=dict)         # (cooling, region)
+
+    @property
+    def npc(self) -> float:
+        return self.capex + self.opex - self.salvage
+
+
+def audit(problem: dict[str, Any], result: Any) -> Audit:
+    """Recompute the plan's fleet, power, HBM, capex and net present cost (design section 3, "Economics,
+    exactly") from ``problem`` (the dict that was solved) and ``result``'s integers."""
+    P = problem["problem"]
+    years = list(P["periods"])
+    durations = [b - a for a, b in itertools.pairwise(years)] + [P.get("last_period_years", 1)]
+    end = years[-1] + durations[-1]
+    rate = P.get("discount_rate", 0.08)
+    currency = P.get("currency", "CNY")
+
+    def df(y: float) -> float:
+        return (1.0 + rate) ** -(y - years[0])
+
+    def fx(code: str | None) -> float:
+        return 1.0 if code is None or code == currency else float(P["fx"][code])
+
+    load, maint = P.get("load_factor", 0.7), P.get("maintenance_rate", 0.03)
+    facility_life = P.get("facility_lifetime_years", 20)
+    chips = {c["id"]: c for c in problem["chips"]["custom"]}
+    coolings = {k["id"]: k for k in problem["coolings"]["custom"]}
+    regions = {r["id"]: r for r in problem["regions"]}
+    hbm_key = "hbm_stacks" if problem.get("hbm", {}).get("unit", "stacks") == "stacks" else "hbm_gb"
+    a = Audit(periods=years)
+    for w in problem["workloads"]:
+        for y in years:
+            a.demand_tps[w["id"], y] = per_year(w["tokens_per_day"], y) / 86400 * w.get("peak_to_average", 1.0)
+        for cid, c in chips.items():
+            a.tps[cid, w["id"]] = c["tflops"][w["precision"]] * 1e12 * w["utilisation"] / w["flops_per_token"]
+    for key in [(c, y) for c in chips for y in years]:
+        a.bought[key] = a.active[key] = 0.0
+    for key in [(r, y) for r in regions for y in years]:
+        a.facility_mw[key] = 0.0
+        a.capacity_mw[key] = float(regions[key[0]].get("existing_mw", 0.0))
+    a.capex_nominal = dict.fromkeys(years, 0.0)
+    for row in result.plan.itertuples():
+        if not row.units_bought:
+            continue
+        c, k, r, s = chips[row.chip], coolings[row.cooling], regions[row.region], int(row.period)
+        n = int(row.units_bought) * c.get("unit_size", 1)
+        life = c.get("lifetime_years", 5)
+        it_kw = (c["tdp_w"] + c.get("host_w_per_accel", 0.0)) / 1000.0 * n
+        fac_kw = it_kw * k["pue"] * r.get("pue_factor", 1.0)
+        accel = n * c["price_per_accel"] * fx(c.get("price_currency"))
+        cool = it_kw * k["capex_per_kw_it"] * fx(k.get("currency"))
+        a.bought[c["id"], s] += n
+        pool = c.get("hbm_pool")
+        if pool is not None:
+            a.hbm[pool, s] = a.hbm.get((pool, s), 0.0) + n * (c.get(hbm_key) or 0)
+        a.capex_nominal[s] += accel + cool
+        a.capex += df(s) * (accel + cool)
+        a.salvage += df(end) * max(0.0, 1.0 - (end - s) / life) * (accel + cool)
+        for t, y in enumerate(years):
+            if not s <= y < s + life:
+                continue
+            a.active[c["id"], y] += n
+            at = (c["id"], k["id"], r["id"], y)
+            a.active_at[at] = a.active_at.get(at, 0.0) + n
+            a.facility_mw[r["id"], y] += fac_kw / 1000.0
+            for year in range(y, y + durations[t]):
+                energy = fac_kw * HOURS * load * per_year(r["power_price_per_kwh"], y) * fx(r.get("currency"))
+                upkeep = maint * accel + it_kw * k["opex_per_kw_it_year"] * fx(k.get("currency"))
+                a.opex += df(year) * (energy + upkeep)
+    model = result.model
+    for (rid, y), var in model.blocks.items():
+        n = round(var.value or 0.0)
+        r = regions[rid]
+        cost = n * r["block_mw"] * r["facility_capex_per_mw"] * fx(r.get("currency"))
+        a.capex_nominal[y] += cost
+        a.capex += df(y) * cost
+        a.salvage += df(end) * max(0.0, 1.0 - (end - y) / facility_life) * cost
+        for t in years:
+            if y <= t < y + facility_life:
+                a.capacity_mw[rid, t] += n * r["block_mw"]
+    for (kid, rid), var in model.cool_on.items():
+        on = round(var.value or 0.0)
+        a.cool_on[kid, rid] = on
+        fixed = on * coolings[kid].get("site_fixed_cost", 0.0) * fx(coolings[kid].get("currency"))
+        a.capex_nominal[years[0]] += fixed
+        a.capex += fixed  # paid at y[0], df = 1
+    for (cid, wid, y), var in model.serve.items():
+        a.serve[cid, wid, y] = float(var.value or 0.0)
+    return a
 
 
 def hard_problem(n_regions: int = 14, n_chips: int = 7, periods: tuple[int, ...] = (2030, 2031, 2032, 2033),

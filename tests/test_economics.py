@@ -1,10 +1,12 @@
 """The economics of design section 3: discounting, uneven periods, opex years, salvage, fx — each checked
-against arithmetic written out in the test, independent of the code under test."""
+against arithmetic written out in the test, independent of the code under test. Each also checks
+``builders.audit`` (the recomputation of a plan's net present cost that tests/test_invariants.py applies to
+random problems) against the same arithmetic."""
 
 from __future__ import annotations
 
 import pytest
-from builders import M, base_problem, chip, cooling, solve
+from builders import M, audit, base_problem, chip, cooling, solve
 
 from tokenplan.economics import horizon
 
@@ -32,6 +34,7 @@ def test_discounting_of_a_later_purchase():
     p["workloads"][0]["tokens_per_day"] = {"2030": 0, "2032": 86400 * 1000.0}
     r = solve(p)
     assert r.objective == pytest.approx(10 * M / 1.1 ** 2, rel=1e-9)
+    assert audit(p, r).npc == pytest.approx(10 * M / 1.1 ** 2, rel=1e-9)
     assert r.kpis["capex"] == pytest.approx(10 * M / 1.1 ** 2, rel=1e-9)
 
 
@@ -53,6 +56,8 @@ def test_opex_is_charged_every_year_of_every_active_period():
     assert r.kpis["opex"] == pytest.approx(opex, rel=1e-9)
     assert r.kpis["salvage"] == 0.0
     assert r.objective == pytest.approx(10 * M + opex, rel=1e-9)
+    assert audit(p, r).opex == pytest.approx(opex, rel=1e-9)
+    assert audit(p, r).npc == pytest.approx(10 * M + opex, rel=1e-9)
 
 
 def test_salvage_credits_the_book_value_left_at_the_horizon_end():
@@ -66,6 +71,7 @@ def test_salvage_credits_the_book_value_left_at_the_horizon_end():
     salvage = 0.6 * (10 * M + 0.2 * M) * 1.08 ** -2
     assert r.kpis["salvage"] == pytest.approx(salvage, rel=1e-9)
     assert r.objective == pytest.approx(10.2 * M - salvage, rel=1e-9)
+    assert audit(p, r).salvage == pytest.approx(salvage, rel=1e-9)
 
 
 def test_facility_blocks_depreciate_over_the_facility_lifetime():
@@ -76,6 +82,7 @@ def test_facility_blocks_depreciate_over_the_facility_lifetime():
     p["regions"][0].update(block_mw=0.01, facility_capex_per_mw=50 * M)
     r = solve(p)
     assert r.objective == pytest.approx(10 * M + 0.5 * M - 0.75 * 0.5 * M / 1.1, rel=1e-9)
+    assert audit(p, r).npc == pytest.approx(10 * M + 0.5 * M - 0.75 * 0.5 * M / 1.1, rel=1e-9)
 
 
 def test_fx_converts_chip_prices_into_the_problem_currency():
@@ -84,6 +91,7 @@ def test_fx_converts_chip_prices_into_the_problem_currency():
     p["chips"]["custom"][0].update(price_per_accel=100_000, price_currency="USD")
     r = solve(p)
     assert r.objective == pytest.approx(10 * 700_000, rel=1e-9)
+    assert audit(p, r).npc == pytest.approx(10 * 700_000, rel=1e-9)
     assert r.currency == "CNY"
 
 
@@ -135,6 +143,11 @@ def test_self_contained_problem_objective_matches_the_design_economics():
                        + (1 - (Y - 2026) / 20) * fac[2026])
     npc -= salvage
     assert r.objective == pytest.approx(npc, rel=1e-6)
+    a = audit(p, r)
+    assert a.npc == pytest.approx(npc, rel=1e-9)
+    assert a.salvage == pytest.approx(salvage, rel=1e-9)
+    assert a.capex_nominal == pytest.approx({2026: capex[2026] + cool[2026] + fac[2026] + fixed,
+                                             2028: capex[2028] + cool[2028]})
     k = r.kpis
     assert k["capex"] + k["opex"] - k["subsidy"] - k["salvage"] == pytest.approx(r.objective, rel=1e-9)
     assert k["accelerators"] == 6

@@ -217,6 +217,27 @@ def test_no_chip_can_serve_a_workload(problem):
                                       "tokens/s of demand unserved")
 
 
+def test_a_problem_with_nothing_to_decide_is_solved_by_the_empty_plan(problem):
+    # No chip fits the site (air's PUE 1.3 is above its cap) and no demand: the model has no column. HiGHS
+    # calls such a model "Empty"; it was reported as status "error" (exit code 1, a bug). Found by
+    # tests/test_invariants.py: the diagnosis of a demand no chip can serve says the demand must give, and
+    # once it has, this is the problem left.
+    problem["coolings"]["custom"][0]["pue"] = 1.3
+    problem["regions"][0]["pue_cap"] = 1.25
+    problem["workloads"][0]["tokens_per_day"] = 0.0
+    r = solve(problem)
+    assert r.status == "optimal", (r.status, r.termination)
+    assert r.objective == 0.0 and r.plan.empty and r.kpis["accelerators"] == 0
+
+
+def test_a_model_without_columns_is_optimal_at_its_constant():
+    m = pyo.ConcreteModel()
+    m.o = pyo.Objective(expr=3.0)
+    sol = run(m)
+    assert sol.status == "optimal" and sol.objective == 3.0 and sol.gap == 0.0
+    assert sol.x is not None and len(sol.x) == 0
+
+
 def test_lp_without_integers_solves_with_duals():
     m = pyo.ConcreteModel()
     m.x = pyo.Var(domain=pyo.NonNegativeReals)

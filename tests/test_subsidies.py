@@ -6,51 +6,16 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from builders import M, base_problem, bought, chip, solve
+from builders import M, base_problem, bought, chip, force_catalog, solve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tokenplan
-from tokenplan import Rule, RuleParams, hookimpl
-from tokenplan.catalog import Catalog
-from tokenplan.host import PluginHost
-from tokenplan.model import Family, Row
 
 ROOT = Path(__file__).resolve().parents[1]
 AI_CITY, HUB = "cn.national_ai_city", "cn.hub_node"
-
-
-# -- forcing a purchase: a rule written against the public API ---------------------------------------------
-class ForceParams(RuleParams):
-    enabled: bool = False
-    chip: str = ""
-    cooling: str = ""
-    region: str = ""
-    year: int = 0
-    units: int = 0
-
-
-class Force(Rule):
-    """A test rule: at least ``units`` units of one purchasable tuple."""
-
-    id = "test.force"
-    Params = ForceParams
-
-    def apply(self, ctx):
-        p = self.params
-        key = (p.chip, p.cooling, p.region, p.year)
-        chosen = [pu for pu in ctx.purchases if pu.key == key]
-        assert chosen, key
-        ctx.add_family(Family(name="test_force", index=("chip", "cooling", "region", "period"), sense=">=",
-                              unit="units", per="unit", rows=lambda ctx: {key: Row(chosen[0].var, p.units)},
-                              doc="forced units"))
-
-
-def force_catalog() -> Catalog:
-    return Catalog(PluginHost(plugins=[("test-force", SimpleNamespace(tokenplan_rules=hookimpl(lambda: [Force])))]))
 
 
 def subsidised_problem(*, periods=(2030,), last_period_years=2, lifetime=5, discount_rate=0.08) -> dict:
