@@ -236,7 +236,7 @@ def capacity(data: Data) -> list[Cause]:
             if most < demand[w, t] * (1 - 1e-9):
                 wid = data.workload_ids[w]
                 causes.append(Cause(
-                    family="chip_supply", constraint="demand", where={"workload": wid, "period": year},
+                    family="chip_supply", constraint="chip_supply", where={"workload": wid, "period": year},
                     amount=float(demand[w, t] - most), unit="tokens/s", share=float(1 - most / demand[w, t]),
                     message=f"workload {wid!r} in {year} needs {demand[w, t]:,.4g} tokens/s; every accelerator the "
                             f"supply caps deliver up to {year} serves {most:,.4g}",
