@@ -498,3 +498,10 @@ def test_report_needs_out_and_a_result_directory(tmp_path):
     assert "neither kpis.json" in proc.stderr
     proc = _cli("report", str(tmp_path / "missing"))
     assert proc.returncode == 2 and "is not a directory" in proc.stderr
+
+
+def test_ci_installs_chromium_before_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    command = 'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test]" -c constraints.txt && pytest'
+    assert command in (ROOT / "README.md").read_text() and ci.rstrip().endswith(command)
+    assert -1 < ci.index("apt-get install -y chromium") < ci.index(command)
