@@ -211,10 +211,14 @@ def _where(where: Any) -> str:
     return str(where)
 
 
-def _binding_row(b: dict[str, Any]) -> str:
-    price = float(b.get("shadow_price") or 0)
+def _binding_row(b: dict[str, Any], currency: str) -> str:
+    price, unit = float(b.get("shadow_price") or 0), str(b.get("unit", ""))
+    if currency and unit.startswith(currency + " "):  # "USD per MW": 1.647 M USD per MW
+        text = money(price, currency) + unit.removeprefix(currency)
+    else:
+        text = f"{price:,.4g} {unit}"
     return (f"<tr><td>{_e(b.get('constraint', ''))}</td><td>{_e(_where(b.get('where', {})))}</td>"
-            f'<td class="n" data-v="{price!r}">{_e(f"{price:,.4g}")} {_e(b.get("unit", ""))}</td></tr>')
+            f'<td class="n" data-v="{price!r}">{_e(text)}</td></tr>')
 
 
 def _diagnosis(diagnosis: dict[str, Any]) -> str:
@@ -300,7 +304,7 @@ def render_solve(doc: dict[str, Any], tables: Mapping[str, Any], figures: Mappin
     binding = sorted(doc.get("binding") or [], key=lambda b: -float(b.get("shadow_price") or 0))
     if binding:
         top = binding[:10]
-        rows_html = "".join(_binding_row(b) for b in top)
+        rows_html = "".join(_binding_row(b, currency) for b in top)
         more = f'<p class="dim">{len(binding) - len(top)} more not shown.</p>' if len(binding) > len(top) else ""
         out.append("<h3>What binds: the largest shadow prices (conditional on the integer plan)</h3>"
                    '<table id="binding" class="sortable"><thead><tr><th>constraint</th><th>where</th>'

@@ -319,7 +319,7 @@ def test_a_solve_report_loads_offline_with_every_table_and_figure(browser, solve
     assert "status optimal" in summary
     assert f"net present cost {money(solved.objective, 'CNY')}" in summary
     assert d.tables["fleet"] == [["t.a", "10"]]
-    assert d.tables["binding"][0][0] == "demand" and "CNY per token/s" in summary
+    assert d.tables["binding"][0][0] == "demand" and "3.412 k CNY per token/s" in summary
     assert "subsidy taken" in d.section("tables")
     assert "scenarios applied none" in d.section("provenance")
     assert d.section("warnings") == "Warnings none"
@@ -505,3 +505,10 @@ def test_ci_installs_chromium_before_the_readme_test_command():
     command = 'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test]" -c constraints.txt && pytest'
     assert command in (ROOT / "README.md").read_text() and ci.rstrip().endswith(command)
     assert -1 < ci.index("apt-get install -y chromium") < ci.index(command)
+
+
+def test_the_diagnosis_excerpt_in_the_docs_is_what_the_report_says():
+    doc = (ROOT / "docs" / "reports-html.md").read_text()
+    excerpt = next(line for line in doc.splitlines() if line.startswith('<section id="diagnosis">'))
+    r = tokenplan.solve(tokenplan.load(ROOT / "problems" / "examples" / "infeasible-power.toml"))
+    assert excerpt in html_report.render_solve(*from_result(r), {})
