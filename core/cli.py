@@ -184,6 +184,8 @@ def _write_plots(figures: dict[str, Any], out_dir: str, *, quiet: bool, nothing:
 @click.option("--out", "out_dir", type=click.Path(), metavar="DIR",
               help="Write plan.csv, plan.parquet, kpis.json there (after the result is printed).")
 @click.option("--plots", is_flag=True, help="With --out: also write the plots, PNG and SVG, in OUT/plots/.")
+@click.option("--report", "html", is_flag=True,
+              help="Also write DIR/report.html, the self-contained HTML report (needs --out).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S", callback=_finite,
               help="Wall-clock limit in seconds (default: problem.time_limit_s).")
 @click.option("--gap", type=click.FloatRange(0, 1, max_open=True), metavar="G", callback=_finite,
@@ -199,12 +201,15 @@ def _write_plots(figures: dict[str, Any], out_dir: str, *, quiet: bool, nothing:
 @_disable_option
 @click.pass_obj
 def solve(obj: Ctx, file: str, scenarios: tuple[str, ...], overrides: tuple[str, ...], as_json: bool,
-          out_dir: str | None, plots: bool, time_limit: float | None, gap: float | None, threads: int | None,
-          portfolio: bool, write_model: str | None, verbose: bool, quiet: bool, disable: tuple[str, ...]) -> None:
+          out_dir: str | None, plots: bool, html: bool, time_limit: float | None, gap: float | None,
+          threads: int | None, portfolio: bool, write_model: str | None, verbose: bool, quiet: bool,
+          disable: tuple[str, ...]) -> None:
     """Solve a problem file and show the plan."""
     obj.quiet = obj.quiet or quiet
     if plots and out_dir is None:
         raise click.UsageError("--plots needs --out DIR (the plots are written in DIR/plots/)")
+    if html and out_dir is None:
+        raise click.UsageError("--report needs --out DIR (the report is written to DIR/report.html)")
     from tokenplan.files import check_writable
 
     # the output paths first: a path that cannot be written fails now, not after the solve
@@ -215,7 +220,7 @@ def solve(obj: Ctx, file: str, scenarios: tuple[str, ...], overrides: tuple[str,
         from tokenplan.result import OUT_FILES
 
         check_writable(out_dir, directory=True, key="--out")
-        for name in OUT_FILES:
+        for name in (*OUT_FILES, *(("report.html",) if html else ())):
             if (Path(out_dir) / name).is_dir() and not (Path(out_dir) / name).is_symlink():
                 raise OutputError(f"cannot write {name} there: it is a directory", option="--out", path=out_dir)
         if plots:
@@ -258,10 +263,63 @@ def solve(obj: Ctx, file: str, scenarios: tuple[str, ...], overrides: tuple[str,
 
                 _write_plots(solve_figures(*from_result(result)), out_dir, quiet=obj.quiet,
                              nothing="the result has no plan")
+            if html:
+                from tokenplan.html_report import solve_report
+                from tokenplan.outputs import from_result
+
+                _write_report(solve_report(*from_result(result)), out_dir)
     code = EXIT_BY_STATUS.get(result.status, ExitCode.OK)
     if result.status == "time_limit":
         code = ExitCode.OK if result.solved else ExitCode.NO_SOLUTION
     sys.exit(int(code))
+
+
+def _write_report(text: str, out_dir: str, output: str | None = None) -> None:
+    """Write the HTML report (``OUT/report.html`` or ``output``); a failure is a one-line OutputError."""
+    from pathlib import Path
+
+    from tokenplan.errors import OutputError
+    from tokenplan.html_report import REPORT, write
+
+    path = Path(output) if output is not None else Path(out_dir) / REPORT
+    try:
+        write(path, text)
+    except OSError as exc:
+        raise OutputError(f"could not write the report ({exc.strerror or exc})", option="--output" if output
+                          else "--report", path=str(path)) from exc
+    click.echo(f"report: {path}", err=True)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the report there (default: DIRECTORY/report.html).")
+def report(directory: str, output: str | None) -> None:
+    """Write the self-contained HTML report of a solve's or a study's --out directory.
+
+    \b
+    tokenplan report out/            # a solve's --out (kpis.json): out/report.html
+    tokenplan report out/hbm --output hbm.html   # a study's --out (study.json)
+    """
+    from pathlib import Path
+
+    from tokenplan.errors import InputError, OutputError
+    from tokenplan.files import check_writable
+    from tokenplan.html_report import REPORT
+    from tokenplan.html_report import report as write_report
+
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise InputError("is not a directory (give the --out directory of a solve or a study)", file=directory)
+    target = Path(output) if output is not None else folder / REPORT
+    check_writable(target, directory=False, key="--output" if output is not None else "DIRECTORY")
+    with _library_output_to_stderr():
+        try:
+            path = write_report(folder, target)
+        except OSError as exc:
+            raise OutputError(f"could not write the report ({exc.strerror or exc})",
+                              option="--output" if output is not None else "DIRECTORY", path=str(target)) from exc
+    click.echo(f"report: {path}", err=True)
 
 
 @cli.command()
@@ -460,13 +518,14 @@ def study() -> None:
               help="Relative MIP gap.")
 @click.option("--threads", type=click.IntRange(1, 256), metavar="N", help="HiGHS threads per scenario.")
 @click.option("--no-warm-start", is_flag=True, help="Do not start each scenario from its neighbour's plan.")
+@click.option("--report", "html", is_flag=True, help="Also write OUT/report.html, the study's HTML report.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; only the final line.")
 @_disable_option
 @click.pass_obj
 def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: bool, pareto: bool, plots: bool,
               scenarios: tuple[str, ...], overrides: tuple[str, ...], workers: int | None, scheduler: str | None,
               resume: bool, time_limit: float | None, gap: float | None, threads: int | None,
-              no_warm_start: bool, quiet: bool, disable: tuple[str, ...]) -> None:
+              no_warm_start: bool, html: bool, quiet: bool, disable: tuple[str, ...]) -> None:
     """Run a study file, or a problem file over --grid axes."""
     from tokenplan.files import check_writable
     from tokenplan.studies import load_spec
@@ -517,6 +576,11 @@ def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: 
 
             _write_plots(study_figures(*from_study(result)), out_dir, quiet=quiet,
                          nothing="no scenario has a plan")
+        if html:
+            from tokenplan.html_report import study_report
+
+            with _library_output_to_stderr():
+                _write_report(study_report(out_dir), out_dir)
 
 
 @study.command("show")

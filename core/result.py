@@ -134,6 +134,7 @@ class Result:
             "idle": [{k: _plain(v) for k, v in row.items()} for row in self.idle.to_dict(orient="records")],
             "forbidden": self.forbidden,
             "applied": self.applied,
+            "problem_name": self.problem_name,
             "tables": {name: _records(self._table(name)) for name in TABLES},
             "provenance": self.provenance,
         }
