@@ -185,7 +185,7 @@ def _write_plots(figures: dict[str, Any], out_dir: str, *, quiet: bool, nothing:
               help="Write plan.csv, plan.parquet, kpis.json there (after the result is printed).")
 @click.option("--plots", is_flag=True, help="With --out: also write the plots, PNG and SVG, in OUT/plots/.")
 @click.option("--report", "html", is_flag=True,
-              help="Also write DIR/report.html, the self-contained HTML report (needs --out).")
+              help="Also write DIR/report.html, the self-contained HTML report, and DIR/plots/ (needs --out).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S", callback=_finite,
               help="Wall-clock limit in seconds (default: problem.time_limit_s).")
 @click.option("--gap", type=click.FloatRange(0, 1, max_open=True), metavar="G", callback=_finite,
@@ -210,6 +210,7 @@ def solve(obj: Ctx, file: str, scenarios: tuple[str, ...], overrides: tuple[str,
         raise click.UsageError("--plots needs --out DIR (the plots are written in DIR/plots/)")
     if html and out_dir is None:
         raise click.UsageError("--report needs --out DIR (the report is written to DIR/report.html)")
+    plots = plots or html  # the report's figures are also kept as files, in DIR/plots/
     from tokenplan.files import check_writable
 
     # the output paths first: a path that cannot be written fails now, not after the solve
@@ -535,6 +536,7 @@ def study_run(obj: Ctx, file: str, out_dir: str, grid: tuple[str, ...], zipped: 
     with _stopped_by_signals():
         quiet = obj.quiet or quiet
         check_writable(out_dir, directory=True, key="--out")  # before any scenario is loaded or solved
+        plots = plots or html  # the report's figures are also kept as files, in OUT/plots/
         if plots:
             _check_plots(out_dir)
         spec = load_spec(file, grid=grid, zipped=zipped, scenarios=scenarios, overrides=overrides, pareto=pareto)

@@ -510,9 +510,13 @@ def figure_png(fig: Figure) -> bytes:
 
 
 def figure_svg(fig: Figure) -> str:
-    """The figure as an SVG document (text; without a date, so the same figure gives the same file)."""
+    """The figure as an SVG document (text; without a date, and with element ids from a fixed salt, so the
+    same figure gives the same file: a report written twice is the same report)."""
+    import matplotlib
+
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    with matplotlib.rc_context({"svg.hashsalt": "tokenplan"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue().decode("utf-8")
 
 
