@@ -191,20 +191,26 @@ def _fleet(plan: Any, periods: list[Any]) -> Figure | None:
     if not chips:
         return None
     fig = _figure(_width(len(table.index), 0.6, len(chips)), 4.8)
-    ax = fig.add_subplot()
-    bottom = [0.0] * len(table.index)
-    for chip, colour in zip(chips, _colours(len(chips))):
-        heights = [float(v) for v in table[chip]]
-        ax.bar(range(len(heights)), heights, bottom=bottom, label=str(chip), color=colour, width=0.7)
+    _stacked(fig.add_subplot(), [(str(c), [float(v) for v in table[c]]) for c in chips],
+             [_label(p) for p in table.index], "Accelerators in service by chip", "period (year)",
+             "accelerators in service")
+    return fig
+
+
+def _stacked(ax: Axes, series: list[tuple[str, list[float]]], labels: list[str], title: str, xlabel: str,
+             ylabel: str) -> None:
+    """Bars stacked per x position, one series per chip (a legend of chips), counts on the y axis."""
+    bottom = [0.0] * len(labels)
+    for (name, heights), colour in zip(series, _colours(len(series))):
+        ax.bar(range(len(heights)), heights, bottom=bottom, label=name, color=colour, width=0.7)
         bottom = [b + h for b, h in zip(bottom, heights)]
-    _ticks(ax, [_label(p) for p in table.index])
-    ax.set_title("Accelerators in service by chip")
-    ax.set_xlabel("period (year)")
-    ax.set_ylabel("accelerators in service")
+    _ticks(ax, labels)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     _counts(ax)
     ax.grid(axis="y", alpha=0.3)
-    _legend(ax, len(chips), "chip")
-    return fig
+    _legend(ax, len(series), "chip")
 
 
 def _counts(ax: Axes) -> None:
@@ -438,20 +444,10 @@ def _chip_mix(summary: Any, labels: list[str]) -> Figure | None:
     if not chips:
         return None
     fig = _figure(_width(len(summary), 0.4, len(chips)), 5.2 + (1.5 if len(labels) > 8 else 0.0))
-    ax = fig.add_subplot()
-    bottom = [0.0] * len(summary)
-    for column, colour in zip(sorted(chips, key=_natural), _colours(len(chips))):
-        heights = [float(v) for v in _numeric(summary[column]).fillna(0.0)]
-        ax.bar(range(len(heights)), heights, bottom=bottom, label=column.removeprefix("accelerators."),
-               color=colour, width=0.7)
-        bottom = [b + h for b, h in zip(bottom, heights)]
-    _ticks(ax, labels)
-    ax.set_title("Chip mix: accelerators bought per scenario")
-    ax.set_xlabel("scenario")
-    ax.set_ylabel("accelerators bought")
-    _counts(ax)
-    ax.grid(axis="y", alpha=0.3)
-    _legend(ax, len(chips), "chip")
+    series = [(c.removeprefix("accelerators."), [float(v) for v in _numeric(summary[c]).fillna(0.0)])
+              for c in sorted(chips, key=_natural)]
+    _stacked(fig.add_subplot(), series, labels, "Chip mix: accelerators bought per scenario", "scenario",
+             "accelerators bought")
     return fig
 
 
