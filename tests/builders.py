@@ -312,3 +312,15 @@ def write_toml(tmp_path: Path, data: dict) -> str:
     path = tmp_path / "problem.toml"
     path.write_text("\n".join(lines) + "\n")
     return str(path)
+
+
+def assert_light(imports: str, heavy: tuple[str, ...]) -> None:
+    """Run ``imports`` (Python statements) in a fresh interpreter and assert that none of the ``heavy`` modules
+    got imported (start-up time: the CLI and the plugin modules stay light)."""
+    import subprocess
+    import sys
+
+    code = (f"import sys\n{imports}\nheavy = [m for m in {heavy!r} if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

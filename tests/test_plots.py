@@ -4,14 +4,13 @@ and SVG, and ``--plots`` writes them in OUT/plots/; the CLI starts without matpl
 from __future__ import annotations
 
 import itertools
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from builders import M, base_problem, chip, solve, write_toml
+from builders import M, assert_light, base_problem, chip, solve, write_toml
 from test_cli import run_cli
 from test_subsidies import subsidised_problem
 
@@ -274,11 +273,8 @@ def test_file_names_of_figures():
 
 
 def test_importing_the_cli_does_not_import_matplotlib():
-    code = ("import sys\nimport tokenplan.cli\nimport tokenplan.plots\nimport tokenplan.outputs\n"
-            "heavy = [m for m in ('matplotlib', 'pandas', 'pyomo') if m in sys.modules]\n"
-            "assert not heavy, heavy\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    assert_light("import tokenplan.cli\nimport tokenplan.plots\nimport tokenplan.outputs",
+                 ("matplotlib", "pandas", "pyomo"))
 
 
 def test_building_figures_leaves_pyplot_alone(figures):
