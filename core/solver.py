@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.errors import InfeasibleConstraintException
 
 from tokenplan.errors import ModelLimitError, SolverError
 from tokenplan.highs_worker import StreamError, read_message, write_message
@@ -131,7 +132,11 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None, *, matrix
     options = options or SolveOptions()
     t0 = time.perf_counter()
     if matrix is None:
-        matrix = compile_matrix(model)
+        try:
+            matrix = compile_matrix(model)
+        except InfeasibleConstraintException as exc:  # a row without variables that cannot hold
+            return Solution("infeasible", f"a row without variables cannot hold ({exc})", None, None, None, None,
+                            None, None)
     t_compile = time.perf_counter() - t0
     violation = limit_violation(matrix)
     if violation is not None:

@@ -234,3 +234,31 @@ def test_the_shipped_infeasible_example_explains_itself_on_one_screen(capsys):
         "have 35 MW",
         "    to fix: raise regions' power_mw for 2028 by at least 6 MW in all, or lower the demand"]
     assert len(lines) <= 24
+
+
+def test_a_rule_row_without_variables_that_cannot_hold_is_infeasible_and_diagnosed():
+    # a rule whose row has no variable left (here: a constant 1 <= 0): once a crash in the model compiler
+    # (exit 1); now status infeasible, and the elastic model lets the row give, so the diagnosis names it
+    from types import SimpleNamespace
+
+    from tokenplan import Rule, RuleParams, hookimpl
+    from tokenplan.catalog import Catalog
+    from tokenplan.host import PluginHost
+    from tokenplan.model import Family, Row
+
+    class Never(Rule):
+        id = "test.never"
+        Params = RuleParams
+
+        def apply(self, ctx):
+            ctx.add_family(Family(name="test_never", index=("period",), sense="<=", unit="units", per="unit",
+                                  rows=lambda ctx: {2030: Row(1.0, 0.0)}, doc="1 <= 0", elastic="cap"))
+
+    catalog = Catalog(PluginHost(plugins=[("test-never", SimpleNamespace(tokenplan_rules=hookimpl(lambda: [Never])))]))
+    r = tokenplan.solve(tokenplan.load(base_problem()), catalog=catalog)
+    assert r.status == "infeasible" and "a row without variables cannot hold" in r.termination
+    d = r.diagnosis
+    assert d["method"] == "elastic"
+    assert [s["constraint"] for s in d["shortfalls"]] == ["test_never"]
+    assert d["shortfalls"][0]["amount"] == pytest.approx(1.0)
+    assert d["iis"]["found"] is False

@@ -18,6 +18,9 @@ def iis(model: Any, matrix: Any, options: SolveOptions) -> dict[str, Any]:
     solution = run(model, dataclasses.replace(options, iis=True, duals=False, start=None, log=None),
                    matrix=matrix)
     info, matrix = solution.iis, solution.matrix
+    if matrix is None:  # the model did not compile: a row without variables that cannot hold
+        return {"found": False, "rows": [], "bounds": [], "families": [], "method": "HiGHS IIS",
+                "summary": f"not needed: {solution.termination}"}
     if not info or not info.get("valid"):
         why = "the time limit was used up" if solution.killed or info is None else \
             "HiGHS found none (a conflict among whole numbers of units, or not found in time)"

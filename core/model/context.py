@@ -274,15 +274,21 @@ class ModelContext:
         elif family.name not in {f.name for f in self.families}:
             raise ValueError(f"a component named {family.name!r} exists and is not a constraint family")
         scale = self.row_scale[family.name]
-        slack = self._slack(family, {i: r.rhs * scale for i, r in rows.items()
-                                     if not isinstance(r.lhs, int | float)})
         lower = family.sense == ">="
+
+        def fails(row: Row) -> bool:  # a row without variables that does not hold
+            return isinstance(row.lhs, int | float) and not (
+                row.lhs >= row.rhs - 1e-9 if lower else row.lhs <= row.rhs + 1e-9)
+
+        slack = self._slack(family, {i: r.rhs * scale for i, r in rows.items()
+                                     if not isinstance(r.lhs, int | float) or fails(r)})
         for index, row in rows.items():
             lhs = row.lhs
             if isinstance(lhs, int | float):
-                holds = lhs >= row.rhs - 1e-9 if lower else lhs <= row.rhs + 1e-9
-                if not holds:
-                    known[index] = pyo.Constraint.Infeasible
+                if fails(row):  # in an elastic model for its role, its slack may give; else no plan can be
+                    known[index] = pyo.Constraint.Infeasible if slack is None else (
+                        lhs * scale + slack[index] >= row.rhs * scale if lower
+                        else lhs * scale - slack[index] <= row.rhs * scale)
                 continue
             if scale != 1.0:
                 lhs = scale * lhs
