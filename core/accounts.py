@@ -233,4 +233,6 @@ def rule_actions(data: Data, reports: dict[str, Any]) -> pd.DataFrame:
     for rule, section in reports.items():
         for action in (section or {}).get("actions", []) if isinstance(section, dict) else []:
             rows.append({"rule": rule, **{k: action.get(k) for k in RULE_COLUMNS[1:]}})
-    return pd.DataFrame(rows, columns=RULE_COLUMNS)
+    table = pd.DataFrame(rows, columns=RULE_COLUMNS)
+    table["period"] = table["period"].astype("Int64")  # years, or none for a ban in every period
+    return table

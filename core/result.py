@@ -186,6 +186,8 @@ def _tidy(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _plain(v: Any) -> Any:
+    if v is pd.NA:
+        return None
     if hasattr(v, "item"):
         v = v.item()
     if isinstance(v, float) and not math.isfinite(v):
