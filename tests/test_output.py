@@ -208,6 +208,15 @@ def test_an_interrupt_while_writing_leaves_the_previous_files(capsys, tmp_path, 
 
 
 def test_an_interrupt_during_the_renames_is_held_until_all_are_done(tmp_path, monkeypatch):
+    # Python's own Ctrl-C handler, whatever the run inherited (a background job starts with SIGINT ignored)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupt_during_the_renames(tmp_path, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_during_the_renames(tmp_path, monkeypatch):
     names = ["a.csv", "b.parquet", "c.json"]
     for name in names:
         (tmp_path / name).write_text("old")
