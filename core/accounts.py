@@ -48,9 +48,10 @@ def tables(model: Any, data: Data, plan: pd.DataFrame, reports: dict[str, Any]) 
     which the money columns are added in place); ``reports``: the rules' report sections."""
     ctx = model.tp_ctx
     units = np.array([round(_value(p.var)) for p in ctx.purchases], dtype=float)
+    money = _Money(data, units)
     subsidy_parts = _parts(ctx, "subsidy")
-    _plan_money(ctx, data, plan, units, subsidy_parts)
-    return {"plan": plan, "costs_by_period": costs_by_period(model, data, units),
+    _plan_money(ctx, data, plan, money, subsidy_parts)
+    return {"plan": plan, "costs_by_period": costs_by_period(model, data, money, subsidy_parts),
             "sites": sites(model, data, plan), "hbm": hbm(ctx, data, units), "rules": rule_actions(data, reports)}
 
 
@@ -85,33 +86,45 @@ def _opex_per_year(data: Data, i: int, r: int, t: int) -> float:
     return float(energy + maintenance + cooling)
 
 
-def _plan_money(ctx: Any, data: Data, plan: pd.DataFrame, units: np.ndarray,
+class _Money:
+    """What the units bought cost, computed once for the plan's rows and the periods: per purchase, the
+    nominal capex of its accelerators (``accel``), the part of it a rule added (``licence``) and of its
+    cooling (``cooling``); per fleet entry (chip, cooling, region, period), the nominal opex per year of the
+    accelerators in service (``opex``)."""
+
+    def __init__(self, data: Data, units: np.ndarray) -> None:
+        cost = data.costs
+        c, _k, r, t = np.array(data.buy, dtype=int).reshape(len(data.buy), 4).T
+        mult = data.price_multiplier[c, r, t]
+        self.accel = units * cost.capex_accel * MONEY
+        self.licence = np.where(mult > 1.0, self.accel * (1.0 - 1.0 / np.maximum(mult, 1.0)), 0.0)
+        self.cooling = units * cost.capex_cooling * MONEY
+        self.opex = {key: sum(units[i] * _opex_per_year(data, i, key[2], key[3]) for i in idx if units[i])
+                     for key, idx in data.fleet.items()}
+
+
+def _plan_money(ctx: Any, data: Data, plan: pd.DataFrame, money_of: _Money,
                 subsidies: dict[tuple[str | None, int, str], float]) -> None:
     for column in PLAN_MONEY:
         plan[column] = 0.0
     if plan.empty:
         return
     row_of = {(r.period, r.region, r.chip, r.cooling): i for i, r in enumerate(plan.itertuples())}
-    cost = data.costs
     money = np.zeros((len(plan), len(PLAN_MONEY)))
     capex_of_site: dict[tuple[str, int], float] = {}
     for i, p in enumerate(ctx.purchases):
-        n = units[i]
-        if not n:
+        if not money_of.accel[i] and not money_of.cooling[i]:
             continue
-        c, _k, r, t = data.buy[i]
         row = row_of[(p.year, p.region, p.chip, p.cooling)]
-        mult = float(data.price_multiplier[c, r, t])
-        accel = n * cost.capex_accel[i] * MONEY
-        money[row, 0] += accel
-        money[row, 1] += accel * (1.0 - 1.0 / mult) if mult > 1.0 else 0.0
-        money[row, 2] += n * cost.capex_cooling[i] * MONEY
+        money[row, 0] += money_of.accel[i]
+        money[row, 1] += money_of.licence[i]
+        money[row, 2] += money_of.cooling[i]
         capex_of_site[p.region, p.year] = capex_of_site.get((p.region, p.year), 0.0) + \
-            n * (cost.capex_accel[i] + cost.capex_cooling[i]) * MONEY
-    for (c, k, r, t), idx in data.fleet.items():
+            money_of.accel[i] + money_of.cooling[i]
+    for (c, k, r, t), opex in money_of.opex.items():
         key = (data.periods[t], data.region_ids[r], data.chip_ids[c], data.cooling_ids[k])
         if key in row_of:
-            money[row_of[key], 4] += sum(units[i] * _opex_per_year(data, i, r, t) for i in idx if units[i])
+            money[row_of[key], 4] += opex
     # capex subsidies of a site and period (nominal), shared among its rows in proportion to their capex
     for (region, year, timing), pv in subsidies.items():
         if timing != "at" or region is None:
@@ -127,25 +140,20 @@ def _plan_money(ctx: Any, data: Data, plan: pd.DataFrame, units: np.ndarray,
         plan[column] = money[:, j]
 
 
-def costs_by_period(model: Any, data: Data, units: np.ndarray) -> pd.DataFrame:
+def costs_by_period(model: Any, data: Data, money: _Money,
+                    subsidies: dict[tuple[str | None, int, str], float]) -> pd.DataFrame:
     """Per period: capex committed, opex, subsidies and cash out (nominal and present value); then a
     ``salvage`` row at the horizon end and, if a rule's term is not split by period, a row for it."""
-    ctx, h, cost = model.tp_ctx, data.horizon, data.costs
+    ctx, h = model.tp_ctx, data.horizon
     rows = {y: dict.fromkeys(PERIOD_COLUMNS[1:], 0.0) for y in h.years}
     pv_subsidy = dict.fromkeys(h.years, 0.0)
     pv_opex = dict.fromkeys(h.years, 0.0)
-    for i, n in enumerate(units):
-        if not n:
-            continue
-        c, _k, r, t = data.buy[i]
+    for i, (_c, _k, _r, t) in enumerate(data.buy):
         y = h.years[t]
-        mult = float(data.price_multiplier[c, r, t])
-        accel = n * cost.capex_accel[i] * MONEY
-        rows[y]["capex_accelerators"] += accel
-        rows[y]["licence_fees"] += accel * (1.0 - 1.0 / mult) if mult > 1.0 else 0.0
-        rows[y]["capex_cooling"] += n * cost.capex_cooling[i] * MONEY
-    for (_c, _k, r, t), idx in data.fleet.items():
-        per_year = sum(units[i] * _opex_per_year(data, i, r, t) for i in idx if units[i])
+        rows[y]["capex_accelerators"] += money.accel[i]
+        rows[y]["licence_fees"] += money.licence[i]
+        rows[y]["capex_cooling"] += money.cooling[i]
+    for (_c, _k, _r, t), per_year in money.opex.items():
         rows[h.years[t]]["opex"] += per_year * h.durations[t]
         pv_opex[h.years[t]] += per_year * h.period_df(t)
     for r, t in data.build:
@@ -154,7 +162,7 @@ def costs_by_period(model: Any, data: Data, units: np.ndarray) -> pd.DataFrame:
     for k, r in data.cool_sites:  # the fixed costs of a site's cooling, counted in the first period
         on = _value(model.cool_on[data.cooling_ids[k], data.region_ids[r]])
         rows[h.years[0]]["capex_cooling_fixed"] += round(on) * float(data.site_fixed_cost[k])
-    for (_region, year, timing), pv in _parts(ctx, "subsidy").items():
+    for (_region, year, timing), pv in subsidies.items():
         rows[year]["subsidies"] += -_nominal(data, year, pv, timing)
         pv_subsidy[year] += -pv
     # a rule's term that is not a subsidy split by period (a carbon price, a subsidy without parts): one row
