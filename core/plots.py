@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokenplan.files import atomic
+from tokenplan.numbers import scaled
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,10 +69,8 @@ def money(value: float) -> str:
     """A tick label of money: ``1.5 B``, ``462.5 M``, ``12 k``, ``0``."""
     if value == 0 or not math.isfinite(value):
         return "0" if value == 0 else ""
-    for scale, suffix in ((1e12, " T"), (1e9, " B"), (1e6, " M"), (1e3, " k")):
-        if abs(value) >= scale:
-            return f"{value / scale:.4g}{suffix}"
-    return f"{value:.4g}"
+    number, suffix = scaled(value)
+    return f"{number:.4g} {suffix}" if suffix else f"{number:.4g}"
 
 
 def _money_axis(ax: Axes, axis: str = "y") -> None:

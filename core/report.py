@@ -8,7 +8,6 @@ the columns that must stay do not fit either, the table is stacked, one field pe
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,38 +19,21 @@ from rich.measure import Measurement
 from rich.table import Column, Table
 from rich.text import Text
 
+from tokenplan.numbers import scaled, significant
+
 if TYPE_CHECKING:
     from tokenplan.catalog import Catalog
     from tokenplan.host import PluginInfo
     from tokenplan.result import Result
 
-#: significant digits of an amount under 1,000 (a cost per million tokens: ``0.04035 USD``)
-DIGITS = 4
-#: at most this many decimals: what rounds to 0 there is shown as ``0`` (solver noise such as -1e-9)
-MAX_DECIMALS = 6
-
-
-def significant(value: float, digits: int = DIGITS) -> str:
-    """``0.04035``, ``462.5``, ``5.000``, ``0``: ``digits`` significant digits in fixed notation (never an
-    exponent), at most :data:`MAX_DECIMALS` decimals; what rounds to zero there is ``0``."""
-    if not math.isfinite(value):
-        return str(value)
-    value = float(f"{value:.{digits}g}")  # 999.96 -> 1000: the decimals follow the rounded value
-    if value == 0:
-        return "0"
-    decimals = min(MAX_DECIMALS, max(0, digits - 1 - math.floor(math.log10(abs(value)))))
-    text = f"{value:,.{decimals}f}"
-    return "0" if float(text.replace(",", "")) == 0 else text
-
-
 def money(value: float | None, currency: str) -> str:
-    """``1.181 B USD``, ``66.089 M USD``; under 1,000: :data:`DIGITS` significant digits (``0.04035 USD``,
-    ``462.5 USD``), enough to compare plans by a small money per unit."""
+    """``1.181 B USD``, ``66.089 M USD``; under 1,000: :data:`tokenplan.numbers.DIGITS` significant digits
+    (``0.04035 USD``, ``462.5 USD``), enough to compare plans by a small money per unit."""
     if value is None:
         return "-"
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:,.3f} {suffix} {currency}".rstrip()
+    number, suffix = scaled(value)
+    if suffix:
+        return f"{number:,.3f} {suffix} {currency}".rstrip()
     return f"{significant(value)} {currency}".rstrip()
 
 

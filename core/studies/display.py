@@ -9,7 +9,8 @@ from typing import Any
 
 from rich.markup import escape
 
-from tokenplan.report import Col, Fitted, significant
+from tokenplan.numbers import scaled, significant
+from tokenplan.report import Col, Fitted
 
 
 def announce(console: Any, spec: Any, scenarios: list[Any], done: int, workers: int, where: str) -> None:
@@ -93,9 +94,9 @@ def table(study: Any, *, limit: int | None = None) -> Fitted:
 
 def money(value: float) -> str:
     """``98.43 B``, ``462.5 M``, ``0.04035``: four significant digits, enough to tell scenarios apart."""
-    for size, suffix in ((1e12, " T"), (1e9, " B"), (1e6, " M"), (1e3, " k")):
-        if abs(value) >= size:
-            return f"{value / size:,.4g}{suffix}" if abs(value) / size < 1000 else f"{value / size:,.0f}{suffix}"
+    number, suffix = scaled(value)
+    if suffix:
+        return f"{number:,.4g} {suffix}" if abs(number) < 1000 else f"{number:,.0f} {suffix}"
     return significant(value)
 
 
