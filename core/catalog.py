@@ -207,6 +207,8 @@ class Selection:
     warnings: list[str] = field(default_factory=list)
     #: chip id -> why it is not used
     excluded: dict[str, str] = field(default_factory=dict)
+    #: what plugins' ``tokenplan_validate`` said makes the problem infeasible: (plugin name, message)
+    infeasible: list[tuple[str, str]] = field(default_factory=list)
 
     def rule_plugin(self, rule: Rule) -> str:
         """The name of the plugin that contributed ``rule``."""
@@ -234,9 +236,13 @@ def select(problem: Problem, catalog: Catalog | None = None, *, disable: Iterabl
         except InputError as exc:
             raise InputError(exc.reason, file=problem.source, key=exc.key, value=exc.value) from None
     warnings: list[str] = []
+    infeasible: list[tuple[str, str]] = []
     for plugin, message in catalog.validate(problem):
         if message.startswith("error: "):
             raise InputError(message.removeprefix("error: "), file=problem.source, key=f"(plugin {plugin})")
+        if message.startswith("infeasible: "):  # a cause of infeasibility, for the pre-solve diagnosis
+            infeasible.append((plugin, message.removeprefix("infeasible: ")))
+            continue
         warnings.append(f"{plugin}: {message}")
     model, params = _throughput(problem, catalog)
     excluded: dict[str, str] = {}
@@ -245,7 +251,8 @@ def select(problem: Problem, catalog: Catalog | None = None, *, disable: Iterabl
     regions = _regions(problem, catalog)
     rules = _rules(problem, catalog)
     _check_money(problem, chips, coolings, regions)
-    return Selection(problem, catalog, chips, coolings, regions, rules, model, params, warnings, excluded)
+    return Selection(problem, catalog, chips, coolings, regions, rules, model, params, warnings, excluded,
+                     infeasible)
 
 
 def _a(value: Any) -> str:

@@ -114,7 +114,9 @@ def tokenplan_validate(problem: Problem, catalog: Catalog) -> list[str]:
 
     :param problem: the loaded problem.
     :param catalog: the catalog facade.
-    :return: messages; a message starting with ``"error: "`` stops the run (exit 2), others are warnings.
+    :return: messages; a message starting with ``"error: "`` stops the run (exit 2, bad input); one starting
+        with ``"infeasible: "`` is a cause of infeasibility in the pre-solve diagnosis (exit 3, on the console
+        and in the JSON ``diagnosis``, family ``plugin:NAME``); others are warnings.
 
     .. versionadded:: 0.1
     """

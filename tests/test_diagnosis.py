@@ -262,3 +262,27 @@ def test_a_rule_row_without_variables_that_cannot_hold_is_infeasible_and_diagnos
     assert [s["constraint"] for s in d["shortfalls"]] == ["test_never"]
     assert d["shortfalls"][0]["amount"] == pytest.approx(1.0)
     assert d["iis"]["found"] is False
+
+
+def test_a_plugin_check_through_tokenplan_validate_is_a_cause_of_the_diagnosis(tmp_path, capsys):
+    # tokenplan_validate's "infeasible: ..." messages: a pre-solve cause (family plugin:NAME), on the
+    # console and in the JSON diagnosis; "error: ..." stays bad input (exit 2), the rest warnings
+    from types import SimpleNamespace
+
+    from tokenplan import hookimpl
+    from tokenplan.catalog import Catalog
+    from tokenplan.host import PluginHost
+
+    said: list[str] = []
+    checker = SimpleNamespace(tokenplan_validate=hookimpl(lambda problem, catalog: list(said)))
+    catalog = Catalog(PluginHost(plugins=[("grid-check", checker)]))
+    said[:] = ["infeasible: the utility grants r1 no connection before 2031 (queue position 412)", "just so"]
+    r = tokenplan.solve(tokenplan.load(base_problem()), catalog=catalog)
+    assert r.status == "infeasible" and r.diagnosis["method"] == "precheck"
+    (cause,) = r.diagnosis["causes"]
+    assert cause["family"] == "plugin:grid-check"
+    assert cause["message"] == "grid-check: the utility grants r1 no connection before 2031 (queue position 412)"
+    assert "--disable-plugin grid-check" in cause["fix"]
+    assert "grid-check: just so" in r.warnings
+    said[:] = ["just so"]
+    assert tokenplan.solve(tokenplan.load(base_problem()), catalog=catalog).status == "optimal"

@@ -27,7 +27,7 @@ from tokenplan.diagnose.causes import Cause, diagnosis
 def precheck(data: Data) -> dict[str, Any] | None:
     """A diagnosis (``method = "precheck"``) if the problem is infeasible for a reason visible without
     solving, else ``None``."""
-    causes = unserved(data) + rule_checks(data)
+    causes = unserved(data) + rule_checks(data) + plugin_checks(data)
     if not causes:
         causes = capacity(data)
     return diagnosis(causes, "precheck") if causes else None
@@ -136,6 +136,13 @@ def _bans(details: list[str]) -> str:
     if len(reasons) == 1:
         return f"{_list(by_chip)}: {reasons.pop()}"
     return _list(f"{chip} ({why})" for chip, why in by_chip.items())
+
+
+def plugin_checks(data: Data) -> list[Cause]:
+    """What plugins' ``tokenplan_validate`` reported as making the problem infeasible (``"infeasible: ..."``)."""
+    return [Cause(family=f"plugin:{plugin}", message=f"{plugin}: {message}",
+                  fix=f"what the plugin's documentation says, or --disable-plugin {plugin}")
+            for plugin, message in data.selection.infeasible]
 
 
 def rule_checks(data: Data) -> list[Cause]:
