@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from tokenplan.coefficients import HOURS_PER_YEAR, MONEY, Data
 

@@ -42,9 +42,11 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
     """
     from tokenplan.coefficients import compute
     from tokenplan.model import build
+    from tokenplan.solver import prestart
 
     options, deadline = solve_options(problem, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads,
                                       start=start, log=log, portfolio=portfolio)
+    prestart(options.threads)  # the solver process starts up while the model is built
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     selection = select(problem, catalog, disable=disable)
@@ -136,6 +138,7 @@ def write_model_file(model: Any, path: str | PathLike[str]) -> Path:
     """Write the model with readable names; the format follows the suffix (.lp or .mps). Missing directories
     are created; the file is written to a temporary name beside it and renamed into place (whole or absent;
     a symbolic link there is replaced, not followed). An error says ``--write-model PATH: reason``."""
+    import pyomo.environ  # noqa: F401  (registers Pyomo's LP and MPS writers; the rest needs only pyomo.core)
     from pyomo.opt import ProblemFormat
 
     from tokenplan.files import atomic, check_writable

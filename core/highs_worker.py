@@ -55,6 +55,16 @@ BOUND_SEARCH_GAP = 0.02
 BOUND_SEARCH_MIN_INTEGERS = 200
 #: A support-MIP plan further than this from the LP bound sends the worker to the relaxed-counts MIP
 SUPPORT_GAP = 0.01
+#: The time a heuristic phase may not take: this share of the time limit (at least :data:`RESERVE_MIN_S`),
+#: kept for branch and bound, the dust and polishing steps and the duals. A phase ends at its work limit
+#: (:data:`NODES`); its time cap is the deadline less this reserve and nothing else, so that the same model
+#: gives the same plan on an idle or a busy machine whenever no phase reaches that cap (one that does is
+#: named in the result: ``time_capped``)
+RESERVE_SHARE = 0.1
+RESERVE_MIN_S = 1.0
+#: The bound search's cut-off is this share of the MIP gap below the best plan (:meth:`Worker.cutoff`): under
+#: 1, so that "no plan below it" proves the gap with room for rounding
+CUTOFF_SHARE = 0.999
 #: HiGHS's primal heuristics, off in a bound search (options HiGHS 1.15 and 1.16 both have)
 HEURISTICS_OFF = {"mip_heuristic_effort": 0.0, "mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False,
                   "mip_heuristic_run_root_reduced_cost": False, "mip_heuristic_run_feasibility_jump": False}
@@ -130,6 +140,9 @@ class Worker:
         #: seconds a sub-MIP on this model spends before its search starts (presolve, the root heuristics
         #: before the first LP): learned from each sub-MIP, the most seen (see :meth:`run_mip`)
         self.startup = 0.0
+        #: phases stopped (or skipped) by time rather than by their work limits (see :meth:`capped`)
+        self.time_capped: list[str] = []
+        self.current = "start"
         self.lock = threading.RLock()
         #: the LP relaxation's plan (the support of the first plans)
         self.lp_x: np.ndarray | None = None
@@ -147,6 +160,7 @@ class Worker:
 
     def phase(self, name: str) -> None:
         """Tell the parent where the solve stands (named in the error if the process dies)."""
+        self.current = name
         self.send("phase", name)
 
     def elapsed(self) -> float:
@@ -155,13 +169,26 @@ class Worker:
     def remaining(self) -> float:
         return max(0.05, self.deadline - time.monotonic())
 
-    def budget(self, share: float) -> float | None:
-        """Seconds for a sub-MIP: ``share`` of what is left, but never less than the model's start-up
-        cost plus as much again (a sub-MIP stopped before its search starts returns nothing, and HiGHS
-        does not check its time limit inside presolve: it overruns it); None when not even that is left."""
-        need = 2.0 * self.startup
-        seconds = max(self.remaining() * share, need)
-        return seconds if seconds <= self.remaining() - 0.1 or not self.startup else None
+    def budget(self) -> float | None:
+        """Seconds for a heuristic phase: all that is left but the reserve (:data:`RESERVE_SHARE`); the
+        phase's work limit is what ends it. None when that is not even the model's start-up cost twice over
+        (a sub-MIP stopped before its search starts returns nothing, and HiGHS does not check its time limit
+        inside presolve: it overruns it): the phase is then skipped, and said to be (``time_capped``)."""
+        limit = float(self.opts["time_limit"])
+        seconds = self.remaining() - max(RESERVE_MIN_S, RESERVE_SHARE * limit)
+        if seconds < max(2.0 * self.startup, 0.1):
+            self.capped("skipped")
+            return None
+        return seconds
+
+    def capped(self, what: str) -> None:
+        """A phase stopped (or was skipped) for want of time, not at its work limit: the plan may then depend
+        on the machine's load. Recorded for the result and said in the log."""
+        name = f"{self.current} ({what})"
+        if name not in self.time_capped:
+            self.time_capped.append(name)
+            self.send("log", f"tokenplan: {name}: stopped by the time limit, not by its work limit; the plan "
+                             "may depend on the machine's load")
 
     def run_mip(self, h: Any, seconds: float, nodes: int | None = None, *, learn: bool = True) -> None:
         """Run the MIP in ``h`` for at most ``seconds`` (and ``nodes`` branch-and-bound nodes); with ``learn``,
@@ -181,6 +208,8 @@ class Worker:
         if nodes is not None:
             h.setOptionValue("mip_max_nodes", int(nodes))
         h.run()
+        if h.getModelStatus() == self.hs.HighsModelStatus.kTimeLimit and not (self.racing and self.bb_done.is_set()):
+            self.capped("time cap")
         if learn:
             self.startup = max(self.startup, (first[0] if first else time.monotonic()) - started)
 
@@ -244,12 +273,12 @@ class Worker:
             sol.value_valid = True
             h.setSolution(sol)
 
-    def relaxation(self, relax: Any, share: float) -> tuple[np.ndarray | None, float]:
+    def relaxation(self, relax: Any) -> tuple[np.ndarray | None, float]:
         """Solve with the columns ``relax`` continuous (True: all). Returns a plan to round and a valid
         lower bound on the MIP's objective (the relaxation's dual bound); (None, -inf) when there is no
         time for it."""
         has_integers = relax is not True and len(relax) < len(self.integer)
-        seconds = self.budget(share) if has_integers else self.remaining() * share
+        seconds = self.budget()
         if seconds is None:
             return None, -math.inf
         h = self.new_highs(relax=relax, log=False)
@@ -261,6 +290,8 @@ class Worker:
         else:
             h.setOptionValue("time_limit", seconds)
             h.run()
+            if h.getModelStatus() == self.hs.HighsModelStatus.kTimeLimit:
+                self.capped("time cap")
         info = h.getInfo()
         if has_integers:
             bound = float(info.mip_dual_bound)
@@ -279,7 +310,10 @@ class Worker:
         """Fix the integer columns and solve the LP in the continuous ones."""
         h = self.new_highs(relax=True, log=False)
         h.changeColsBounds(len(self.integer), self.integer.astype(np.int32), integer_values, integer_values)
-        h.setOptionValue("time_limit", self.remaining() * 0.2)
+        seconds = self.budget()
+        if seconds is None:
+            return None
+        h.setOptionValue("time_limit", seconds)
         h.run()
         if h.getModelStatus() != self.hs.HighsModelStatus.kOptimal:
             return None
@@ -320,7 +354,7 @@ class Worker:
         cols = counts if len(counts) else self.integer
         if len(cols):
             values = np.round(x[cols])
-            seconds = self.budget(0.25)
+            seconds = self.budget()
             # not learnt from: a start must not change the budgets of the phases after it
             plan = None if seconds is None else self.repair(cols, values, values, seconds=seconds, work="floor",
                                                             learn=False)
@@ -345,10 +379,13 @@ class Worker:
                     np.all(activity <= hi + tol * np.maximum(1, np.abs(hi))))
 
     def last_mip_seconds(self) -> float | None:
-        """Seconds for a MIP after the search (dust, polishing): at most max(1 s, 5 % of the limit) of what is
-        left, minus half a second for the message; None when less than 0.3 s remains."""
-        seconds = min(self.remaining() - 0.5, max(1.0, 0.05 * float(self.opts["time_limit"])))
-        return seconds if seconds >= 0.3 else None
+        """Seconds for a MIP after the search (dust, polishing): what is left, minus half a second for the
+        message (their work limits end them); None when less than 0.3 s remains."""
+        seconds = self.remaining() - 0.5
+        if seconds < 0.3:
+            self.capped("skipped")
+            return None
+        return seconds
 
     def first_incumbents(self) -> None:
         """The first plans, each offered as an incumbent (so they survive a kill); docs/solving.md has the
@@ -367,7 +404,7 @@ class Worker:
         counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
         gap = float(self.opts["mip_rel_gap"])
         self.phase("the LP relaxation")
-        x, _ = self.relaxation(True, 0.2)
+        x, _ = self.relaxation(True)
         self.note("LP relaxation")
         if x is None:
             return
@@ -381,21 +418,20 @@ class Worker:
         if self.gap_to(self.lower_bound) <= gap:
             return  # a given start (a neighbour's plan, repaired) is already within the gap of the LP bound
         zero = counts[x[counts] <= INT_TOL]
-        seconds = self.budget(0.3)
+        self.phase("the support MIP")
+        seconds = self.budget()
         if seconds is not None and not self.bb_done.is_set():
-            self.phase("the support MIP")
             plan = self.without(zero, seconds=seconds, gap=gap / 4, work="support")
             if plan is not None:
                 self.offer(plan, "support MIP")
             self.note("support MIP")
         if self.best_x is None and not self.bb_done.is_set():
-            # the safety net: it stops by itself within 5 % (at the root, as a rule), so it may have up to
-            # 5 s (nearly all that is left of a short limit); a shorter limit stops it inside presolve
-            left = self.remaining()
-            quick = min(0.95 * left, max(0.15 * left, 5.0))
+            # the safety net: it stops by itself within 5 % (at the root, as a rule)
             self.phase("the floor repair")
-            floor = self.repair(counts, np.floor(x[counts] + INT_TOL), np.full(len(counts), np.inf),
-                                seconds=quick, gap=0.05, work="floor")
+            quick = self.budget()
+            floor = None if quick is None else self.repair(
+                counts, np.floor(x[counts] + INT_TOL), np.full(len(counts), np.inf), seconds=quick, gap=0.05,
+                work="floor")
             if floor is not None:
                 self.offer(floor, "repaired relaxation")
             self.note("floor repair")
@@ -414,7 +450,7 @@ class Worker:
         if is_count.all() or self.bb_done.is_set():
             return  # the LP relaxation was the relaxation of the counts (or the search has ended)
         self.phase("the relaxed-counts MIP")
-        x, _ = self.relaxation(counts, 0.4)
+        x, _ = self.relaxation(counts)
         self.note("relaxed counts")
         if x is None or self.gap_to(self.lower_bound) <= gap or self.bb_done.is_set():
             return
@@ -437,7 +473,7 @@ class Worker:
                                    (both, low, np.concatenate([values + 1, near])),
                                    (structural, values, values),
                                    (structural, values, self.lp["col_upper"][structural])):
-            seconds = self.budget(0.3)
+            seconds = self.budget()
             if seconds is None or self.bb_done.is_set():
                 break  # no time left for a repair to get past its start-up, or the search has ended
             repaired = self.repair(cols, lower, upper, seconds=seconds, work="repair")
@@ -447,7 +483,7 @@ class Worker:
                     break
         self.note("repaired relaxed counts")
 
-    def improve(self) -> None:
+    def improve(self, only: tuple[str, ...] = ("periods", "sites", "chips")) -> None:
         """Neighbourhoods of the best plan, each a MIP with the plan as its start and every count outside the
         neighbourhood fixed at 0, until a plan is within the gap or the search ends: the (chip, cooling,
         region) of the LP's and the plan's purchases in every period; their (chip, region) with any cooling;
@@ -460,6 +496,8 @@ class Worker:
             return
         for name, project in (("periods", lambda k: k[:3]), ("sites", lambda k: (k[0], k[2])),
                               ("chips", lambda k: k[0])):
+            if name not in only:
+                continue
             if self.bb_done.is_set() or self.gap_to(self.lower_bound) <= gap or self.remaining() < 1.0:
                 return
             bought = self.best_x[counts] > 0.5
@@ -559,7 +597,7 @@ class Worker:
             "status": status, "objective": self.best if x is not None else None,
             "bound": self.lower_bound if math.isfinite(self.lower_bound) else None,
             "gap": self.gap_to(self.lower_bound) if x is not None else None, "x": x, "nodes": nodes,
-            "seconds": self.elapsed(), "row_dual": row_dual,
+            "seconds": self.elapsed(), "row_dual": row_dual, "time_capped": list(self.time_capped),
         })
         if x is not None and len(self.integer) and self.payload.get("duals", True):
             self.send("duals", self.fixed_duals(x))
@@ -598,14 +636,18 @@ class Worker:
                 return self.finish("Optimal")
         self.phase("branch and bound")
         h = self.new_highs()
+        cutoff = None
         if len(self.integer) >= BOUND_SEARCH_MIN_INTEGERS and (
                 portfolio or self.gap_to(self.lower_bound) <= BOUND_SEARCH_GAP):
             bound_search(h)  # plans are the worker's to find (in a portfolio, on the other thread)
+            if not portfolio and self.best_x is not None:
+                cutoff = self.cutoff()
+                h.setOptionValue("objective_bound", cutoff)
         else:
             self.set_start(h)
 
         def improving(e: Any) -> None:
-            bound = max(float(e.data_out.mip_dual_bound), self.lower_bound)
+            bound = max(below(e.data_out.mip_dual_bound, cutoff), self.lower_bound)
             self.offer(np.array(e.data_out.mip_solution), "highs", bound)
             if self.gap_to(bound) <= gap:
                 e.interrupt()  # within the gap of the relaxation's bound
@@ -614,7 +656,7 @@ class Worker:
             if self.heuristics_won.is_set():
                 e.interrupt()  # the heuristics' plan is within the gap of their bound
                 return
-            bound = max(float(e.data_out.mip_dual_bound), self.lower_bound)
+            bound = max(below(e.data_out.mip_dual_bound, cutoff), self.lower_bound)
             now = self.elapsed()
             if self.gap_to(bound) <= gap:
                 # the best plan (ours, which HiGHS may not know) is within the gap of the search's bound
@@ -643,9 +685,17 @@ class Worker:
                 self.lower_bound = float(info.objective_function_value)
             return self.finish(status, row_dual=np.array(h.getSolution().row_dual) if has_x else None)
         if has_x:
-            self.offer(np.array(h.getSolution().col_value), "highs")
-        if math.isfinite(info.mip_dual_bound):
-            self.lower_bound = max(self.lower_bound, float(info.mip_dual_bound))
+            x = np.array(h.getSolution().col_value)
+            if cutoff is None or self.feasible(x):  # under a cut-off HiGHS 1.16 once returned a point above it
+                self.offer(x, "highs")
+        final = below(info.mip_dual_bound, cutoff)
+        if math.isfinite(final) and final > self.lower_bound:
+            self.lower_bound = final
+            self.send("bound", final, self.elapsed(), "highs")
+        if cutoff is not None and h.getModelStatus() == self.hs.HighsModelStatus.kInfeasible:
+            # no plan below the cut-off: a proof that the best plan is within the gap
+            self.lower_bound = max(self.lower_bound, cutoff)
+            self.send("bound", cutoff, self.elapsed(), "highs (cut-off)")
         if self.best_x is not None and self.gap_to(self.lower_bound) <= gap:
             status = "Optimal"  # also when our callback stopped HiGHS at the relaxation's bound
         return self.finish(status, nodes=int(info.mip_node_count))
@@ -675,13 +725,65 @@ class Worker:
             self.racing = True
             try:
                 self.first_incumbents()
-                self.improve()
+                self.improve(("periods",))
+                self.proof_search()
+                self.improve(("sites", "chips"))
             finally:
                 self.racing = False
         if self.best_x is not None and self.gap_to(self.lower_bound) <= float(self.opts["mip_rel_gap"]):
             self.heuristics_won.set()
         self.phase("branch and bound")
         search.join()
+
+    def proof_search(self) -> None:
+        """Portfolio: branch and bound with the cut-off of the best plan (:meth:`cutoff`), on the heuristics'
+        thread beside the bound search, until one of the two proves the gap or the deadline. The cut-off
+        prunes every node that cannot beat the plan by the gap, so HiGHS closes at its root gaps that the
+        bound search, which knows no plan, leaves open; plans it finds below the cut-off are offered."""
+        gap = float(self.opts["mip_rel_gap"])
+        if self.best_x is None or self.bb_done.is_set() or self.gap_to(self.lower_bound) <= gap:
+            return
+        cutoff = self.cutoff()
+        self.phase("the cut-off search")
+        h = self.new_highs(log=False)
+        bound_search(h)
+        h.setOptionValue("objective_bound", cutoff)
+
+        def improving(e: Any) -> None:
+            self.offer(np.array(e.data_out.mip_solution), "highs (cut-off search)",
+                       max(below(e.data_out.mip_dual_bound, cutoff), self.lower_bound))
+
+        def interrupt(e: Any) -> None:
+            if self.bb_done.is_set():
+                e.interrupt()  # the bound search has ended
+                return
+            bound = below(e.data_out.mip_dual_bound, cutoff)
+            with self.lock:
+                if math.isfinite(bound) and bound > self.lower_bound and self.gap_to(bound) <= gap:
+                    self.lower_bound = bound
+                    self.send("bound", bound, self.elapsed(), "highs (cut-off search)")
+            if self.gap_to(self.lower_bound) <= gap:
+                e.interrupt()
+
+        h.cbMipImprovingSolution.subscribe(improving)
+        h.cbMipInterrupt.subscribe(interrupt)
+        h.setOptionValue("time_limit", self.remaining())
+        h.run()
+        if h.getModelStatus() == self.hs.HighsModelStatus.kInfeasible:
+            with self.lock:  # no plan below the cut-off: the best plan is within the gap
+                if cutoff > self.lower_bound:
+                    self.lower_bound = cutoff
+                    self.send("bound", cutoff, self.elapsed(), "highs (cut-off search)")
+        self.note("cut-off search")
+
+    def cutoff(self) -> float:
+        """The bound search's cut-off (HiGHS's ``objective_bound``): the best plan less a hair under the MIP
+        gap. Branch and bound then prunes every node whose bound is within the gap of the plan, from the
+        root on (reduced-cost fixing, restarts); no plan below it is a proof that the best plan is within the
+        gap. On the second perturbed national variant the bound search without it stalled at 0.105 % for
+        280 s; with it, HiGHS proved the gap at its root (docs/solving.md)."""
+        gap = float(self.opts["mip_rel_gap"])
+        return self.best - CUTOFF_SHARE * gap * abs(self.best)
 
     def fixed_duals(self, x: np.ndarray) -> np.ndarray | None:
         """Duals of the LP with the binaries fixed at the plan and the counts relaxed (solver-notes 3)."""
@@ -696,6 +798,14 @@ class Worker:
         if h.getModelStatus() != self.hs.HighsModelStatus.kOptimal:
             return None
         return np.array(h.getSolution().row_dual)
+
+
+def below(bound: float, cutoff: float | None) -> float:
+    """A bound of HiGHS's search that is valid for the whole model: with a cut-off (``objective_bound``) HiGHS
+    bounds only the plans below it, so the model's bound is the smaller of the two (on a small model HiGHS
+    1.16 reported a dual bound of 20,019 under a cut-off of 10,000 for a model whose optimum is 10,001)."""
+    bound = float(bound)
+    return bound if cutoff is None else min(bound, cutoff)
 
 
 def bound_search(h: Any) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from tokenplan.coefficients import MONEY, Data
 from tokenplan.files import WriteError, atomic_set
@@ -200,8 +200,13 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
     """Turn a solution (values loaded in ``model``) into a :class:`Result`."""
     currency = data.problem.problem.currency
     all_timings = {**(timings or {}), **solution.timings}
+    warnings = list(warnings or [])
+    if solution.time_capped:
+        warnings.append("the time limit, not their work limits, stopped these solver phases: "
+                        f"{', '.join(solution.time_capped)}; the plan may differ on a less loaded machine or "
+                        "with a longer --time-limit")
     common = dict(currency=currency, timings=all_timings, termination=solution.termination,
-                  warnings=list(warnings or []), problem_name=data.problem.problem.name,
+                  warnings=warnings, problem_name=data.problem.problem.name,
                   applied=dict(data.problem.applied), model=model, matrix=solution.matrix,
                   data=data, forbidden=forbidden_list(data),
                   incumbents=[{"seconds": s, "objective": o * MONEY, "source": src}

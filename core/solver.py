@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 
 from tokenplan.errors import ModelLimitError, SolverError
@@ -92,6 +92,9 @@ class Solution:
     killed: bool = False
     #: with ``SolveOptions.iis``: ``{"valid", "rows", "cols", "seconds", "status"}`` (positions in ``matrix``)
     iis: dict[str, Any] | None = None
+    #: heuristic phases the worker stopped or skipped for want of time, not at their work limits: the plan may
+    #: then depend on the machine's load (empty: the same model gives the same plan on any machine)
+    time_capped: list[str] = field(default_factory=list)
 
     @property
     def has_plan(self) -> bool:
@@ -295,6 +298,32 @@ def _take(env: dict[str, str], keep_spare: bool) -> tuple[subprocess.Popen[bytes
     return taken
 
 
+def prestart(threads: int = 1) -> None:
+    """Start the solver process of the next solve now, so that its start-up (Python, numpy, HiGHS: about
+    0.3 s) runs on another core while the caller loads plugins, computes coefficients and builds the model.
+    The next solve with as many threads takes it (:func:`_take`); one not taken ends with this process."""
+    env = _worker_env(threads)
+    key = env["OMP_NUM_THREADS"]
+    with _SPARES_LOCK:
+        spare = _SPARES.get(key)
+        if spare is not None and spare[0].poll() is None:
+            return
+    with contextlib.suppress(SolverError):
+        fresh = _spawn(env)
+        with _SPARES_LOCK:
+            old = _SPARES.pop(key, None)
+            _SPARES[key] = fresh
+        if old is not None:
+            _discard(old)
+
+
+def _worker_env(threads: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", str(threads))
+    env.pop("PYTHONSTARTUP", None)
+    return env
+
+
 def _discard(spare: tuple[subprocess.Popen[bytes], int]) -> None:
     proc, fd = spare
     with contextlib.suppress(OSError):
@@ -318,10 +347,7 @@ def _discard_spares() -> None:
 
 
 def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) -> Solution:
-    env = dict(os.environ)
-    env.setdefault("OMP_NUM_THREADS", str(options.threads))
-    env.pop("PYTHONSTARTUP", None)
-    proc, read_fd = _take(env, options.keep_spare)
+    proc, read_fd = _take(_worker_env(options.threads), options.keep_spare)
     started = time.monotonic()
     output = _Output(proc.stdout, options.log)
     messages: queue.Queue[Any] = queue.Queue()
@@ -454,7 +480,8 @@ class _State:
         if self.first_incumbent_s is not None:
             timings["first_incumbent_s"] = self.first_incumbent_s
         common = dict(matrix=self.matrix, incumbents=self.incumbents, bounds=self.bounds, log=self.log,
-                      timings=timings, killed=self.killed, iis=self.iis)
+                      timings=timings, killed=self.killed, iis=self.iis,
+                      time_capped=list((self.mip or {}).get("time_capped") or []))
         if self.mip is not None:
             mip = self.mip
             timings["worker_s"] = float(mip["seconds"])

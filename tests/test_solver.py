@@ -385,12 +385,83 @@ def test_dust_is_kept_beyond_the_gap_or_where_nothing_can_replace_it():
     assert round(worker.best_x[col["t.b"]]) == 1
 
 
+def test_a_phase_gets_all_the_time_left_but_the_reserve_and_its_work_limit_ends_it():
+    # a phase's time cap is only the deadline less the reserve (10 % of the limit, at least 1 s), never a share
+    # of the time left that a busy machine would reach first; the work limit (nodes) is what ends it
+    import time
+
+    from tokenplan.highs_worker import RESERVE_SHARE
+
+    worker, _ = _dust_worker(mip_gap=1e-3)
+    left = worker.remaining()
+    seconds = worker.budget()
+    assert left - RESERVE_SHARE * 30.0 - 0.5 < seconds <= left - RESERVE_SHARE * 30.0
+    assert worker.time_capped == []
+    worker.phase("the support MIP")
+    worker.deadline = time.monotonic() + 0.5  # less than the reserve left: the phase is skipped, and named
+    assert worker.budget() is None
+    assert worker.time_capped == ["the support MIP (skipped)"]
+
+
+def test_a_phase_stopped_by_time_is_a_warning_of_the_result():
+    from tokenplan.solver import Solution
+
+    problem = tokenplan.load(base_problem())
+    clean = tokenplan.solve(problem)
+    assert clean.status == "optimal"
+    assert not any("work limits" in w for w in clean.warnings)
+    # the same solution as the worker would report it had a phase hit the time limit
+    from tokenplan.catalog import select
+    from tokenplan.coefficients import compute
+    from tokenplan.model import build
+    from tokenplan.result import make
+    from tokenplan.solver import SolveOptions, run
+
+    data = compute(select(problem))
+    model = build(data)
+    sol = run(model, SolveOptions(time_limit_s=30))
+    assert isinstance(sol, Solution) and sol.time_capped == []
+    sol.time_capped = ["the support MIP (time cap)"]
+    result = make(model, data, sol)
+    assert any("the support MIP (time cap)" in w and "work limits" in w for w in result.warnings)
+
+
+def test_the_cut_off_search_proves_a_plan_within_the_gap_that_the_bound_does_not_show():
+    # the plan is the optimum (10,001.001 M) but the worker's bound says nothing: branch and bound with the
+    # cut-off plan x (1 - 0.999 gap) finds no plan below it, which proves the gap (the bound becomes the cut-off)
+    import math
+
+    from tokenplan.highs_worker import CUTOFF_SHARE
+
+    worker, _ = _dust_worker(mip_gap=1e-3)
+    worker.lower_bound = -math.inf
+    optimum = worker.best
+    worker.proof_search()
+    assert worker.best == pytest.approx(optimum)
+    assert worker.gap_to(worker.lower_bound) <= 1e-3
+    assert optimum * (1 - CUTOFF_SHARE * 1e-3) - 1e-6 <= worker.lower_bound <= optimum + 1e-6
+
+
+def test_the_cut_off_search_finds_the_plan_below_the_cut_off_when_there_is_one():
+    # 1,250 a + 2 b (10,002.002 M) is 0.01 % above the optimum (1,250 a + 1 b): beyond a 0.001 % gap, the
+    # cut-off search must find a plan below the cut-off, and it is the optimum
+    import math
+
+    worker, col = _dust_worker(mip_gap=1e-5, b_units=2.0)
+    worker.lower_bound = -math.inf
+    assert worker.best == pytest.approx(10_002.002)
+    worker.proof_search()
+    assert worker.best == pytest.approx(10_001.001)
+    assert round(worker.best_x[col["t.b"]]) == 1
+    assert worker.lower_bound <= 10_001.001 + 1e-6
+
+
 def test_the_portfolios_neighbourhoods_improve_the_plan():
     # the plan buys 2 b where 1 does (10,002.002 M); the first neighbourhood (the chips, coolings and regions
     # of the plan and the LP, every period) finds 1,250 a + 1 b = 10,001.001 M, the optimum
     worker, col = _dust_worker(mip_gap=0.0, b_units=2.0)
     assert worker.best == pytest.approx(10_002.002)
-    worker.lp_x = worker.relaxation(True, 0.5)[0]  # the LP's plan, as first_incumbents leaves it
+    worker.lp_x = worker.relaxation(True)[0]  # the LP's plan, as first_incumbents leaves it
     worker.improve()
     assert worker.best == pytest.approx(10_001.001)
     assert round(worker.best_x[col["t.b"]]) == 1

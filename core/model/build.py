@@ -3,7 +3,7 @@ core cost terms, each rule's ``apply``, and the objective (the sum of the cost t
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from tokenplan.coefficients import Data
 from tokenplan.model import costs, families, shared

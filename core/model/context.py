@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from tokenplan.coefficients import MONEY, Data, energy_per_mw
 from tokenplan.model.family import Category, CostTerm, Elastic, Family, Row

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from tokenplan.coefficients import MONEY
 from tokenplan.model.context import ModelContext
