@@ -224,7 +224,7 @@ def replica_sizes(n_min: int, unit: int, max_units: int) -> list[int]:
         sizes.add(power)
         power *= 2
     sizes.update(k * unit for k in range(2, max_units + 1))
-    return sorted(n for n in sizes if n >= n_min and (n <= unit or n % unit == 0))
+    return sorted(n for n in sizes if n_min <= n <= unit * max_units and (n <= unit or n % unit == 0))
 
 
 def estimate(chip: Chip, workload: Any, params: dict[str, Any] | None = None) -> Estimate:
