@@ -296,6 +296,19 @@ def calibrate(chips: dict[str, Chip] | None = None, rows: Sequence[Row] = ROWS,
                        int(largest.size), int(within.sum()), float(mean.min()))
 
 
+#: The basis of the parameters the calibration does not fit (shown by docs/throughput.md).
+NOT_FITTED: dict[str, str] = {
+    "hbm_usable": "vLLM's default gpu_memory_utilization",
+    "scale_out_efficiency": "estimate: an 8-GPU server reaches the others over 8 x 400 Gb/s NICs (50 GB/s per "
+                            "GPU, a ninth of NVLink's 450 GB/s); DeepSeek's expert-parallel serving overlaps the "
+                            "all-to-all with compute (two micro-batches), so most of it is hidden; 0.8 assumes a "
+                            "fifth of a multi-unit replica's time is exposed communication. A test: DeepSeek's "
+                            "H800 figures below",
+    "max_replica_units": "estimate: the expert-parallel groups in the sources span 12 servers (SGLang's 96 H100, "
+                         "domain-data.md section 2a) and more for DeepSeek's decode; 32 leaves room. A replica "
+                         "larger than one unit pays scale_up_efficiency x scale_out_efficiency",
+}
+
 #: Published throughput not used by the calibration (listed in docs/throughput.md as test sets).
 HELD_OUT: tuple[str, ...] = (
     "MLPerf Inference v5.0 (April 2025; e.g. GB200 NVL72, MI325X and B200 rows in "
@@ -436,6 +449,11 @@ def render(chips: dict[str, Chip] | None = None, calibration: Calibration | None
     add("")
     for key, value in PRIOR.items():
         add(f"- `{key}` = {value:g}: {PRIOR_SOURCES[key]}")
+    add("")
+    add("Not fitted (no v4.1 row constrains them), with their basis:")
+    add("")
+    for key, text in NOT_FITTED.items():
+        add(f"- `{key}` = {defaults[key]:g}: {text}")
     add("")
     add("## Calibration on MLPerf Inference v4.1 (Llama-2-70B, closed division)")
     add("")
