@@ -30,12 +30,13 @@ if TYPE_CHECKING:
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 PRECISIONS = ("fp4", "fp6", "fp8", "int8", "fp16", "bf16", "tf32", "fp32", "fp64")
-#: Wider formats a chip falls back to when it lacks native support for a workload's precision.
+#: Formats a chip falls back to when it lacks native support for a workload's precision: the same width first
+#: (fp8 <-> int8: an 8-bit workload runs W8A8 in either, as Ascend parts serve), then wider ones.
 PRECISION_FALLBACK = {
     "fp4": ("fp6", "fp8", "int8", "bf16", "fp16"),
     "fp6": ("fp8", "int8", "bf16", "fp16"),
-    "fp8": ("bf16", "fp16"),
-    "int8": ("bf16", "fp16"),
+    "fp8": ("int8", "bf16", "fp16"),
+    "int8": ("fp8", "bf16", "fp16"),
     "bf16": ("fp16",),
     "fp16": ("bf16",),
     "tf32": ("fp32",),

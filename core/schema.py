@@ -81,6 +81,13 @@ class Workload(Strict):
     context_tokens: int | None = Field(None, ge=1, le=100_000_000)
     output_fraction: float | None = Field(None, ge=0, le=1,
                                           description="Share of tokens generated (decode); rest is prompt")
+    # serving (roofline mode; all optional)
+    prefix_cache_hit: float | None = Field(None, ge=0, lt=1, description="Share of the prompt tokens served "
+                                           "from a prefix cache: they cost no prefill (roofline)")
+    tpot_ms: float | None = Field(None, gt=0, le=1e6, description="Latency target: time per output token, ms, "
+                                  "at the percentile the model's latency_tail assumes (p99); bounds the batch")
+    ttft_ms: float | None = Field(None, gt=0, le=1e7, description="Latency target: time to first token, ms "
+                                  "(same percentile); bounds the batch and the replica's prefill time")
 
     @field_validator("precision")
     @classmethod

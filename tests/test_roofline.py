@@ -23,7 +23,11 @@ from tokenplan.schema import Workload
 DOC = Path(__file__).resolve().parents[1] / "docs" / "throughput.md"
 
 #: Explicit parameters: no power cap (huge TFLOPS/W), so the peak is the only compute limit.
-PARAMS = {"mfu": 0.5, "mbu": 0.8, "tflops_per_watt_8bit": 1e6, "max_batch": 64, "hbm_usable": 0.9}
+PARAMS = {"mfu": 0.5, "mbu": 0.8, "tflops_per_watt_8bit": 1e6, "max_batch": 64, "hbm_usable": 0.9,
+          "scale_up_efficiency": 0.9, "scale_out_efficiency": 0.8, "max_replica_units": 4, "latency_tail": 1.0}
+F = 1000e12 * 0.5            # achieved FLOP/s of chip()
+BW = 3.0e12 * 0.8            # achieved bytes/s of chip()
+U = 80e9 * 0.9               # usable HBM bytes of chip()
 
 
 def chip(**changes: Any) -> Chip:
@@ -46,25 +50,38 @@ def rate(c: Chip, w: Workload, **params: Any) -> float:
     return roofline.tokens_per_s(c, w, {**PARAMS, **params})
 
 
+def formula(*, eta: float = 1.0, batch: int, f: float = 0.25, h: float = 0.0, p_a: float = 10e9,
+            w_bytes: float = 10e9, seq: float = 1e8, flops: float = F, bw: float = BW) -> float:
+    """R = eta / (g t_c + f (W / B + S) / BW), g = f + (1 - f)(1 - h), t_c = 2 P_a / F (module docstring)."""
+    t_c = 2 * p_a / flops
+    g = f + (1 - f) * (1 - h)
+    return eta / (g * t_c + f * (w_bytes / batch + seq) / bw)
+
+
+def step(*, n: int = 1, eta: float = 1.0, batch: int, f: float = 0.25, h: float = 0.0) -> float:
+    """Mean time per output token of a replica: (B (g/f) t_c + W / BW + B S / BW) / (n eta)."""
+    g = f + (1 - f) * (1 - h)
+    return (batch * (g / f) * 2e10 / F + 10e9 / BW + batch * 1e8 / BW) / (n * eta)
+
+
 # -- formulas --------------------------------------------------------------------------------------------
-def test_combination_by_output_fraction_matches_a_hand_computation() -> None:
-    # W = 10e9 B, S = 1e5 x 1000 = 1e8 B, U = 72e9 B: n = 1, B = min(64, floor(62e9 / 1e8)) = 64.
-    # F = 1000e12 x 0.5 = 5e14 FLOP/s -> prefill = 5e14 / 2e10 = 25,000 tok/s.
-    # decode step = max((10e9 + 64 x 1e8) / (3e12 x 0.8), 2e10 x 64 / 5e14) = max(6.8333 ms, 2.56 ms)
-    # -> decode = 64 / 6.8333e-3 = 9,365.85 tok/s; combined = 1 / (0.75 / 25,000 + 0.25 / 9,365.85).
+def test_rate_matches_a_hand_computation() -> None:
+    # W = 10e9 B, S = 1e5 x 1000 = 1e8 B, U = 72e9 B: one accelerator holds 620 sequences, max_batch 64.
+    # t_c = 2e10 / 5e14 = 4e-5 s; per token: 4e-5 + 0.25 x (10e9 / 64 + 1e8) / 2.4e12 = 6.669e-5 s.
     est = roofline.estimate(chip(), workload(), PARAMS)
-    assert (est.replica_size, est.batch, est.decode_bound) == (1, 64, "memory")
-    assert est.prefill_tokens_per_s == pytest.approx(25_000)
-    assert est.decode_tokens_per_s == pytest.approx(64 / (16.4e9 / 2.4e12))
-    assert est.decode_tokens_per_s == pytest.approx(9365.85, rel=1e-5)
-    assert est.tokens_per_s == pytest.approx(1 / (0.75 / 25_000 + 0.25 / 9365.853658536585))
-    assert est.tokens_per_s == pytest.approx(17_638.9, rel=1e-5)
+    assert (est.replica_size, est.units, est.batch, est.batch_bound) == (1, 1, 64, "max_batch")
+    assert est.tokens_per_s == pytest.approx(1 / (4e-5 + 0.25 * (10e9 / 64 + 1e8) / 2.4e12))
+    assert est.tokens_per_s == pytest.approx(formula(batch=64))
+    assert est.tokens_per_s == pytest.approx(14_994.1, rel=1e-5)
+    assert est.step_s == pytest.approx(step(batch=64))
+    # larger replicas pay scale_up_efficiency for nothing (the batch is already full): n = 1 is chosen
+    assert est.efficiency == 1.0
 
 
 def test_pure_prefill_and_pure_decode() -> None:
     c = chip()
-    assert rate(c, workload(output_fraction=0.0)) == pytest.approx(25_000)
-    assert rate(c, workload(output_fraction=1.0)) == pytest.approx(9365.853658536585)
+    assert rate(c, workload(output_fraction=0.0)) == pytest.approx(F / 2e10)      # 25,000
+    assert rate(c, workload(output_fraction=1.0)) == pytest.approx(1 / (4e-5 + (10e9 / 64 + 1e8) / BW))
 
 
 def test_decode_time_grows_with_context_and_kv_bytes() -> None:
@@ -73,26 +90,24 @@ def test_decode_time_grows_with_context_and_kv_bytes() -> None:
     assert all(a > b for a, b in pairwise(by_context))
     by_kv = [rate(c, workload(output_fraction=1.0, kv_bytes_per_token=k)) for k in (2.5e4, 5e4, 1e5, 4e5)]
     assert all(a > b for a, b in pairwise(by_kv))
-    # Memory-bound: time per step = (W + B x S) / BW, exactly.
-    w = workload(output_fraction=1.0, context_tokens=2000)
-    assert rate(c, w) == pytest.approx(64 / ((10e9 + 64 * 2e8) / 2.4e12))
 
 
 def test_kv_cache_limits_the_batch() -> None:
-    # One accelerator per unit: 72 GB usable - 10 GB weights = 62 GB for KV; 1 GB per sequence -> 62, not 64.
+    # One accelerator per unit and replica: 72 GB usable - 10 GB weights = 62 GB for KV; 1 GB per sequence.
     w = workload(context_tokens=10_000, output_fraction=1.0)
-    est = roofline.estimate(chip(unit_size=1), w, PARAMS)
-    assert (est.replica_size, est.batch) == (1, 62)
-    assert est.tokens_per_s == pytest.approx(62 / ((10e9 + 62 * 1e9) / 2.4e12))
+    est = roofline.estimate(chip(unit_size=1), w, {**PARAMS, "max_replica_units": 1})
+    assert (est.replica_size, est.batch, est.batch_bound) == (1, 62, "hbm")
+    assert est.tokens_per_s == pytest.approx(formula(batch=62, f=1.0, seq=1e9))
 
 
-def test_memory_bound_decode_scales_with_bandwidth() -> None:
-    w = workload(output_fraction=1.0)
+def test_bandwidth_always_counts() -> None:
+    # The weight and KV reads are added to the FLOPs: more bandwidth is faster even where FLOPs dominate
+    # (the cap does not hide memory), and the gain is exactly the formula's.
+    w = workload(output_fraction=0.5)
     slow, fast = rate(chip(mem_bw_tbs=2.0), w), rate(chip(mem_bw_tbs=4.0), w)
-    assert roofline.estimate(chip(mem_bw_tbs=4.0), w, PARAMS).decode_bound == "memory"
-    assert fast / slow == pytest.approx(2.0)
-    # ... and not with TFLOPS while it stays memory-bound.
-    assert rate(chip(tflops={"fp8": 2000}), w) == pytest.approx(rate(chip(), w))
+    assert fast > slow
+    assert slow == pytest.approx(formula(batch=64, f=0.5, bw=2.0e12 * 0.8))
+    assert fast == pytest.approx(formula(batch=64, f=0.5, bw=4.0e12 * 0.8))
 
 
 def test_compute_bound_prefill_scales_with_tflops() -> None:
@@ -100,55 +115,132 @@ def test_compute_bound_prefill_scales_with_tflops() -> None:
     one, two = rate(chip(tflops={"fp8": 1000}), w), rate(chip(tflops={"fp8": 2000}), w)
     assert two / one == pytest.approx(2.0)
     assert one == pytest.approx(1000e12 * 0.5 / (2 * 10e9))
-    # ... and not with bandwidth.
-    assert rate(chip(mem_bw_tbs=6.0), w) == pytest.approx(one)
-
-
-def test_compute_bound_decode_is_capped_by_compute() -> None:
-    # Tiny KV and weights, big batch: 2 x P_a FLOP per generated token at F.
-    c = chip(tflops={"fp8": 100})
-    w = workload(output_fraction=1.0, total_params_b=1, active_params_b=1, kv_bytes_per_token=1.0)
-    est = roofline.estimate(c, w, {**PARAMS, "max_batch": 4096})
-    assert est.decode_bound == "compute"
-    assert est.tokens_per_s == pytest.approx(100e12 * 0.5 / 2e9)
+    assert rate(chip(mem_bw_tbs=6.0), w) == pytest.approx(one)     # prefill reads nothing per token
 
 
 def test_model_too_large_for_one_chip_spans_a_replica() -> None:
-    # 100 GB of weights > 72 GB usable: two accelerators hold the weights and the batch.
+    # 100 GB of weights > 72 GB usable: the smallest replica is 2, paying scale_up_efficiency 0.9; larger
+    # replicas inside the unit pay the same and add nothing (the batch is full at 64): n = 2.
     w = workload(total_params_b=100, active_params_b=100, output_fraction=1.0)
     est = roofline.estimate(chip(), w, PARAMS)
-    assert (est.replica_size, est.batch) == (2, 64)
-    # Per accelerator: the replica's rate B / ((W + B S) / (2 BW)) divided by the 2 accelerators.
-    replica = 64 / ((100e9 + 64 * 1e8) / (2 * 2.4e12))
-    assert est.tokens_per_s == pytest.approx(replica / 2)
-    # A chip that is two of these fused serves the same replica alone: twice the rate per accelerator.
+    assert (est.replica_size, est.units, est.batch, est.efficiency) == (2, 1, 64, 0.9)
+    assert est.tokens_per_s == pytest.approx(formula(eta=0.9, batch=64, f=1.0, p_a=100e9, w_bytes=100e9))
+    # A chip that is two of these fused serves the replica alone, without the communication share.
     double = chip(tflops={"fp8": 2000}, hbm_gb=160, mem_bw_tbs=6.0, tdp_w=1400)
-    assert rate(double, w) == pytest.approx(2 * est.tokens_per_s)
     assert roofline.estimate(double, w, PARAMS).replica_size == 1
+    assert rate(double, w) > est.tokens_per_s
 
 
-def test_replica_grows_to_hold_a_full_batch() -> None:
-    # One chip holds the weights but only a few sequences; the smallest replica with a full batch is used.
-    w = workload(total_params_b=60, active_params_b=60, output_fraction=1.0, context_tokens=10_000)
+def test_a_replica_spans_several_units_when_one_cannot_hold_the_model() -> None:
+    # 1 TB of fp8 weights > 8 x 72 GB: no unit of 8 holds it; two units (16 accelerators, 1,152 GB) do,
+    # at scale_up_efficiency x scale_out_efficiency = 0.72.
+    w = workload(total_params_b=1000, active_params_b=50, output_fraction=0.5)
+    assert math.ceil((1000e9 + 1e8) / U) == 14 > 8
     est = roofline.estimate(chip(), w, PARAMS)
-    assert est.replica_size == math.ceil((60e9 + 64 * 1e9) / 72e9) == 2
+    assert (est.replica_size, est.units, est.efficiency) == (16, 2, pytest.approx(0.72))
     assert est.batch == 64
+    assert est.tokens_per_s == pytest.approx(formula(eta=0.72, batch=64, f=0.5, p_a=50e9, w_bytes=1000e9))
+    # One unit per replica at most: it cannot be served.
+    single = roofline.estimate(chip(), w, {**PARAMS, "max_replica_units": 1})
+    assert single.tokens_per_s == 0.0 and single.reason and "1 units of 8" in single.reason
+    assert tokenplan.throughput(chip(), w, model="roofline", params={**PARAMS, "max_replica_units": 1}) == 0.0
+    # The inter-unit share scales the rate exactly.
+    assert rate(chip(), w, scale_out_efficiency=0.4) == pytest.approx(est.tokens_per_s * 0.5)
 
 
-def test_model_too_large_for_a_unit_cannot_be_served() -> None:
-    w = workload(total_params_b=1000, active_params_b=1000)  # 1 TB > 8 x 72 GB
+def test_an_h100_server_hosts_deepseek_v3_on_a_multi_node_replica() -> None:
+    # DeepSeek-V3 (671 B fp8) does not fit one 8 x 80 GB HGX H100 server; with replicas across servers it
+    # is served, on at least two of them; with one server per replica it is not.
+    problem = tokenplan.load(Path(__file__).resolve().parents[1] / "problems" / "cn-2030.toml")
+    w = problem.workloads[0]
+    h100 = {c.id: c for c in Catalog().chips()}["nvidia.h100"]
+    assert 671e9 > h100.unit_size * h100.hbm_gb * 1e9
+    est = roofline.estimate(h100, w)
+    assert est.tokens_per_s > 0 and est.units >= 2 and est.replica_size % h100.unit_size == 0
+    assert est.efficiency == pytest.approx(roofline.DEFAULTS["scale_up_efficiency"]
+                                           * roofline.DEFAULTS["scale_out_efficiency"])
+    assert roofline.tokens_per_s(h100, w, {"max_replica_units": 1}) == 0.0
+
+
+def test_replica_sizes() -> None:
+    assert roofline.replica_sizes(1, 8, 3) == [1, 2, 4, 8, 16, 24]
+    assert roofline.replica_sizes(3, 8, 2) == [3, 4, 8, 16]
+    assert roofline.replica_sizes(10, 8, 4) == [16, 24, 32]
+    assert roofline.replica_sizes(40, 8, 4) == []
+    assert roofline.replica_sizes(1, 72, 1) == [1, 2, 4, 8, 16, 32, 64, 72]
+
+
+def test_prefix_cache_raises_a_prefill_bound_rate_by_the_formula() -> None:
+    # 95 % of the tokens are prompt (prefill-bound). A hit rate h removes h of the prompt FLOPs:
+    # R(h) / R(0) = (t_c + f m) / ((f + (1 - f)(1 - h)) t_c + f m), m = (W / B + S) / BW.
+    f, h = 0.05, 0.6
+    base = rate(chip(), workload(output_fraction=f))
+    cached = rate(chip(), workload(output_fraction=f, prefix_cache_hit=h))
+    t_c, m = 2e10 / F, (10e9 / 64 + 1e8) / BW
+    expected = (t_c + f * m) / ((f + (1 - f) * (1 - h)) * t_c + f * m)
+    assert cached / base == pytest.approx(expected)
+    assert expected > 2.0                     # close to 1 / (1 - h) = 2.5 on a prefill-bound workload
+    assert cached == pytest.approx(formula(batch=64, f=f, h=h))
+    # pure prefill: exactly 1 / (1 - h)
+    assert (rate(chip(), workload(output_fraction=0.0, prefix_cache_hit=h))
+            / rate(chip(), workload(output_fraction=0.0))) == pytest.approx(1 / (1 - h))
+
+
+def test_a_tighter_tpot_lowers_the_batch_and_the_rate() -> None:
+    # One accelerator, one unit: the mean step is (B (g/f) t_c + W / BW + B S / BW); at B = 64 it is 17.1 ms.
+    c, p = chip(unit_size=1), {**PARAMS, "max_replica_units": 1}
+    loose = roofline.estimate(c, workload(tpot_ms=20.0), p)
+    assert step(batch=64) * 1e3 == pytest.approx(17.07, rel=1e-3)
+    assert (loose.batch, loose.batch_bound) == (64, "max_batch")
+    tight = roofline.estimate(c, workload(tpot_ms=10.0), p)
+    per_seq = 4 * 2e10 / F + 1e8 / BW
+    expected_batch = math.floor((0.010 - 10e9 / BW) / per_seq)
+    assert expected_batch == 28
+    assert (tight.batch, tight.batch_bound) == (expected_batch, "tpot")
+    assert tight.step_s <= 0.010 and step(batch=expected_batch + 1) > 0.010
+    assert tight.tokens_per_s == pytest.approx(formula(batch=expected_batch))
+    assert tight.tokens_per_s < loose.tokens_per_s
+    # latency_tail: a p99 target of 20 ms with p99 = 2 x mean is the mean target of 10 ms
+    assert rate(c, workload(tpot_ms=20.0), **{**p, "latency_tail": 2.0}) == pytest.approx(tight.tokens_per_s)
+    # a target no batch meets: the weights alone take 4.2 ms per step
+    none = roofline.estimate(c, workload(tpot_ms=4.0), p)
+    assert none.tokens_per_s == 0.0 and none.reason and "tpot_ms" in none.reason
+
+
+def test_a_ttft_target_needs_a_replica_that_prefills_in_time() -> None:
+    # Prompt I = 1000 x 2 (1 - f) / (2 - f) = 857 tokens; prefill on one accelerator = I t_c = 34.3 ms.
+    prompt = roofline.prompt_tokens(1000, 0.25)
+    assert prompt == pytest.approx(857.14, rel=1e-4)
+    w = workload(ttft_ms=30.0)
+    alone = roofline.estimate(chip(unit_size=1), w, {**PARAMS, "max_replica_units": 1})
+    assert alone.tokens_per_s == 0.0 and alone.reason and "ttft_ms" in alone.reason
+    # inside a unit of 8: n = 2 prefills in 34.3 / (2 x 0.9) = 19.0 ms, leaving 11 ms for the running step,
+    # which a full batch (9.5 ms) meets
     est = roofline.estimate(chip(), w, PARAMS)
-    assert est.tokens_per_s == 0.0 and est.reason and "8" in est.reason
-    assert rate(chip(unit_size=16), w) > 0  # 16 x 72 GB holds it
-    assert tokenplan.throughput(chip(), w, model="roofline", params=PARAMS) == 0.0
+    prefill2 = prompt * 2e10 / F / (2 * 0.9)
+    assert step(n=2, eta=0.9, batch=64) + prefill2 <= 0.030
+    assert (est.replica_size, est.batch) == (2, 64)
+    assert est.ttft_s == pytest.approx(est.step_s + prefill2) and est.ttft_s <= 0.030
+    assert est.tokens_per_s == pytest.approx(formula(eta=0.9, batch=64))
+    assert est.tokens_per_s < rate(chip(), workload())      # interactive costs more than offline
+    # at 25 ms, a replica of 2 (units of 2 here) keeps only the batch whose step fits in 25 - 19.0 ms
+    pair = roofline.estimate(chip(unit_size=2), workload(ttft_ms=25.0), {**PARAMS, "max_replica_units": 1})
+    per_seq = 4 * 2e10 / F + 1e8 / BW
+    expected = math.floor((2 * 0.9 * (0.025 - prefill2) - 10e9 / BW) / per_seq)
+    assert 1 <= expected < 64
+    assert (pair.replica_size, pair.batch, pair.batch_bound) == (2, expected, "ttft")
+    # ... while in a unit of 8 a replica of 4 prefills in 9.5 ms and keeps a full batch
+    assert roofline.estimate(chip(), workload(ttft_ms=25.0), PARAMS).replica_size == 4
 
 
 def test_bytes_per_parameter_follow_the_precision() -> None:
-    # Weight-bound decode (no KV cache): fp4 weights are read twice as fast as fp8, bf16 half as fast.
-    w = {p: workload(precision=p, output_fraction=1.0, kv_bytes_per_token=0) for p in ("fp4", "fp8", "bf16")}
+    # Weight-bound decode (no KV cache, tiny FLOPs): fp4 weights are read twice as fast as fp8.
+    w = {p: workload(precision=p, output_fraction=1.0, kv_bytes_per_token=0, active_params_b=0.001)
+         for p in ("fp4", "fp8", "bf16")}
     c = chip(tflops={"fp4": 1e5, "fp8": 1e5, "bf16": 1e5})
-    assert rate(c, w["fp4"]) / rate(c, w["fp8"]) == pytest.approx(2.0, rel=1e-6)
-    assert rate(c, w["bf16"]) / rate(c, w["fp8"]) == pytest.approx(0.5, rel=1e-6)
+    t_c = 2e6 / (1e5 * 1e12 * 0.5)
+    for p, b in (("fp4", 0.5), ("fp8", 1.0), ("bf16", 2.0)):
+        assert rate(c, w[p]) == pytest.approx(1 / (t_c + 10e9 * b / 64 / BW))
 
 
 def test_precision_fallback_and_missing_precision() -> None:
@@ -156,23 +248,61 @@ def test_precision_fallback_and_missing_precision() -> None:
     est = roofline.estimate(chip(tflops={"bf16": 400}), w, PARAMS)
     assert est.compute_precision == "bf16"
     assert est.tokens_per_s == pytest.approx(400e12 * 0.5 / 2e10)
+    # fp8 and int8 are the same width: an fp8 workload runs W8A8 on a chip with only an int8 peak
+    int8 = roofline.estimate(chip(tflops={"int8": 800, "bf16": 400}), w, PARAMS)
+    assert int8.compute_precision == "int8" and int8.tokens_per_s == pytest.approx(800e12 * 0.5 / 2e10)
     none = roofline.estimate(chip(tflops={"fp64": 50}), w, PARAMS)
     assert none.tokens_per_s == 0.0 and none.reason
 
 
-def test_power_cap_scales_with_operand_width() -> None:
-    # 700 W x 1 TFLOPS/W = 700 TFLOPS < 1000 peak at fp8; at fp4 the cap doubles to 1400 > 1000 peak.
+def test_power_cap_scales_with_the_width_of_the_format_computed_in() -> None:
+    # 700 W x 1 TFLOPS/W = 700 TFLOPS < 1000 peak at fp8; at fp4 the cap doubles to 1400 < 2000 peak.
     c = chip(tflops={"fp8": 1000, "fp4": 2000})
-    capped = {"tflops_per_watt_8bit": 1.0}
-    fp8 = roofline.estimate(c, workload(output_fraction=0.0), {**PARAMS, **capped})
+    capped = {**PARAMS, "tflops_per_watt_8bit": 1.0}
+    fp8 = roofline.estimate(c, workload(output_fraction=0.0), capped)
     assert fp8.power_capped and fp8.tokens_per_s == pytest.approx(700e12 * 0.5 / 2e10)
-    fp4 = roofline.estimate(c, workload(output_fraction=0.0, precision="fp4"), {**PARAMS, **capped})
+    fp4 = roofline.estimate(c, workload(output_fraction=0.0, precision="fp4"), capped)
+    assert fp4.compute_precision == "fp4"
     assert fp4.power_capped and fp4.tokens_per_s == pytest.approx(1400e12 * 0.5 / 2e10)
-    bf16 = roofline.estimate(chip(tflops={"bf16": 500}), workload(output_fraction=0.0, precision="bf16"),
-                             {**PARAMS, **capped})
+    # without an fp4 peak the chip computes in fp8: the cap is the fp8 one (fp4 weights, fp8 maths)
+    no_fp4 = roofline.estimate(chip(tflops={"fp8": 1000}), workload(output_fraction=0.0, precision="fp4"), capped)
+    assert no_fp4.compute_precision == "fp8" and no_fp4.tokens_per_s == pytest.approx(700e12 * 0.5 / 2e10)
+    bf16 = roofline.estimate(chip(tflops={"bf16": 500}), workload(output_fraction=0.0, precision="bf16"), capped)
     assert bf16.power_capped and bf16.tokens_per_s == pytest.approx(350e12 * 0.5 / 2e10)
     # No TDP: no cap.
-    assert not roofline.estimate(chip(tdp_w=None), workload(), {**PARAMS, **capped}).power_capped
+    assert not roofline.estimate(chip(tdp_w=None), workload(), capped).power_capped
+
+
+def test_fp4_is_used_where_the_workload_asks_and_the_chip_has_it() -> None:
+    # The catalog B200 has a 9 PF dense FP4 peak: an fp4 workload computes in fp4 and beats the same
+    # workload at fp8 by more than the weight bytes alone would give.
+    chips = {c.id: c for c in Catalog().chips()}
+    b200, h200 = chips["nvidia.b200"], chips["nvidia.h200"]
+    assert b200.tflops["fp4"] == 9000
+    fp4 = roofline.estimate(b200, mlperf.workload_for("fp4"))
+    fp8 = roofline.estimate(b200, mlperf.workload_for("fp8"))
+    assert fp4.compute_precision == "fp4" and fp4.flops_per_s == pytest.approx(2 * fp8.flops_per_s)
+    assert fp4.tokens_per_s > 1.5 * fp8.tokens_per_s
+    # H200 has no fp4 peak: it computes an fp4 workload in fp8 (only the weight bytes shrink)
+    h = roofline.estimate(h200, mlperf.workload_for("fp4"))
+    assert h.compute_precision == "fp8"
+    assert h.flops_per_s == pytest.approx(roofline.estimate(h200, mlperf.workload_for("fp8")).flops_per_s)
+
+
+def test_h200_is_faster_than_h100_on_llama2_70b() -> None:
+    # Same peak and TDP (both power-capped); H200 holds the model and a full batch on one GPU and reads
+    # HBM 1.43 x as fast, H100 needs a 2-GPU replica: the power cap no longer makes them equal.
+    chips = {c.id: c for c in Catalog().chips()}
+    h100, h200 = chips["nvidia.h100"], chips["nvidia.h200"]
+    assert h100.tflops == h200.tflops and h100.tdp_w == h200.tdp_w
+    w = mlperf.workload_for("fp8")
+    e100, e200 = roofline.estimate(h100, w), roofline.estimate(h200, w)
+    assert e100.power_capped and e200.power_capped
+    assert (e100.replica_size, e200.replica_size) == (2, 1)
+    assert e200.tokens_per_s > 1.1 * e100.tokens_per_s
+    # ... and with the same replica size and batch, bandwidth alone still separates them
+    p = {"scale_up_efficiency": 1.0, "max_batch": 64}
+    assert roofline.tokens_per_s(h200, w, p) > roofline.tokens_per_s(h100, w, p)
 
 
 def test_chip_without_memory_figures_cannot_be_evaluated() -> None:
@@ -180,13 +310,39 @@ def test_chip_without_memory_figures_cannot_be_evaluated() -> None:
     assert rate(chip(hbm_gb=None), workload()) == 0.0
 
 
+def test_vectorised_rates_match_the_scalar_model() -> None:
+    import numpy as np
+
+    cases = [(chip(), workload()), (chip(), workload(output_fraction=0.0, prefix_cache_hit=0.3)),
+             (chip(), workload(total_params_b=1000, active_params_b=50, tpot_ms=80.0)),
+             (chip(unit_size=1), workload(ttft_ms=40.0, tpot_ms=12.0)),
+             (chip(tflops={"fp8": 1000, "fp4": 2000}), workload(precision="fp4", prefix_cache_hit=0.5)),
+             *((c, mlperf.workload_for(p, scenario=s)) for c in mlperf.catalog_chips().values()
+               for p in ("fp8", "fp4") for s in ("Offline", "Server") if c.id.startswith(("nvidia.", "amd.")))]
+    rng = np.random.default_rng(0)
+    grid = {"mfu": rng.uniform(0.3, 1, 40), "mbu": rng.uniform(0.5, 1, 40),
+            "tflops_per_watt_8bit": rng.uniform(1, 3, 40), "max_batch": rng.choice([16, 64, 256, 1024], 40),
+            "hbm_usable": rng.uniform(0.8, 0.95, 40), "scale_up_efficiency": rng.uniform(0.6, 1, 40),
+            "scale_out_efficiency": rng.uniform(0.5, 1, 40), "max_replica_units": 4,
+            "latency_tail": rng.uniform(1, 4, 40)}
+    for c, w in cases:
+        vector = roofline.rates(c, w, grid)
+        for i in range(40):
+            p = roofline.check_params({k: (float(v[i]) if isinstance(v, np.ndarray) else v) for k, v in grid.items()})
+            assert vector[i] == pytest.approx(roofline.estimate_checked(c, w, p).tokens_per_s, rel=1e-9), (c.id, w)
+
+
 def test_parameters_are_checked() -> None:
     with pytest.raises(ValueError, match="unknown roofline parameter"):
         roofline.tokens_per_s(chip(), workload(), {"mfu": 0.5, "bogus": 1})
     with pytest.raises(ValueError, match="outside"):
         roofline.tokens_per_s(chip(), workload(), {"mfu": 1.5})
+    with pytest.raises(ValueError, match="outside"):
+        roofline.tokens_per_s(chip(), workload(), {"latency_tail": 0.5})
     with pytest.raises(ValueError, match="whole number"):
         roofline.tokens_per_s(chip(), workload(), {"max_batch": 10.5})
+    with pytest.raises(ValueError, match="whole number"):
+        roofline.tokens_per_s(chip(), workload(), {"max_replica_units": 1.5})
     with pytest.raises(ValueError, match="needs"):
         roofline.tokens_per_s(chip(), workload(context_tokens=None), {})
     # through the public API and problem files, a bad value is an input error naming the parameter
@@ -195,6 +351,19 @@ def test_parameters_are_checked() -> None:
     problem = tokenplan.load(Path(__file__).resolve().parents[1] / "problems" / "quickstart.toml", ["throughput.mfu=2"])
     with pytest.raises(InputError, match=r"throughput.mfu = 2: must be a number in \[1e-06, 1\]"):
         tokenplan.solve(problem)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("prefix_cache_hit", 1.0, "less than 1"), ("prefix_cache_hit", -0.1, "greater than or equal to 0"),
+    ("tpot_ms", 0.0, "greater than 0"), ("ttft_ms", -5.0, "greater than 0"), ("tpot_ms", "fast", "number"),
+])
+def test_serving_keys_are_range_checked(key: str, value: Any, message: str) -> None:
+    path = Path(__file__).resolve().parents[1] / "problems" / "quickstart.toml"
+    with pytest.raises(InputError, match=rf"workloads\[chat\]\.{key} = .*{message}"):
+        tokenplan.load(path, [f"workloads.chat.{key}={value!r}" if isinstance(value, str)
+                              else f"workloads.chat.{key}={value}"])
+    with pytest.raises(Exception, match="Extra inputs"):
+        workload(tpot=1.0)
 
 
 # -- wiring ----------------------------------------------------------------------------------------------
@@ -227,6 +396,13 @@ def test_mlperf_workload() -> None:
     assert w.context_tokens == round(mlperf.MEAN_INPUT_TOKENS + 294.45 / 2)
     assert (w.active_params_b, w.total_params_b) == (70, 70)
     assert mlperf.workload_for("fp4").precision == "fp4"
+    # the prompt the model derives from context_tokens and output_fraction is the benchmark's mean prompt
+    assert roofline.prompt_tokens(w.context_tokens, w.output_fraction) == pytest.approx(mlperf.MEAN_INPUT_TOKENS,
+                                                                                       abs=1.0)
+    # Offline has no latency target; Server carries MLPerf v4.1's p99 limits for Llama-2-70B
+    assert (w.tpot_ms, w.ttft_ms) == (None, None)
+    server = mlperf.workload_for("fp8", scenario="Server")
+    assert (server.tpot_ms, server.ttft_ms) == (200.0, 2000.0)
 
 
 def test_mlperf_rows_match_the_reference() -> None:
@@ -246,11 +422,29 @@ def test_modelled_mlperf_rows_count_output_tokens() -> None:
         assert result.modelled == pytest.approx(result.estimate.tokens_per_s * f)
 
 
-def test_calibration_error_of_every_row_is_within_25_percent() -> None:
+def test_calibration_error_of_every_row_is_within_20_percent() -> None:
     results = mlperf.evaluate(roofline.DEFAULTS)
     assert len(results) == len(mlperf.ROWS) == 7
     for result in results:
-        assert abs(result.error) <= 0.25, (result.row.label, result.modelled, result.row.measured)
+        error = result.modelled / result.row.measured - 1
+        assert abs(error) <= 0.20, (result.row.label, result.modelled, result.row.measured)
+    # the mean the docs report (the issue's 10 % bound is not met; docs/throughput.md says why)
+    mean = sum(abs(r.modelled / r.row.measured - 1) for r in results) / len(results)
+    assert f"mean |error|: {mean:.1%}" in DOC.read_text(encoding="utf-8")
+    assert mean < 0.20
+
+
+def test_server_rows_get_their_own_figure_through_the_latency_targets() -> None:
+    by = {(r.row.chip, r.row.scenario): r for r in mlperf.evaluate(roofline.DEFAULTS)}
+    for chip_id in ("nvidia.h200", "amd.mi300x"):
+        offline, server = by[chip_id, "Offline"], by[chip_id, "Server"]
+        assert server.modelled < offline.modelled, chip_id
+        assert server.estimate.step_s * roofline.DEFAULTS["latency_tail"] <= 0.200 + 1e-12
+        assert offline.estimate.step_s * roofline.DEFAULTS["latency_tail"] > 0.200   # Offline would miss it
+    # B200 (FP4) steps fast enough that the 200 ms target does not bind: the same figure
+    b200 = by["nvidia.b200", "Server"]
+    assert b200.estimate.batch_bound == "max_batch"
+    assert b200.modelled == pytest.approx(by["nvidia.b200", "Offline"].modelled)
 
 
 @pytest.fixture(scope="module")
@@ -261,8 +455,12 @@ def calibration() -> mlperf.Calibration:
 @pytest.mark.slow
 def test_defaults_are_the_calibration_result(calibration: mlperf.Calibration) -> None:
     assert calibration.params == roofline.DEFAULTS
-    assert calibration.max_error <= 0.25
-    assert calibration.max_error <= calibration.best_max_error + mlperf.TOLERANCE + 1e-12
+    assert calibration.max_error <= mlperf.ROW_BOUND
+    assert calibration.within_bound >= 1
+    errors = [abs(r.error) for r in mlperf.evaluate(calibration.params)]
+    assert calibration.max_error == pytest.approx(max(errors))
+    assert calibration.mean_error == pytest.approx(sum(errors) / len(errors))
+    assert calibration.best_mean_error <= calibration.mean_error
 
 
 @pytest.mark.slow

@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 REF = "shared/reference/accelerators.csv"
+
+#: GB per GiB: figures a source gives in GiB (2^30 bytes) are stored in GB (1e9 bytes), as every hbm_gb.
+GIB = 1024**3 / 1e9
 DOMAIN_DATA = "shared/reference/domain-data.md"
 
 #: The seed that carries most chip facts of the domain brief (the brief's file column says 002 for several

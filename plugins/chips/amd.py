@@ -25,6 +25,8 @@ _GANGLIAO = "gangliao.me/blog/2026/amd-gpu-architecture-deep-dive"
 _CDNA3_TFLOPS = ("awesomeagents.ai/hardware/amd-mi325x (CDNA3 2614.9 FP8 / 1307.4 BF16 dense); yobitel.com "
                  "(same as MI300X) [W]")
 _OAM8 = "8-GPU OAM platform"
+#: FP4 peaks are not in shared/reference/: AMD's product pages (vendor pages relied on here, [V]).
+_AMD_MI350 = "amd.com/en/products/accelerators/instinct/mi350 (vendor page, not in shared/reference)"
 
 CHIPS = [
     chip(
@@ -67,12 +69,14 @@ CHIPS = [
     ),
     chip(
         id="amd.mi350x", vendor="AMD", name="AMD Instinct MI350X", family="CDNA4", origin="US",
-        year_available=2025, tflops={"fp8": 4600, "bf16": 2300}, hbm_gb=288, hbm_stacks=8, hbm_pool="global",
+        year_available=2025, tflops={"fp4": 9200, "fp8": 4600, "bf16": 2300}, hbm_gb=288, hbm_stacks=8,
+        hbm_pool="global",
         mem_bw_tbs=8.0, tdp_w=1000, unit_size=8, cooling=AIR_AND_LIQUID,
         sources={
             "tflops.bf16": f"{_GANGLIAO} (2.3 PF FP16 dense / 4.61 sparse) [W]; {_REGISTER} (~8% below "
                            "MI355X peak) [R]",
             "tflops.fp8": "EST: 2 x the 2.3 PF FP16 dense figure",
+            "tflops.fp4": f"{_AMD_MI350} (MI350X: peak MXFP4 9.2 PFLOPS, no sparsity) [V]",
             "hbm_gb": f"{_REGISTER} (288 GB HBM3E) [R]",
             "hbm_stacks": "EST: 288 GB / 36 GB per 12-high HBM3E stack",
             "hbm_pool": "HBM3E from global suppliers",
@@ -87,11 +91,13 @@ CHIPS = [
     ),
     chip(
         id="amd.mi355x", vendor="AMD", name="AMD Instinct MI355X", family="CDNA4", origin="US",
-        year_available=2025, tflops={"fp8": 5000, "bf16": 2500}, hbm_gb=288, hbm_stacks=8, hbm_pool="global",
+        year_available=2025, tflops={"fp4": 10100, "fp8": 5000, "bf16": 2500}, hbm_gb=288, hbm_stacks=8,
+        hbm_pool="global",
         mem_bw_tbs=8.0, tdp_w=1400, unit_size=8,
         price_per_accel=24000, price_currency="USD", price_year=2025, cooling=LIQUID_ONLY,
         sources={
             "tflops.fp8": "world-today-news.com ISSCC 2026 report ('five petaflops' FP8) [R]",
+            "tflops.fp4": f"{_AMD_MI350} (MI355X: peak MXFP4 10.1 PFLOPS, no sparsity) [V]",
             "tflops.bf16": f"{_GANGLIAO} (2.52 PF FP16 dense / 5.03 sparse) [W]",
             "hbm_gb": f"{_REGISTER} (288 GB) [R]",
             "hbm_stacks": "EST: 288 GB / 36 GB per 12-high HBM3E stack (one blog says 10: inconsistent with "

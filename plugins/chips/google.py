@@ -12,6 +12,7 @@ from tokenplan import hookimpl
 from tokenplan.plugins.chips._common import (
     AIR_AND_LIQUID,
     CLOUD_ONLY_SOURCE,
+    GIB,
     LIQUID_ONLY,
     REF,
     SEED_004,
@@ -53,12 +54,13 @@ CHIPS = [
     ),
     chip(
         id="google.tpu-v5p", vendor="Google", name="Google Cloud TPU v5p", family="TPU", origin="US",
-        year_available=2023, tflops={"fp8": 459, "bf16": 459}, hbm_gb=95, hbm_stacks=6, hbm_pool="global",
+        year_available=2023, tflops={"fp8": 459, "bf16": 459}, hbm_gb=round(95 * GIB, 1), hbm_stacks=6,
+        hbm_pool="global",
         mem_bw_tbs=2.765, unit_size=4, cooling=AIR_AND_LIQUID, cloud_only=True,
         sources={
             "tflops": f"{_DOCS}/v5p-training (459 BF16); {_DOCS_TPU7X} comparison table (FP8 459: no FP8 "
                       "speed-up) [V]",
-            "hbm_gb": f"{_DOCS}/v5p-training (95 GiB usable of 96 physical) [V]",
+            "hbm_gb": f"{_DOCS}/v5p-training (95 GiB usable of 96 physical) [V]; 95 GiB = 102.0 GB",
             "hbm_stacks": _STACKS_EST.format(gb=96, gen="HBM2e", ref=f"{REF}: ~6"),
             "hbm_pool": "HBM2e from global suppliers",
             "mem_bw_tbs": f"{_DOCS}/v5p-training (2,765 GB/s) [V]",
@@ -72,11 +74,13 @@ CHIPS = [
     ),
     chip(
         id="google.tpu-v6e", vendor="Google", name="Google Cloud TPU v6e (Trillium)", family="TPU", origin="US",
-        year_available=2024, tflops={"fp8": 918, "bf16": 918}, hbm_gb=32, hbm_stacks=2,
+        year_available=2024, tflops={"fp8": 918, "bf16": 918, "int8": 1836}, hbm_gb=32, hbm_stacks=2,
         hbm_pool="global", mem_bw_tbs=1.638, unit_size=8, cooling=AIR_AND_LIQUID, cloud_only=True,
         sources={
             "tflops.bf16": f"{_DOCS}/v6e (918 BF16 TFLOPS) [V]",
             "tflops.fp8": f"{_DOCS_TPU7X} comparison table (FP8 918, same as BF16) [V]",
+            "tflops.int8": f"{_DOCS}/v6e (peak compute per chip (Int8) 1,836 TOPS; vendor page, not in "
+                           "shared/reference) [V]",
             "hbm_gb": f"{_DOCS}/v6e (32 GB) [V]",
             "hbm_stacks": _STACKS_EST.format(gb=32, gen="HBM, generation not stated", ref=f"{REF}: ~2"),
             "hbm_pool": "HBM from global suppliers",
@@ -91,11 +95,12 @@ CHIPS = [
     ),
     chip(
         id="google.tpu-v7", vendor="Google", name="Google Cloud TPU7x (Ironwood)", family="TPU", origin="US",
-        year_available=2025, tflops={"fp8": 4614, "bf16": 2307}, hbm_gb=192, hbm_stacks=8, hbm_pool="global",
+        year_available=2025, tflops={"fp8": 4614, "bf16": 2307}, hbm_gb=round(192 * GIB, 1),
+        hbm_stacks=8, hbm_pool="global",
         mem_bw_tbs=7.37, tdp_w=1000, unit_size=4, cooling=LIQUID_ONLY, cloud_only=True,
         sources={
             "tflops": f"{_DOCS_TPU7X} (4,614 FP8; 2,307 BF16) [V]; {SEED_004} (4,614 TFLOPS FP8)",
-            "hbm_gb": f"{_DOCS_TPU7X} (192 GiB HBM3e) [V]; {SEED_004}",
+            "hbm_gb": f"{_DOCS_TPU7X} (192 GiB HBM3e) [V]; {SEED_004} ('192GB'); 192 GiB = 206.2 GB",
             "hbm_stacks": "techradar.com Hot Chips 2025 coverage (8 HBM3e stacks) [R]",
             "hbm_pool": "HBM3e from global suppliers",
             "mem_bw_tbs": f"aicoin.com relay of CNBC (7.37 TB/s) [R]; {SEED_004} (7.4 TB/s)",

@@ -36,11 +36,19 @@ _HUAWEI_HBM = (f"Huawei in-house HBM ({DOMAIN_DATA} section 5: HiBL 1.0 for 950P
 _UNIT8 = "assumption: 8-NPU Atlas 800 server"
 _HBM2E_NOTE = ("HBM: these chips used stockpiled foreign HBM2E; they are put in the 'cn' pool (estimate) because "
                "new supply of 910-class HBM competes with domestic HBM, not with the global HBM3e market.")
-_910C_TFLOPS = {"bf16": 780, "fp16": 800}
+#: INT8 (W8A8, the usual serving mode of Ascend parts, which have no FP8): the Da Vinci cube does 8,192 INT8
+#: MACs per cycle against 4,096 FP16 (Huawei at Hot Chips 2019, relayed by vengineer.hatenablog.com [W]; the
+#: Ascend 910: 256 TFLOPS FP16, 512 TOPS INT8), so INT8 = 2 x FP16 (EST for the 910B and 910C, whose INT8
+#: peak Huawei does not publish; 910B: "INT8 640 TOPS" in borimooc.com [W]).
+_DAVINCI_INT8 = ("EST: 2 x the FP16 peak (Da Vinci cube: 8,192 INT8 vs 4,096 FP16 MACs per cycle; Ascend 910 "
+                 "256 TFLOPS FP16 / 512 TOPS INT8, Huawei Hot Chips 2019 via vengineer.hatenablog.com) [W]; "
+                 "not in shared/reference")
+_910C_TFLOPS = {"bf16": 780, "fp16": 800, "int8": 1600}
 _910C_SOURCES = {
     "tflops.bf16": f"{_SEMIANALYSIS} (~780 BF16)",
     "tflops.fp16": f"{SEED_004} (~800 TFLOPS FP16; the seed writes '920C', the domain brief reads 910C = two "
                    "910B dies) [W]",
+    "tflops.int8": f"{_DAVINCI_INT8}: 2 x 800",
     "hbm_gb": f"{_SEMIANALYSIS} (128 GB)",
     "hbm_stacks": "clef1.com relay of SemiAnalysis (eight HBM2E modules) [R]",
     "hbm_pool": _STOCKPILED,
@@ -54,12 +62,13 @@ CM384_CNY_PER_CHIP = round(75_000_000 / 384)
 CHIPS = [
     chip(
         id="huawei.ascend-910b", vendor="Huawei", name="Huawei Ascend 910B", family="Ascend", origin="CN",
-        year_available=2023, tflops={"bf16": 320}, hbm_gb=64, hbm_stacks=4, hbm_pool="cn",
+        year_available=2023, tflops={"bf16": 320, "int8": 640}, hbm_gb=64, hbm_stacks=4, hbm_pool="cn",
         mem_bw_tbs=1.6, tdp_w=400, unit_size=8,
         price_per_accel=120000, price_currency="CNY", price_year=2024, cooling=AIR_AND_LIQUID,
         sources={
             "tflops.bf16": f"LOW CONFIDENCE: {_EVOKERNEL} (320); FP16 295-376 by bin per {_SIMULATOR} [W]; "
                            "no FP8",
+            "tflops.int8": f"{_DAVINCI_INT8}: 2 x 320; borimooc.com (910B 'INT8 640 TOPS') [W]",
             "hbm_gb": f"{_EVOKERNEL}; {_SIMULATOR} (64 GB) [W]",
             "hbm_stacks": "EST: 64 GB / 16 GB per HBM2e stack",
             "hbm_pool": _STOCKPILED,
@@ -149,10 +158,13 @@ CHIPS = [
     ),
     chip(
         id="huawei.ascend-960", vendor="Huawei", name="Huawei Ascend 960 (roadmap)", family="Ascend",
-        origin="CN", year_available=2027, tflops={"fp8": 2000}, hbm_gb=288, hbm_pool="cn", mem_bw_tbs=9.6,
+        origin="CN", year_available=2027, tflops={"fp8": 2000, "fp4": 4000}, hbm_gb=288, hbm_pool="cn",
+        mem_bw_tbs=9.6,
         unit_size=8, cooling=AIR_AND_LIQUID,
         sources={
             "tflops.fp8": f"{_ROADMAP} (2 PF FP8)",
+            "tflops.fp4": "reportify.ai/social-media/721274785461778 relay of Huawei Connect 2025 (960: 2 PF FP8, "
+                          "4 PF FP4; Huawei's HiF4 format) [V as relayed; not in shared/reference]",
             "hbm_gb": f"{_ROADMAP} (288 GB)",
             "hbm_pool": "assumption: Huawei's in-house HBM line continues (estimate)",
             "mem_bw_tbs": f"{_ROADMAP} (9.6 TB/s); {SEED_004} (9.6 TB/s, on par with B200)",

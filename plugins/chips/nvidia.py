@@ -30,6 +30,12 @@ _MLPERF_GB200 = ("ntuhpc/mlperf_inference_results_v5.0 closed/NVIDIA/results/"
 _VERDA = "verda.com/blog/gb300-nvl72-architecture"
 _LOCKWOOD_B200 = "glennklockwood.com/garden/processors/B200"
 _LOCKWOOD_B300 = "glennklockwood.com/garden/processors/B300"
+#: FP4 peaks are not in shared/reference/: NVIDIA's product pages (vendor pages relied on here, [V]) give
+#: them per system with 2:4 sparsity ("144 PF FP4" for HGX B200) or sparse | dense (Blackwell Ultra).
+_NV_HGX = "nvidia.com/en-us/data-center/hgx (vendor page, not in shared/reference)"
+_NV_DGX_B200 = "nvidia.com/en-us/data-center/dgx-b200 (vendor page, not in shared/reference)"
+_NV_GB200 = "nvidia.com/en-us/data-center/gb200-nvl72 (vendor page, not in shared/reference)"
+_NV_GB300 = "nvidia.com/en-us/data-center/gb300-nvl72 (vendor page, not in shared/reference)"
 
 
 def _air(ref: str) -> str:
@@ -108,15 +114,19 @@ CHIPS = [
     ),
     chip(
         id="nvidia.b200", vendor="NVIDIA", name="NVIDIA B200 (HGX)", family="Blackwell", origin="US",
-        year_available=2024, tflops={"fp8": 4500, "bf16": 2250}, hbm_gb=180, hbm_stacks=8, hbm_pool="global",
-        mem_bw_tbs=7.7, tdp_w=1000, unit_size=8,
+        year_available=2024, tflops={"fp4": 9000, "fp8": 4500, "bf16": 2250}, hbm_gb=180, hbm_stacks=8,
+        hbm_pool="global", mem_bw_tbs=8.0, tdp_w=1000, unit_size=8,
         price_per_accel=35000, price_currency="USD", price_year=2024, cooling=AIR_AND_LIQUID,
         sources={
             "tflops": f"{_LOCKWOOD_B200} (HGX table); {_VERDA} [R]",
+            "tflops.fp4": f"{_NV_DGX_B200} (DGX B200: 144 PF FP4 with sparsity for 8 GPUs -> 72 PF dense / 8 = "
+                          "9,000 TFLOPS per GPU) [V]",
             "hbm_gb": f"{_MLPERF_B200} ('B200-SXM-180GB'; 192 GB physical) [V]",
             "hbm_stacks": f"{_LOCKWOOD_B200} (8 stacks) [R]",
             "hbm_pool": "HBM3e from global suppliers",
-            "mem_bw_tbs": f"{_VERDA} (7.7 TB/s) [R]",
+            "mem_bw_tbs": f"{_NV_DGX_B200} (64 TB/s HBM3e for 8 GPUs = 8 TB/s per GPU) [V]; {DOMAIN_DATA} "
+                          "section 1 ('7.7 (8.0 marketing)'; Vultr docs measured-config 8.0); Verda's 7.7 is not "
+                          "used",
             "tdp_w": f"{_MLPERF_B200} ('B200 TGP 1000W') [V]",
             "unit_size": "HGX B200 8-GPU baseboard",
             "price_per_accel": "Jensen Huang via CNBC, Oct-2024 ($30-40k) [R]; midpoint",
@@ -128,10 +138,12 @@ CHIPS = [
     ),
     chip(
         id="nvidia.b300", vendor="NVIDIA", name="NVIDIA B300 (HGX, Blackwell Ultra)", family="Blackwell",
-        origin="US", year_available=2025, tflops={"fp8": 4500, "bf16": 2250}, hbm_gb=270, hbm_stacks=8,
+        origin="US", year_available=2025, tflops={"fp4": 13500, "fp8": 4500, "bf16": 2250}, hbm_gb=270, hbm_stacks=8,
         hbm_pool="global", mem_bw_tbs=7.7, tdp_w=1100, unit_size=8, cooling=AIR_AND_LIQUID,
         sources={
             "tflops": f"{_VERDA} (4.5 PF FP8 dense); {_LOCKWOOD_B300} HGX B300 table [R]",
+            "tflops.fp4": f"{_NV_HGX} (HGX B300: FP4 144 PF sparse | 108 PF dense for 8 GPUs -> 13,500 TFLOPS "
+                          "dense per GPU) [V]",
             "hbm_gb": f"{_VERDA} (270 GB usable, 288 GB physical) [R]",
             "hbm_stacks": f"{_LOCKWOOD_B300} (8 stacks of 12-high HBM3e) [R]",
             "hbm_pool": "HBM3e 12-high from global suppliers",
@@ -149,13 +161,15 @@ CHIPS = [
     ),
     chip(
         id="nvidia.gb200-nvl72", vendor="NVIDIA", name="NVIDIA GB200 NVL72 (per GPU)", family="Blackwell",
-        origin="US", year_available=2024, tflops={"fp8": 5000, "bf16": 2500}, hbm_gb=186, hbm_stacks=8,
+        origin="US", year_available=2024, tflops={"fp4": 10000, "fp8": 5000, "bf16": 2500}, hbm_gb=186, hbm_stacks=8,
         hbm_pool="global", mem_bw_tbs=8.0, tdp_w=1200, host_w_per_accel=GB200_HOST_W, unit_size=72,
         rack_kw=GB200_RACK_KW, price_per_accel=round(2_500_000 / 72), price_currency="USD", price_year=2025,
         cooling=LIQUID_ONLY,
         sources={
             "tflops": f"{_LOCKWOOD_B200} (GB200 @1,200 W table); aiwiki.ai/wiki/nvidia_gb200_nvl72 (rack 720 PF "
                       "FP8 sparse / 72 / 2) [R]",
+            "tflops.fp4": f"{_NV_GB200} (rack: 1,440 PF FP4 with sparsity -> 720 PF dense / 72 = 10,000 TFLOPS "
+                          "per GPU) [V]",
             "hbm_gb": f"{_MLPERF_GB200} ('GB200-186GB') [V]",
             "hbm_stacks": f"{_LOCKWOOD_B200} (8 stacks) [R]",
             "hbm_pool": "HBM3e from global suppliers",
@@ -174,12 +188,14 @@ CHIPS = [
     ),
     chip(
         id="nvidia.gb300-nvl72", vendor="NVIDIA", name="NVIDIA GB300 NVL72 (per GPU)", family="Blackwell",
-        origin="US", year_available=2025, tflops={"fp8": 5000, "bf16": 2500}, hbm_gb=279, hbm_stacks=8,
+        origin="US", year_available=2025, tflops={"fp4": 15000, "fp8": 5000, "bf16": 2500}, hbm_gb=279, hbm_stacks=8,
         hbm_pool="global", mem_bw_tbs=8.0, tdp_w=1400, host_w_per_accel=GB300_HOST_W, unit_size=72,
         rack_kw=GB300_RACK_KW, price_per_accel=round(3_500_000 / 72), price_currency="USD", price_year=2025,
         cooling=LIQUID_ONLY,
         sources={
             "tflops": f"{_VERDA} (5 PF FP8 dense, 2.5 PF BF16; rack 360 / 180 PF dense) [R]",
+            "tflops.fp4": f"{_NV_GB300} (rack: FP4 1,440 PF sparse | 1,080 PF dense -> 15,000 TFLOPS dense per "
+                          "GPU) [V]",
             "hbm_gb": f"{_VERDA} (279 GB usable, 288 GB physical) [R]",
             "hbm_stacks": f"{_LOCKWOOD_B300} (8 stacks of 12-high HBM3e) [R]",
             "hbm_pool": "HBM3e 12-high from global suppliers",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import itertools
 import math
 import sys
 from collections.abc import Iterable, Sequence
@@ -51,6 +50,11 @@ MEAN_OUTPUT_TOKENS = 294.45
 #: H200 Offline row cannot exceed the FP8 peak (2 x 70e9 x 3,913 x (1 + I / 294.45) <= 1,979e12 gives
 #: I <= 769; at a 70 % achievable peak I <= 470). docs/throughput.md shows how the fit changes with it.
 MEAN_INPUT_TOKENS = 300.0
+#: Latency limits of the Server scenario for Llama-2-70B in v4.1 (p99; mlcommons/inference_policies
+#: inference_rules.adoc, "LLM latency constraints"; domain-data.md section 2a): TTFT <= 2 s, TPOT <= 200 ms.
+#: Offline has none.
+SERVER_TTFT_MS = 2000.0
+SERVER_TPOT_MS = 200.0
 #: Both the NVIDIA (TensorRT-LLM) and AMD (vLLM, closed/AMD/code/llama2-70b-99/README.md: "KV cache
 #: scales") submissions keep the KV cache in FP8, also for the B200 FP4 preview (assumption).
 KV_CACHE_BYTES = 1.0
@@ -71,15 +75,19 @@ def context_tokens(mean_input: float = MEAN_INPUT_TOKENS, mean_output: float = M
     return round(mean_input + mean_output / 2)
 
 
-def workload_for(precision: str, mean_input: float = MEAN_INPUT_TOKENS) -> Workload:
-    """The workload an MLPerf Llama-2-70B row represents, at ``precision`` (weights and activations)."""
-    return _workload(precision, mean_input).model_copy()
+def workload_for(precision: str, mean_input: float = MEAN_INPUT_TOKENS, scenario: str = "Offline") -> Workload:
+    """The workload an MLPerf Llama-2-70B row represents, at ``precision`` (weights and activations); the
+    Server scenario carries its latency limits as the workload's latency targets."""
+    return _workload(precision, mean_input, scenario).model_copy()
 
 
 @functools.lru_cache(maxsize=64)
-def _workload(precision: str, mean_input: float) -> Workload:
+def _workload(precision: str, mean_input: float, scenario: str = "Offline") -> Workload:
+    if scenario not in ("Offline", "Server"):
+        raise ValueError(f"unknown MLPerf scenario {scenario!r} (known: Offline, Server)")
+    latency = {"ttft_ms": SERVER_TTFT_MS, "tpot_ms": SERVER_TPOT_MS} if scenario == "Server" else {}
     return Workload.model_validate({
-        "id": f"mlperf-llama2-70b-{precision}",
+        "id": f"mlperf-llama2-70b-{precision}-{scenario.lower()}",
         "name": "MLPerf Inference v4.1 Llama-2-70B (OpenOrca)",
         "tokens_per_day": 1.0,
         "precision": precision,
@@ -88,6 +96,7 @@ def _workload(precision: str, mean_input: float) -> Workload:
         "kv_bytes_per_token": kv_bytes_per_token(),
         "context_tokens": context_tokens(mean_input),
         "output_fraction": output_fraction(mean_input),
+        **latency,
     })
 
 
@@ -172,7 +181,7 @@ def evaluate(params: dict[str, Any] | None = None, chips: dict[str, Chip] | None
     for row in rows:
         if row.chip not in chips:
             raise KeyError(f"chip {row.chip!r} of MLPerf row {row.label!r} is not in the catalog")
-        workload = _workload(row.precision, mean_input)
+        workload = _workload(row.precision, mean_input, row.scenario)
         est = roofline.estimate(chips[row.chip], workload, params)
         out.append(Result(row, est, est.tokens_per_s * workload.output_fraction))
     return out
@@ -183,16 +192,23 @@ def max_abs_error(results: Iterable[Result]) -> float:
 
 
 # -- calibration ------------------------------------------------------------------------------------------
-#: The grid searched (hbm_usable is not fitted: it stays at vLLM's default 0.9).
+#: The grid searched. Not fitted: hbm_usable (vLLM's default 0.9), scale_out_efficiency (no v4.1 row spans
+#: several units) and max_replica_units (no row needs more than one unit): they keep roofline.DEFAULTS.
 GRID: dict[str, tuple[float, ...]] = {
     "mfu": tuple(round(0.30 + 0.05 * i, 2) for i in range(15)),                    # 0.30 .. 1.00
     "mbu": tuple(round(0.50 + 0.05 * i, 2) for i in range(10)),                    # 0.50 .. 0.95
     "tflops_per_watt_8bit": tuple(round(1.0 + 0.1 * i, 1) for i in range(21)),     # 1.0 .. 3.0
-    "max_batch": (32, 64, 128, 256, 512, 1024, 2048),
+    "max_batch": (64, 128, 256, 512, 1024, 2048),
+    "scale_up_efficiency": tuple(round(0.60 + 0.05 * i, 2) for i in range(9)),     # 0.60 .. 1.00
+    "latency_tail": (1.0, 1.5, 2.0, 3.0, 4.0, 6.0),
 }
 
-
-#: Sets whose largest error is within this of the smallest are compared on their mean error.
+#: The issue's acceptance bound on every row (issue 13, item 6): sets within it are compared on their mean.
+ROW_BOUND = 0.20
+#: The issue's bound on the mean |error| (reported, not enforced: see docs/throughput.md).
+MEAN_BOUND = 0.10
+#: If no set keeps every row within ROW_BOUND, sets whose largest error is within this of the smallest are
+#: compared on their mean error.
 TOLERANCE = 0.005
 #: Mean errors closer than this count as equal; the tie goes to the set nearest the prior.
 MEAN_TIE = 0.0005
@@ -203,6 +219,8 @@ PRIOR: dict[str, float] = {
     "mbu": 0.8,
     "tflops_per_watt_8bit": 2.3,
     "max_batch": 256,
+    "scale_up_efficiency": 0.9,
+    "latency_tail": 2.0,
 }
 PRIOR_SOURCES: dict[str, str] = {
     "mfu": "round figure (no published end-to-end MFU for these systems)",
@@ -211,6 +229,9 @@ PRIOR_SOURCES: dict[str, str] = {
     "tflops_per_watt_8bit": "Azure: 2,744 TFLOPS FP8 GEMM sustained on a 1,200 W GB200 GPU = 2.3 TFLOPS/W "
                             "(domain-data.md section 2)",
     "max_batch": "vLLM's default max_num_seqs (256)",
+    "scale_up_efficiency": "round figure: tensor-parallel all-reduces over NVLink cost about a tenth of a "
+                           "replica's time (estimate)",
+    "latency_tail": "round figure: a p99 about twice the mean (estimate)",
 }
 
 
@@ -224,6 +245,10 @@ class Calibration:
     best_max_error: float
     """Smallest largest |relative error| on the grid."""
     candidates: int
+    within_bound: int = 0
+    """Sets on the grid that keep every row within :data:`ROW_BOUND`."""
+    best_mean_error: float = 0.0
+    """Smallest mean |relative error| on the grid (any largest error)."""
 
 
 def _prior_distance(params: dict[str, float]) -> float:
@@ -233,27 +258,70 @@ def _prior_distance(params: dict[str, float]) -> float:
 def calibrate(chips: dict[str, Chip] | None = None, rows: Sequence[Row] = ROWS,
               mean_input: float = MEAN_INPUT_TOKENS, grid: dict[str, tuple[float, ...]] = GRID,
               fixed: dict[str, float] | None = None) -> Calibration:
-    """One global parameter set for all rows, chosen on ``grid``: (1) the smallest largest |relative error|
-    over the rows is found; (2) among the sets within :data:`TOLERANCE` of it, the smallest mean |error|
-    wins (the minimax surface is flat, so this picks a balanced fit); (3) sets whose mean errors are within
-    :data:`MEAN_TIE` of each other are tied, and the tie goes to the set nearest :data:`PRIOR` (sum of
-    |log ratios|), then to the first in grid order. Parameters not in ``grid`` take their value from
-    ``fixed``, else from :data:`roofline.DEFAULTS`. Deterministic."""
+    """One global parameter set for all rows, chosen on ``grid`` (every combination, evaluated at once with
+    :func:`roofline.rates`): (1) the sets that keep every row within :data:`ROW_BOUND` are kept (if there
+    are none: the sets whose largest |relative error| is within :data:`TOLERANCE` of the smallest);
+    (2) among them the smallest mean |error| wins; (3) sets whose mean errors are within :data:`MEAN_TIE`
+    of it are tied, and the tie goes to the set nearest :data:`PRIOR` (sum of |log ratios|), then to the
+    first in grid order. Parameters not in ``grid`` take their value from ``fixed``, else from
+    :data:`roofline.DEFAULTS`. Deterministic."""
+    import numpy as np
+
     chips = catalog_chips() if chips is None else chips
     fixed = {**{k: v for k, v in roofline.DEFAULTS.items() if k not in grid}, **(fixed or {})}
     names = list(grid)
-    scored: list[tuple[float, float, dict[str, float]]] = []
-    for values in itertools.product(*(grid[n] for n in names)):
-        merged = {**fixed, **dict(zip(names, values))}
-        params = {k: merged[k] for k in roofline.DEFAULTS}
-        errors = [abs(r.error) for r in evaluate(params, chips, rows, mean_input)]
-        scored.append((max(errors), sum(errors) / len(errors), params))
-    best_max = min(s[0] for s in scored)
-    near = [s for s in scored if s[0] <= best_max + TOLERANCE + 1e-12]
-    best_mean = min(s[1] for s in near)
-    tied = [s for s in near if s[1] <= best_mean + MEAN_TIE + 1e-12]
-    chosen = min(tied, key=lambda s: _prior_distance(s[2]))
-    return Calibration(chosen[2], chosen[0], chosen[1], best_max, len(scored))
+    axes = np.meshgrid(*(np.asarray(grid[n], dtype=float) for n in names), indexing="ij")
+    arrays: dict[str, Any] = {**fixed, **{n: a.ravel() for n, a in zip(names, axes, strict=True)}}
+    arrays = {k: arrays[k] for k in roofline.DEFAULTS}
+    errors = []
+    for row in rows:
+        if row.chip not in chips:
+            raise KeyError(f"chip {row.chip!r} of MLPerf row {row.label!r} is not in the catalog")
+        workload = _workload(row.precision, mean_input, row.scenario)
+        modelled = roofline.rates(chips[row.chip], workload, arrays) * workload.output_fraction
+        errors.append(np.abs(modelled / row.measured - 1.0))
+    err = np.vstack(errors)
+    largest, mean = err.max(axis=0), err.mean(axis=0)
+    best_max = float(largest.min())
+    within = largest <= ROW_BOUND + 1e-12
+    near = within if within.any() else largest <= best_max + TOLERANCE + 1e-12
+    best_mean = float(mean[near].min())
+    tied = np.flatnonzero(near & (mean <= best_mean + MEAN_TIE + 1e-12))
+
+    def params_at(i: int) -> dict[str, float]:
+        return {k: (float(v[i]) if isinstance(v, np.ndarray) else float(v)) for k, v in arrays.items()}
+
+    chosen = min(tied, key=lambda i: _prior_distance(params_at(int(i))))
+    return Calibration(params_at(int(chosen)), float(largest[chosen]), float(mean[chosen]), best_max,
+                       int(largest.size), int(within.sum()), float(mean.min()))
+
+
+#: The basis of the parameters the calibration does not fit (shown by docs/throughput.md).
+NOT_FITTED: dict[str, str] = {
+    "hbm_usable": "vLLM's default gpu_memory_utilization",
+    "scale_out_efficiency": "estimate: an 8-GPU server reaches the others over 8 x 400 Gb/s NICs (50 GB/s per "
+                            "GPU, a ninth of NVLink's 450 GB/s); DeepSeek's expert-parallel serving overlaps the "
+                            "all-to-all with compute (two micro-batches), so most of it is hidden; 0.8 assumes a "
+                            "fifth of a multi-unit replica's time is exposed communication. A test: DeepSeek's "
+                            "H800 figures below",
+    "max_replica_units": "estimate: the expert-parallel groups in the sources span 12 servers (SGLang's 96 H100, "
+                         "domain-data.md section 2a) and more for DeepSeek's decode; 32 leaves room. A replica "
+                         "larger than one unit pays scale_up_efficiency x scale_out_efficiency",
+}
+
+#: Published throughput not used by the calibration (listed in docs/throughput.md as test sets).
+HELD_OUT: tuple[str, ...] = (
+    "MLPerf Inference v5.0 (April 2025; e.g. GB200 NVL72, MI325X and B200 rows in "
+    "`mlcommons/inference_results_v5.0`, mirrored as `ntuhpc/mlperf_inference_results_v5.0`) and v5.1 "
+    "(September 2025; Llama-2-70B, Llama-3.1-405B, DeepSeek-R1 rows), and any later round",
+    "Azure ND GB200 v6: 865,000 tok/s on one GB200 NVL72 on Llama-2-70B (unverified MLPerf v4.1-style run; "
+    "techcommunity.microsoft.com, domain-data.md section 2a)",
+    "DeepSeek V3/R1 production service on H800 nodes (open-infra-index day 6): 73.7k input tok/s (prefill) or "
+    "14.8k output tok/s (decode) per 8-GPU node, expert-parallel across nodes (domain-data.md section 2a): a "
+    "test of `scale_out_efficiency` and of multi-unit replicas",
+    "SGLang / LMSYS (May 2025): DeepSeek on 96 H100 with prefill-decode disaggregation and expert "
+    "parallelism, 52.3k input + 22.3k output tok/s per node at 2,000-token inputs (domain-data.md section 2a)",
+)
 
 
 # -- docs/throughput.md -----------------------------------------------------------------------------------
@@ -301,10 +369,18 @@ def render(chips: dict[str, Chip] | None = None, calibration: Calibration | None
     add(_formulas())
     add("```")
     add("")
-    add("A chip whose catalog has no peak at the workload's precision runs it at the next wider precision it "
-        "has (`Chip.effective_tflops`: fp4 -> fp6 -> fp8 -> bf16 -> fp16); the weights keep the workload's "
-        "width. The attention FLOPs are left out (under 1 % here); a replica of several accelerators has no "
-        "communication cost; MoE weights are read in full at every decode step.")
+    add("A chip whose catalog has no peak at the workload's precision runs it at the same width in the other "
+        "8-bit format (fp8 <-> int8: W8A8, the usual serving mode of Ascend parts) or at the next wider "
+        "precision it has (`Chip.effective_tflops`: fp4 -> fp6 -> fp8 -> int8 -> bf16 -> fp16); the weights "
+        "keep the workload's width, and the power cap uses the width of the format computed in, so an fp4 "
+        "workload gets twice the capped FLOP/s only on a chip with an fp4 peak. The attention FLOPs are left "
+        "out (under 1 % here); MoE weights are read in full at every decode step.")
+    add("")
+    add("Workload keys the model reads beyond the shapes (docs/problem-file.md): `prefix_cache_hit` (share of "
+        "prompt tokens served from a prefix cache: no prefill FLOPs), `tpot_ms` and `ttft_ms` (latency "
+        "targets at the percentile `latency_tail` assumes, p99 by default as in MLPerf; they bound the batch "
+        "and, through the prefill time, the smallest replica). Without targets a workload is served like "
+        "MLPerf Offline, with them like Server: interactive serving costs more accelerators per token.")
     add("")
     add("## Parameters and their calibrated defaults")
     add("")
@@ -317,9 +393,10 @@ def render(chips: dict[str, Chip] | None = None, calibration: Calibration | None
     add("One parameter set serves every chip: there is no per-chip or per-vendor factor. The defaults come "
         f"from a grid of {cal.candidates:,} candidates ("
         + ", ".join(f"`{k}` {min(v):g}..{max(v):g}" for k, v in GRID.items())
-        + "; `hbm_usable` fixed at vLLM's default 0.9), each run on all the rows below: the smallest largest "
-        f"|error| on the grid is {cal.best_max_error:.1%}; among the sets within {TOLERANCE:.1%} of it (the "
-        "minimax surface is flat), the one with the smallest mean |error| is "
+        + "; `hbm_usable` fixed at vLLM's default 0.9; `scale_out_efficiency` and `max_replica_units` are "
+        "not fitted, no v4.1 row spans several units), each run on all the rows below: "
+        f"{cal.within_bound:,} sets keep every row within {ROW_BOUND:.0%} (the smallest largest |error| on the "
+        f"grid is {cal.best_max_error:.1%}); among them the one with the smallest mean |error| is "
         + ", ".join(f"`{k}` = {v:g}" for k, v in cal.params.items() if k in GRID)
         + f" (largest |error| {cal.max_error:.1%}, mean {cal.mean_error:.1%}). "
         + ("These are the shipped defaults." if cal.params == defaults else
@@ -332,33 +409,51 @@ def render(chips: dict[str, Chip] | None = None, calibration: Calibration | None
     h100_off = _measured("nvidia.h100", "Offline")
     mi, h200 = chips["amd.mi300x"], chips["nvidia.h200"]
     dominates = (mi.tflops.get("fp8", 0) >= h200.tflops.get("fp8", 0) and (mi.mem_bw_tbs or 0) >= (h200.mem_bw_tbs or 0)
-                 and (mi.hbm_gb or 0) >= (h200.hbm_gb or 0))
+                 and (mi.hbm_gb or 0) >= (h200.hbm_gb or 0) and (mi.tdp_w or 0) >= (h200.tdp_w or 0))
+    by = {(r.row.chip, r.row.scenario): r for r in results}
+    h100_m, h200_m = by["nvidia.h100", "Offline"].modelled, by["nvidia.h200", "Offline"].modelled
     add("Why a power cap: MI300X is "
-        + ("above H200 on every roofline figure (peak FP8 TFLOPS, HBM bandwidth, HBM size)" if dominates else
-           "close to H200 on the roofline figures (peak FP8 TFLOPS, HBM bandwidth, HBM size)")
+        + ("at or above H200 on every catalog figure (peak FP8 TFLOPS, HBM bandwidth, HBM size, TDP)" if dominates
+           else "close to H200 on the catalog figures (peak FP8 TFLOPS, HBM bandwidth, HBM size, TDP)")
         + f" yet its MLPerf rows are {mi_off / h200_off - 1:+.0%} (Offline) and "
-        f"{mi_srv / h200_srv - 1:+.0%} (Server) against H200's, while H200 is {h200_off / h100_off - 1:+.0%} "
-        "against H100 (Offline) with the same peak. Bound by peak TFLOPS and HBM bandwidth alone (the same grid "
-        "with the power cap lifted), the best largest error is "
+        f"{mi_srv / h200_srv - 1:+.0%} (Server) against H200's. Bound by peak TFLOPS and HBM bandwidth alone "
+        "(the same grid with the power cap lifted), the best largest error is "
         f"{no_cap.best_max_error:.1%}. Capping compute at what the TDP sustains (energy per operation "
-        "proportional to operand width) is the physical effect that separates the chips: dense FP8 GEMMs do "
-        "not run at the datasheet peak within 700-750 W. The fitted "
+        "proportional to operand width) brings the chips' compute together: dense FP8 GEMMs do not run at "
+        "the datasheet peak within 700-750 W. The fitted "
         f"{defaults['tflops_per_watt_8bit']:g} TFLOPS/W at 8 bits compares with Azure's measured 2,744 "
         "TFLOPS FP8 GEMM on a 1,200 W GB200 GPU (2.3 TFLOPS/W; domain-data.md section 2).")
     add("")
-    memory_bound = [r for r in results if r.estimate.decode_bound == "memory"]
-    capped = [r for r in results if r.estimate.power_capped]
-    if not memory_bound:
-        add(f"No row decodes memory-bound at the calibrated batch ({len(capped)} of {len(results)} are "
-            "power-capped), so these rows pin down the achieved compute (mfu x the power cap) and only a "
-            "lower bound on `max_batch`; `mbu` and `max_batch` are kept near their priors by the tie rule. "
-            "Memory-bound decoding (long contexts, large KV caches, small batches) is therefore an "
-            "extrapolation of this calibration.")
-        add("")
+    add("Why the cap no longer erases memory: the weight and KV-cache reads of every step are added to its "
+        "FLOPs (not hidden behind them), and a chip whose HBM cannot hold the model and a full batch must "
+        "split it over a replica of several accelerators, which pays `scale_up_efficiency`. H100 (80 GB) "
+        f"needs {by['nvidia.h100', 'Offline'].estimate.replica_size} accelerators per Llama-2-70B replica, "
+        f"H200 (141 GB) {by['nvidia.h200', 'Offline'].estimate.replica_size}, and H200 reads HBM "
+        f"{h200.mem_bw_tbs / chips['nvidia.h100'].mem_bw_tbs:.2f} x as fast: modelled, H200 is "
+        f"{h200_m / h100_m - 1:+.1%} against H100 (measured in these rows {h200_off / h100_off - 1:+.1%}, "
+        "with the same peak and TDP).")
+    add("")
+    pair_off, pair_srv = mi_off / h200_off, mi_srv / h200_srv
+    floor_off, floor_srv = (1 / pair_off - 1) / (1 / pair_off + 1), (1 / pair_srv - 1) / (1 / pair_srv + 1)
+    add(f"The mean bound of issue 13 ({MEAN_BOUND:.0%}) is not met: the shipped defaults reach "
+        f"{cal.mean_error:.1%} with every row within {ROW_BOUND:.0%}, and the smallest mean |error| anywhere "
+        f"on the grid is {cal.best_mean_error:.1%} (with some rows far beyond {ROW_BOUND:.0%}). The obstacle is "
+        "the MI300X rows: a model that is monotone in the catalog figures gives MI300X at least H200's rate "
+        "(here more: its TDP is higher), while it measured "
+        f"{pair_off:.3f} (Offline) and {pair_srv:.3f} (Server) of H200. For each pair one of the two rows is "
+        f"therefore off by at least {floor_off:.1%} (Offline) and {floor_srv:.1%} (Server), and the H200 "
+        "error carries over to H100 and B200, which the same physics ties to H200. Closing the gap needs a "
+        "per-vendor or per-software-stack factor (TensorRT-LLM against vLLM), which the model does not take.")
+    add("")
     add("Priors (used only to break ties):")
     add("")
     for key, value in PRIOR.items():
         add(f"- `{key}` = {value:g}: {PRIOR_SOURCES[key]}")
+    add("")
+    add("Not fitted (no v4.1 row constrains them), with their basis:")
+    add("")
+    for key, text in NOT_FITTED.items():
+        add(f"- `{key}` = {defaults[key]:g}: {text}")
     add("")
     add("## Calibration on MLPerf Inference v4.1 (Llama-2-70B, closed division)")
     add("")
@@ -375,7 +470,12 @@ def render(chips: dict[str, Chip] | None = None, calibration: Calibration | None
     add("MLPerf's tokens/s count generated tokens only: the modelled figure is the roofline rate (prompt and "
         "generated tokens together) x output_fraction. Measured = system tokens/s / accelerators.")
     add("")
-    add("| system | benchmark | scenario | chip | precision (peak used) | replica | batch | decode bound | "
+    add("The Server rows carry the scenario's p99 limits as latency targets (TTFT <= "
+        f"{SERVER_TTFT_MS / 1e3:g} s, TPOT <= {SERVER_TPOT_MS:g} ms; mlcommons/inference_policies "
+        "inference_rules.adoc): divided by `latency_tail`, they bound the mean step and so the batch, and "
+        "Server and Offline rows of one system get different figures.")
+    add("")
+    add("| system | benchmark | scenario | chip | precision (peak used) | replica | batch (bound) | step ms | "
         "measured tok/s/accel | modelled | error |")
     add("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
@@ -384,13 +484,14 @@ def render(chips: dict[str, Chip] | None = None, calibration: Calibration | None
         if e.power_capped:
             used += ", power-capped"
         add(f"| {r.row.system} | {r.row.benchmark} | {r.row.scenario} | `{r.row.chip}` | "
-            f"{r.row.precision} ({used}) | {e.replica_size} | {e.batch} | {e.decode_bound} | "
-            f"{_fmt(r.row.measured)} | {_fmt(r.modelled)} | {r.error:+.1%} |")
+            f"{r.row.precision} ({used}) | {e.replica_size} | {e.batch} ({e.batch_bound}) | "
+            f"{e.step_s * 1e3:,.0f} | {_fmt(r.row.measured)} | {_fmt(r.modelled)} | {r.error:+.1%} |")
     add("")
-    add(f"Largest |error|: {max_abs_error(results):.1%}; mean |error|: "
-        f"{sum(abs(r.error) for r in results) / len(results):.1%}. The model gives one capacity per chip, so "
-        "a Server row (latency-bound: TTFT <= 2 s, TPOT <= 200 ms) and the Offline row of the same system "
-        "get the same figure.")
+    add(f"Largest |error|: {max_abs_error(results):.1%} (bound {ROW_BOUND:.0%}: "
+        + ("met" if max_abs_error(results) <= ROW_BOUND + 1e-12 else "NOT met") + "); mean |error|: "
+        f"{sum(abs(r.error) for r in results) / len(results):.1%} (bound {MEAN_BOUND:.0%}: "
+        + ("met" if sum(abs(r.error) for r in results) / len(results) <= MEAN_BOUND else "not met, see above")
+        + ").")
     add("")
     add("Chip figures are those of the installed catalog (`tokenplan catalog`):")
     add("")
@@ -405,6 +506,14 @@ def render(chips: dict[str, Chip] | None = None, calibration: Calibration | None
     add("")
     for row in ROWS:
         add(f"- {row.label}: `{row.source.removeprefix(REPO + ' ')}`")
+    add("")
+    add("## Not used for calibration: test sets")
+    add("")
+    add("The v4.1 rows above are the only calibration set. These published results were not used to set any "
+        "parameter, so others can test the model against them:")
+    add("")
+    for item in HELD_OUT:
+        add(f"- {item}")
     add("")
     add("## Sensitivity to the estimated prompt length")
     add("")

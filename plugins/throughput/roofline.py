@@ -1,60 +1,80 @@
 """The ``roofline`` throughput model (the default): tokens/s that one accelerator sustains on a workload.
 
-A request is a prompt (prefill) followed by generated tokens (decode). Prefill is compute-bound; decode is
-bound by memory bandwidth (weights and KV cache are read at every step) or by compute, with a batch that
-the HBM left over by the weights can hold. The two phases are combined per token by the workload's
-``output_fraction``. Every efficiency is one global parameter (defaults calibrated on the MLPerf Inference
-v4.1 Llama-2-70B rows, see :mod:`tokenplan.plugins.throughput.mlperf` and ``docs/throughput.md``); there
-is no per-chip or per-vendor factor.
+A request is a prompt (prefill) followed by generated tokens (decode). The replica serving it runs
+continuous batching: every step generates one token for each of the B sequences it decodes and processes
+the prompt tokens that keep the batch full. A step does the linear-layer FLOPs of all its tokens, reads the
+weights once and reads the KV cache of every decoding sequence; these phases run one after another (the GEMMs,
+the weight stream and the attention kernels are not overlapped; the calibrated utilisations absorb what
+real kernels overlap). The batch is bounded by HBM, by the scheduler and by the workload's latency
+targets. Every efficiency is one global parameter (defaults calibrated on the MLPerf Inference v4.1
+Llama-2-70B rows, see :mod:`tokenplan.plugins.throughput.mlperf` and ``docs/throughput.md``); there is no
+per-chip or per-vendor factor.
 
 Symbols (per accelerator unless said otherwise)::
 
     P_a    = active_params_b * 1e9            parameters used per token (MoE: the active experts)
     P_t    = total_params_b * 1e9             parameters held in memory
-    b      = bytes per value of the workload precision:
+    b      = bytes per value of the workload precision (weights):
              fp4 0.5, fp6 0.75, fp8/int8 1, bf16/fp16 2, tf32/fp32 4, fp64 8
     W      = P_t * b                          weight bytes of one model copy
     S      = kv_bytes_per_token * context_tokens
                                               KV-cache bytes of one sequence (context_tokens = mean number
                                               of tokens a sequence holds in the cache while it decodes)
     f      = output_fraction                  share of the served tokens that are generated
+    h      = prefix_cache_hit                 share of the prompt tokens served from a prefix cache (no
+                                              prefill FLOPs; they still occupy the KV cache)
+    I      = context_tokens * 2(1-f)/(2-f)    mean prompt tokens (context = I + half the output)
     U      = hbm_gb * 1e9 * hbm_usable        HBM usable for weights + KV (rest: runtime, activations)
     BW     = mem_bw_tbs * 1e12 * mbu          achieved HBM bandwidth, bytes/s
-    peak   = chip.effective_tflops(precision) dense peak at the workload precision, or at the next wider
-                                              precision the chip has (fp4 -> fp6 -> fp8 -> bf16 ...)
-    F      = min(peak, tdp_w * tflops_per_watt_8bit / b) * 1e12 * mfu
+    peak   = chip.effective_tflops(precision) dense peak at the workload precision, or at the next
+                                              precision the chip has (fp4 -> fp6 -> fp8 -> int8 -> bf16 ...)
+    b_c    = bytes per value of that compute precision
+    F      = min(peak, tdp_w * tflops_per_watt_8bit / b_c) * 1e12 * mfu
                                               achieved FLOP/s: the dense peak, capped by what the chip's
-                                              power budget sustains (energy per operation taken as
-                                              proportional to the operand width b; no cap if tdp_w is
-                                              unknown), times the model FLOPs utilisation
+                                              power budget sustains (energy per operation proportional to
+                                              the width of the format the chip computes in; no cap if
+                                              tdp_w is unknown), times the model FLOPs utilisation
+    t_c    = 2 * P_a / F                      compute time of one token (2 FLOP per active parameter)
 
-Replica (tensor-parallel group of n accelerators inside one purchasable unit)::
+Replica (a group of n accelerators holding one model copy: tensor/expert parallel inside a purchasable
+unit of u = unit_size accelerators, or across several units)::
 
-    n_min  = ceil((W + S) / U)                smallest replica holding the weights and one sequence;
-                                              n_min > unit_size -> the chip cannot serve it: 0 tokens/s
-    n      = min(unit_size, max(n_min, ceil((W + max_batch * S) / U)))
-                                              smallest replica holding a full batch (beyond it, more
-                                              accelerators per replica add nothing per accelerator, since
-                                              the model has no communication cost)
-    B      = min(max_batch, floor((n * U - W) / S))   sequences decoding together in one replica
+    n_min  = ceil((W + S) / U)                smallest replica holding the weights and one sequence
+    n      in {n_min, powers of 2 <= u, u, 2u, ..., max_replica_units * u}, n >= n_min; a replica larger
+              than one unit spans whole units; the n with the most tokens/s per accelerator is used
+              (the smallest on ties); none -> the chip cannot serve the workload: 0 tokens/s
+    eta(n) = 1 (n = 1); scale_up_efficiency (1 < n <= u); scale_up_efficiency * scale_out_efficiency
+             (n > u)                          communication cost of the replica, as a share of its rate
+    B      = min(max_batch, floor((n * U - W) / S), B_lat)   sequences decoding together
 
-Rates per accelerator::
+Rates and latency (per accelerator)::
 
-    prefill   R_p = F / (2 * P_a)             compute-bound: 2 FLOP per active parameter per prompt token
-    decode    t_step = max((W + B * S) / (n * BW),      every step reads the weights and B KV caches
-                           2 * P_a * B / (n * F))        and does 2 * P_a FLOP per generated token
-              R_d = B / t_step / n
-    combined  R   = 1 / ((1 - f) / R_p + f / R_d)       tokens/s, prompt and generated tokens together
+    g      = f + (1 - f) * (1 - h)            tokens computed per served token
+    R      = eta / (g * t_c + f * (W / B + S) / BW)
+                                              tokens/s, prompt and generated (cached included) together
+    step   = (B * (g / f) * t_c + W / BW + B * S / BW) / (n * eta)
+                                              one decode step of the replica = time per output token
+    prefill= I * (1 - h) * t_c / (n * eta)    a prompt's prefill at the replica's full compute
+    TTFT   = step + prefill                   (the running step finishes, then the prompt is prefilled)
+    T      = min(tpot_ms / 1e3, ttft_ms / 1e3 - prefill) / latency_tail   (targets absent: no bound)
+    B_lat  = floor((n * eta * T - W / BW) / ((g / f) * t_c + S / BW))
+                                              largest batch whose mean step meets the target; B_lat < 1
+                                              -> this replica size cannot meet it
+    f = 0 (prefill only): R = eta / ((1 - h) * t_c), only the TTFT target applies
+
+The latency targets are read as the percentile the workload states them at (MLPerf: p99); the model's
+step and TTFT are means, so the targets are divided by latency_tail (p99 / mean), one global parameter
+fitted on the MLPerf Server rows.
 
 The attention FLOPs (about 4 * layers * d_model * context per token) are left out: they need shapes the
 workload does not give, and they are below 1 % of 2 * P_a for the calibration workload (Llama-2-70B at a
 ~440-token context). A chip without HBM size or bandwidth figures, or without any usable precision, gets
 0 tokens/s (it cannot be evaluated, so it is not used).
 
-Limitations: no interconnect cost for replicas of several accelerators; MoE weights are read in full at
-every decode step (``total_params_b``); the power cap assumes that narrower formats cost proportionally
-less energy, also on a chip whose catalog lacks that format's peak (the peak then falls back to a wider
-precision, which bounds the result).
+Limitations: communication is a constant share per replica span (scale-up inside a unit, scale-out across
+units), not a function of the model's hidden size or of the link bandwidth; MoE weights are read in full at
+every decode step (``total_params_b``: at large batches every expert is hit); queueing beyond the
+latency_tail factor is not modelled.
 """
 
 from __future__ import annotations
@@ -77,11 +97,15 @@ BYTES_PER_VALUE: dict[str, float] = {
 #: Calibrated defaults (one global set for all chips): ``python -m tokenplan.plugins.throughput.mlperf``
 #: re-runs the calibration and ``tests/test_roofline.py`` checks that these are its result.
 DEFAULTS: dict[str, float] = {
-    "mfu": 0.55,
-    "mbu": 0.8,
-    "tflops_per_watt_8bit": 2.2,
-    "max_batch": 256,
+    "mfu": 0.6,
+    "mbu": 0.9,
+    "tflops_per_watt_8bit": 2.6,
+    "max_batch": 512,
     "hbm_usable": 0.9,
+    "scale_up_efficiency": 0.9,
+    "scale_out_efficiency": 0.8,
+    "max_replica_units": 32,
+    "latency_tail": 3.0,
 }
 
 #: What each parameter means (shown by ``docs/throughput.md``).
@@ -89,9 +113,17 @@ PARAM_DOCS: dict[str, str] = {
     "mfu": "model FLOPs utilisation: share of the (power-capped) dense peak achieved, prefill and decode",
     "mbu": "memory-bandwidth utilisation: share of the peak HBM bandwidth achieved while decoding",
     "tflops_per_watt_8bit": "dense TFLOPS one watt of TDP sustains on 8-bit operands (x2 for fp4, /2 for "
-                            "bf16): the power cap on compute",
+                            "bf16; the width is that of the format the chip computes in): the power cap on "
+                            "compute",
     "max_batch": "most sequences one replica decodes together (scheduler limit)",
     "hbm_usable": "share of HBM usable for weights and KV cache (vLLM's default gpu_memory_utilization)",
+    "scale_up_efficiency": "share of its rate a replica of several accelerators inside one purchasable unit "
+                           "keeps (tensor/expert-parallel communication over the scale-up links)",
+    "scale_out_efficiency": "further share kept when a replica spans several purchasable units (expert/"
+                            "pipeline parallel over the scale-out network); estimate, not calibrated",
+    "max_replica_units": "most purchasable units one replica may span",
+    "latency_tail": "ratio of the percentile a latency target is stated at (MLPerf: p99) to the modelled "
+                    "mean step and TTFT",
 }
 
 #: (lowest, highest) accepted value of each parameter.
@@ -101,7 +133,14 @@ PARAM_BOUNDS: dict[str, tuple[float, float]] = {
     "tflops_per_watt_8bit": (1e-6, 1e6),
     "max_batch": (1, 1e9),
     "hbm_usable": (1e-6, 1.0),
+    "scale_up_efficiency": (1e-6, 1.0),
+    "scale_out_efficiency": (1e-6, 1.0),
+    "max_replica_units": (1, 1e6),
+    "latency_tail": (1.0, 100.0),
 }
+
+#: Parameters that must be whole numbers.
+WHOLE = ("max_batch", "max_replica_units")
 
 WORKLOAD_FIELDS = ["active_params_b", "total_params_b", "kv_bytes_per_token", "context_tokens",
                    "output_fraction", "precision"]
@@ -115,16 +154,28 @@ class Estimate:
     """Tokens/s per accelerator, prompt and generated tokens together (0: cannot serve)."""
     replica_size: int = 0
     """Accelerators per model replica (n)."""
+    units: int = 0
+    """Purchasable units one replica spans."""
     batch: int = 0
     """Sequences decoding together in one replica (B)."""
     compute_precision: str | None = None
     """Precision whose peak was used (the workload's, or the fallback)."""
     flops_per_s: float = 0.0
     """Achieved FLOP/s per accelerator (F)."""
+    efficiency: float = 1.0
+    """Communication share kept by the replica (eta)."""
     prefill_tokens_per_s: float = 0.0
+    """Prompt tokens/s per accelerator when only prefilling (eta F / 2 P_a)."""
     decode_tokens_per_s: float = 0.0
+    """Generated tokens/s per accelerator when only decoding at batch B."""
     decode_bound: str | None = None
-    """``"memory"`` or ``"compute"``."""
+    """``"memory"`` (weight and KV reads take longer than the FLOPs per generated token) or ``"compute"``."""
+    batch_bound: str | None = None
+    """What set B: ``"max_batch"``, ``"hbm"``, ``"tpot"`` or ``"ttft"``."""
+    step_s: float = 0.0
+    """Mean time per output token (one decode step), s."""
+    ttft_s: float = 0.0
+    """Mean time to first token, s."""
     power_capped: bool = False
     reason: str | None = None
     """Why the chip cannot serve the workload, when tokens_per_s is 0."""
@@ -145,8 +196,9 @@ def check_params(params: dict[str, Any]) -> dict[str, float]:
         if not low <= value <= high:
             raise ValueError(f"throughput parameter {key!r} = {value!r} is outside [{low:g}, {high:g}]")
         out[key] = float(value)
-    if out["max_batch"] != int(out["max_batch"]):
-        raise ValueError(f"throughput parameter 'max_batch' must be a whole number, got {out['max_batch']!r}")
+    for key in WHOLE:
+        if out[key] != int(out[key]):
+            raise ValueError(f"throughput parameter {key!r} must be a whole number, got {out[key]!r}")
     return out
 
 
@@ -156,9 +208,32 @@ def bytes_per_value(precision: str) -> float:
     return BYTES_PER_VALUE[precision]
 
 
+def prompt_tokens(context_tokens: float, output_fraction: float) -> float:
+    """Mean prompt tokens I of a request whose sequences hold ``context_tokens`` on average while decoding
+    (I + half the output) and whose share of generated tokens is ``output_fraction`` (O / (I + O))."""
+    f = output_fraction
+    return context_tokens * 2 * (1 - f) / (2 - f)
+
+
+def replica_sizes(n_min: int, unit: int, max_units: int) -> list[int]:
+    """Replica sizes tried: n_min, the powers of two up to a unit, the unit, and whole multiples of the
+    unit up to ``max_units`` units; those below n_min are left out."""
+    sizes = {n_min, unit}
+    power = 1
+    while power <= unit:
+        sizes.add(power)
+        power *= 2
+    sizes.update(k * unit for k in range(2, max_units + 1))
+    return sorted(n for n in sizes if n_min <= n <= unit * max_units and (n <= unit or n % unit == 0))
+
+
 def estimate(chip: Chip, workload: Any, params: dict[str, Any] | None = None) -> Estimate:
     """The roofline estimate for one accelerator of ``chip`` on ``workload`` (see the module docstring)."""
-    p = check_params(params or {})
+    return estimate_checked(chip, workload, check_params(params or {}))
+
+
+def estimate_checked(chip: Chip, workload: Any, p: dict[str, float]) -> Estimate:
+    """:func:`estimate` with parameters already checked by :func:`check_params` (the calibration's loop)."""
     for name in WORKLOAD_FIELDS:
         if getattr(workload, name, None) is None:
             raise ValueError(f"workload {getattr(workload, 'id', '?')!r} has no {name}; the roofline model "
@@ -172,36 +247,137 @@ def estimate(chip: Chip, workload: Any, params: dict[str, Any] | None = None) ->
     tflops = peak[0]
     power_capped = False
     if chip.tdp_w is not None:
-        cap = chip.tdp_w * p["tflops_per_watt_8bit"] / b
+        cap = chip.tdp_w * p["tflops_per_watt_8bit"] / bytes_per_value(peak[1])
         if cap < tflops:
             tflops, power_capped = cap, True
     flops = tflops * 1e12 * p["mfu"]
     bandwidth = chip.mem_bw_tbs * 1e12 * p["mbu"]
-    active = workload.active_params_b * 1e9
     weights = workload.total_params_b * 1e9 * b
     seq = workload.kv_bytes_per_token * workload.context_tokens
     usable = chip.hbm_gb * 1e9 * p["hbm_usable"]
-    max_batch = int(p["max_batch"])
+    f = workload.output_fraction
+    h = getattr(workload, "prefix_cache_hit", None) or 0.0
+    tpot = getattr(workload, "tpot_ms", None)
+    ttft = getattr(workload, "ttft_ms", None)
+    tail = p["latency_tail"]
+    t_c = 2 * workload.active_params_b * 1e9 / flops
+    g = f + (1 - f) * (1 - h)
+    prompt = prompt_tokens(workload.context_tokens, f) * (1 - h)
+    unit = chip.unit_size
+    max_units = int(p["max_replica_units"])
+    common = dict(compute_precision=peak[1], flops_per_s=flops, power_capped=power_capped)
 
     n_min = math.ceil((weights + seq) / usable)
-    if n_min > chip.unit_size:
-        return Estimate(0.0, compute_precision=peak[1], flops_per_s=flops, power_capped=power_capped,
-                        reason=f"the weights and one sequence need {n_min} accelerators, more than a unit "
-                               f"of {chip.unit_size}")
-    n = min(chip.unit_size, max(n_min, math.ceil((weights + max_batch * seq) / usable)))
-    batch = max_batch if seq == 0 else min(max_batch, math.floor((n * usable - weights) / seq))
+    if n_min > unit * max_units:
+        return Estimate(0.0, **common, reason=f"the weights and one sequence need {n_min} accelerators, more "
+                                              f"than {max_units} units of {unit}")
+    best: tuple[float, int, float, int, str] | None = None   # (rate, n, eta, batch, bound)
+    why = "no replica size meets the latency targets"
+    per_seq = (g / f) * t_c + seq / bandwidth if f > 0 else 0.0
+    for n in replica_sizes(n_min, unit, max_units):
+        eta = 1.0 if n == 1 else p["scale_up_efficiency"] * (p["scale_out_efficiency"] if n > unit else 1.0)
+        if f > 0 and best is not None and eta / (g * t_c + f * seq / bandwidth) <= best[0]:
+            if n > unit:
+                break   # no larger replica (same eta) can beat it, even with an unbounded batch
+            continue
+        prefill_s = prompt * t_c / (n * eta)
+        if ttft is not None and prefill_s * tail >= ttft / 1e3:
+            why = (f"the prefill of a {prompt:,.0f}-token prompt takes {prefill_s * 1e3:,.0f} ms x "
+                   f"{tail:g} (latency_tail) on {n} accelerators, not within ttft_ms = {ttft:g}")
+            continue
+        if f == 0:
+            rate, bound, batch = eta / ((1 - h) * t_c), "", 0
+        else:
+            bound, batch = "max_batch", int(p["max_batch"])
+            if seq > 0 and math.floor((n * usable - weights) / seq) < batch:
+                bound, batch = "hbm", math.floor((n * usable - weights) / seq)
+            for name, target in (("tpot", tpot), ("ttft", ttft)):
+                if target is None:
+                    continue
+                limit = (target / 1e3 - (prefill_s if name == "ttft" else 0.0)) / tail
+                b_lat = math.floor((n * eta * limit - weights / bandwidth) / per_seq)
+                if b_lat < batch:
+                    bound, batch = name, b_lat
+            if batch < 1:
+                why = (f"on {n} accelerators not one sequence fits"
+                       + (" in HBM" if bound == "hbm" else f" the {bound}_ms target"))
+                continue
+            rate = eta / (g * t_c + f * (weights / batch + seq) / bandwidth)
+        if best is None or rate > best[0] * (1 + 1e-12):
+            best = (rate, n, eta, batch, bound)
+    if best is None:
+        return Estimate(0.0, **common, reason=why)
+    rate, n, eta, batch, bound = best
+    prefill_s = prompt * t_c / (n * eta)
+    if f == 0:
+        return Estimate(rate, replica_size=n, units=math.ceil(n / unit), **common, efficiency=eta,
+                        prefill_tokens_per_s=eta / t_c, ttft_s=prefill_s)
+    memory = (weights / batch + seq) / bandwidth
+    step = (batch * per_seq + weights / bandwidth) / (n * eta)
+    return Estimate(rate, replica_size=n, units=math.ceil(n / unit), batch=batch, **common, efficiency=eta,
+                    prefill_tokens_per_s=eta / t_c, decode_tokens_per_s=eta / (t_c + memory),
+                    decode_bound="memory" if memory >= t_c else "compute", batch_bound=bound,
+                    step_s=step, ttft_s=step + prefill_s)
 
-    prefill = flops / (2 * active)
-    memory_time = (weights + batch * seq) / (n * bandwidth)
-    compute_time = 2 * active * batch / (n * flops)
-    step = max(memory_time, compute_time)
-    decode = batch / step / n
+
+def rates(chip: Chip, workload: Any, grid: dict[str, Any]) -> Any:
+    """Tokens/s per accelerator of :func:`estimate` for many parameter sets at once (the calibration's grid):
+    ``grid`` maps every parameter to a number or a numpy array (all arrays of one shape); the result has
+    that shape. The same formulas as :func:`estimate_checked`, vectorised; ``tests/test_roofline.py``
+    checks that both agree. ``max_replica_units`` must be a number."""
+    import numpy as np
+
+    b = bytes_per_value(workload.precision)
+    peak = chip.effective_tflops(workload.precision)
+    shape = np.broadcast(*(np.asarray(v) for v in grid.values())).shape
+    zero = np.zeros(shape)
+    if peak is None or not chip.hbm_gb or not chip.mem_bw_tbs:
+        return zero
+    p = {k: np.asarray(v, dtype=float) for k, v in grid.items()}
+    tflops = np.full(shape, peak[0])
+    if chip.tdp_w is not None:
+        tflops = np.minimum(tflops, chip.tdp_w * p["tflops_per_watt_8bit"] / bytes_per_value(peak[1]))
+    flops = tflops * 1e12 * p["mfu"]
+    bandwidth = chip.mem_bw_tbs * 1e12 * p["mbu"]
+    weights = workload.total_params_b * 1e9 * b
+    seq = workload.kv_bytes_per_token * workload.context_tokens
+    usable = chip.hbm_gb * 1e9 * p["hbm_usable"]
     f = workload.output_fraction
-    rate = 1.0 / ((1 - f) / prefill + f / decode)
-    return Estimate(rate, replica_size=n, batch=batch, compute_precision=peak[1], flops_per_s=flops,
-                    prefill_tokens_per_s=prefill, decode_tokens_per_s=decode,
-                    decode_bound="memory" if memory_time >= compute_time else "compute",
-                    power_capped=power_capped)
+    h = getattr(workload, "prefix_cache_hit", None) or 0.0
+    tpot = getattr(workload, "tpot_ms", None)
+    ttft = getattr(workload, "ttft_ms", None)
+    tail = p["latency_tail"]
+    t_c = 2 * workload.active_params_b * 1e9 / flops
+    g = f + (1 - f) * (1 - h)
+    prompt = prompt_tokens(workload.context_tokens, f) * (1 - h)
+    unit = chip.unit_size
+    max_units = int(grid["max_replica_units"])
+    # n_min depends on hbm_usable: the sizes tried are those of the smallest n_min, each masked by its own
+    n_min = np.ceil((weights + seq) / usable)
+    best = zero.copy()
+    per_seq = (g / f) * t_c + seq / bandwidth if f > 0 else zero
+    for n in replica_sizes(int(n_min.min()), unit, max_units):
+        eta = np.ones(shape) if n == 1 else p["scale_up_efficiency"] * (p["scale_out_efficiency"] if n > unit
+                                                                         else 1.0) + zero
+        ok = n >= n_min
+        prefill_s = prompt * t_c / (n * eta)
+        if ttft is not None:
+            ok = ok & ~(prefill_s * tail >= ttft / 1e3)
+        if f == 0:
+            rate = eta / ((1 - h) * t_c)
+        else:
+            batch = p["max_batch"] + zero
+            if seq > 0:
+                batch = np.minimum(batch, np.floor((n * usable - weights) / seq))
+            for name, target in (("tpot", tpot), ("ttft", ttft)):
+                if target is not None:
+                    limit = (target / 1e3 - (prefill_s if name == "ttft" else 0.0)) / tail
+                    batch = np.minimum(batch, np.floor((n * eta * limit - weights / bandwidth) / per_seq))
+            ok = ok & (batch >= 1)
+            safe = np.where(ok, batch, 1.0)
+            rate = eta / (g * t_c + f * (weights / safe + seq) / bandwidth)
+        best = np.where(ok & (rate > best), rate, best)
+    return best
 
 
 def tokens_per_s(chip: Chip, workload: Any, params: dict[str, Any] | None = None) -> float:
@@ -213,8 +389,9 @@ def tokens_per_s(chip: Chip, workload: Any, params: dict[str, Any] | None = None
 def tokenplan_throughput_models() -> list[ThroughputModel]:
     return [ThroughputModel(
         name=NAME,
-        description="Prefill compute-bound, decode bound by HBM bandwidth (weights + KV per step) or compute, "
-                    "batch limited by HBM; MFU/MBU and a power cap calibrated on MLPerf v4.1",
+        description="Continuous batching: FLOPs, weight and KV reads per step; batch limited by HBM and "
+                    "latency targets; replicas across units; MFU/MBU, a power cap and communication shares "
+                    "calibrated on MLPerf v4.1",
         workload_fields=list(WORKLOAD_FIELDS),
         params=dict(DEFAULTS),
         param_bounds=dict(PARAM_BOUNDS),
