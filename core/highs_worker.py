@@ -16,8 +16,8 @@ here waits for end of file on it (the parent exited, however it died) and ends t
 
 Messages (tuples): ``("phase", name)``, ``("log", text)``, ``("incumbent", objective, bound, x, source,
 seconds)``, ``("bound", bound, seconds, source)``, ``("mip_done", info)``, ``("duals", row_dual)``,
-``("error", kind, text)`` and ``("done", seconds)`` (the seconds from the model's arrival to the end: HiGHS's
-own time, duals included).
+``("error", kind, text)`` and ``("done", seconds, cpu_seconds)`` (from the model's arrival to the end: HiGHS's
+own time, duals included, in wall-clock and in this process's CPU seconds).
 
 This module imports only the standard library, numpy and highspy (not Pyomo), so the process starts fast.
 """
@@ -43,7 +43,9 @@ FRAME = struct.Struct(">4sQ")
 MAX_FRAME = 1 << 34
 INT_TOL = 1e-6
 #: Work limits of the heuristic sub-MIPs (branch-and-bound nodes): a phase that stops at its work limit ends
-#: the same way on an idle or a busy machine; its time cap only guards the deadline
+#: the same way on an idle or a busy machine. Their time caps are the time left (:meth:`Worker.budget`), never
+#: a share of it, so they only guard the deadline: a solve that ends before its limit is the same solve
+#: whatever the load and whichever machine runs it
 NODES = {"floor": 500, "support": 500, "relaxed": 1000, "repair": 300, "neighbourhood": 2000, "dust": 500,
          "polish": 500}
 #: A purchase of at most this share of all the units a plan buys is "dust" (:meth:`Worker.clear_dust`)
@@ -119,6 +121,8 @@ class Worker:
         self.payload = payload
         self.out = out
         self.t0 = time.monotonic()
+        #: this process's CPU seconds when the model arrived (``done`` reports HiGHS's CPU time from here)
+        self.cpu0 = time.process_time()
         self.lp = payload["lp"]
         self.opts = payload["options"]
         self.deadline = self.t0 + float(self.opts["time_limit"])
@@ -155,13 +159,14 @@ class Worker:
     def remaining(self) -> float:
         return max(0.05, self.deadline - time.monotonic())
 
-    def budget(self, share: float) -> float | None:
-        """Seconds for a sub-MIP: ``share`` of what is left, but never less than the model's start-up
-        cost plus as much again (a sub-MIP stopped before its search starts returns nothing, and HiGHS
-        does not check its time limit inside presolve: it overruns it); None when not even that is left."""
-        need = 2.0 * self.startup
-        seconds = max(self.remaining() * share, need)
-        return seconds if seconds <= self.remaining() - 0.1 or not self.startup else None
+    def budget(self) -> float | None:
+        """Seconds for a phase: the time left but a tenth of a second. Its work limit (``NODES``, or an LP's
+        end) is what ends it, the same on an idle and a busy machine; this cap only guards the deadline (a
+        share of the time left bound on a loaded machine and made results depend on the load). None when
+        less than the model's start-up cost plus as much again is left (a sub-MIP stopped before its search
+        starts returns nothing, and HiGHS does not check its time limit inside presolve: it overruns it)."""
+        seconds = self.remaining() - 0.1
+        return seconds if seconds >= max(2.0 * self.startup, 0.05) else None
 
     def run_mip(self, h: Any, seconds: float, nodes: int | None = None, *, learn: bool = True) -> None:
         """Run the MIP in ``h`` for at most ``seconds`` (and ``nodes`` branch-and-bound nodes); with ``learn``,
@@ -244,12 +249,12 @@ class Worker:
             sol.value_valid = True
             h.setSolution(sol)
 
-    def relaxation(self, relax: Any, share: float) -> tuple[np.ndarray | None, float]:
+    def relaxation(self, relax: Any) -> tuple[np.ndarray | None, float]:
         """Solve with the columns ``relax`` continuous (True: all). Returns a plan to round and a valid
         lower bound on the MIP's objective (the relaxation's dual bound); (None, -inf) when there is no
         time for it."""
         has_integers = relax is not True and len(relax) < len(self.integer)
-        seconds = self.budget(share) if has_integers else self.remaining() * share
+        seconds = self.budget()
         if seconds is None:
             return None, -math.inf
         h = self.new_highs(relax=relax, log=False)
@@ -279,7 +284,7 @@ class Worker:
         """Fix the integer columns and solve the LP in the continuous ones."""
         h = self.new_highs(relax=True, log=False)
         h.changeColsBounds(len(self.integer), self.integer.astype(np.int32), integer_values, integer_values)
-        h.setOptionValue("time_limit", self.remaining() * 0.2)
+        h.setOptionValue("time_limit", self.budget() or 0.05)
         h.run()
         if h.getModelStatus() != self.hs.HighsModelStatus.kOptimal:
             return None
@@ -320,7 +325,7 @@ class Worker:
         cols = counts if len(counts) else self.integer
         if len(cols):
             values = np.round(x[cols])
-            seconds = self.budget(0.25)
+            seconds = self.budget()
             # not learnt from: a start must not change the budgets of the phases after it
             plan = None if seconds is None else self.repair(cols, values, values, seconds=seconds, work="floor",
                                                             learn=False)
@@ -345,9 +350,9 @@ class Worker:
                     np.all(activity <= hi + tol * np.maximum(1, np.abs(hi))))
 
     def last_mip_seconds(self) -> float | None:
-        """Seconds for a MIP after the search (dust, polishing): at most max(1 s, 5 % of the limit) of what is
-        left, minus half a second for the message; None when less than 0.3 s remains."""
-        seconds = min(self.remaining() - 0.5, max(1.0, 0.05 * float(self.opts["time_limit"])))
+        """Seconds for a MIP after the search (dust, polishing; each ends at its node limit): what is left,
+        minus half a second for the message; None when less than 0.3 s remains."""
+        seconds = self.remaining() - 0.5
         return seconds if seconds >= 0.3 else None
 
     def first_incumbents(self) -> None:
@@ -367,7 +372,7 @@ class Worker:
         counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
         gap = float(self.opts["mip_rel_gap"])
         self.phase("the LP relaxation")
-        x, _ = self.relaxation(True, 0.2)
+        x, _ = self.relaxation(True)
         self.note("LP relaxation")
         if x is None:
             return
@@ -381,7 +386,7 @@ class Worker:
         if self.gap_to(self.lower_bound) <= gap:
             return  # a given start (a neighbour's plan, repaired) is already within the gap of the LP bound
         zero = counts[x[counts] <= INT_TOL]
-        seconds = self.budget(0.3)
+        seconds = self.budget()
         if seconds is not None and not self.bb_done.is_set():
             self.phase("the support MIP")
             plan = self.without(zero, seconds=seconds, gap=gap / 4, work="support")
@@ -389,13 +394,10 @@ class Worker:
                 self.offer(plan, "support MIP")
             self.note("support MIP")
         if self.best_x is None and not self.bb_done.is_set():
-            # the safety net: it stops by itself within 5 % (at the root, as a rule), so it may have up to
-            # 5 s (nearly all that is left of a short limit); a shorter limit stops it inside presolve
-            left = self.remaining()
-            quick = min(0.95 * left, max(0.15 * left, 5.0))
+            # the safety net: it stops by itself within 5 % (at the root, as a rule) or at its node limit
             self.phase("the floor repair")
             floor = self.repair(counts, np.floor(x[counts] + INT_TOL), np.full(len(counts), np.inf),
-                                seconds=quick, gap=0.05, work="floor")
+                                seconds=0.95 * self.remaining(), gap=0.05, work="floor")
             if floor is not None:
                 self.offer(floor, "repaired relaxation")
             self.note("floor repair")
@@ -414,7 +416,7 @@ class Worker:
         if is_count.all() or self.bb_done.is_set():
             return  # the LP relaxation was the relaxation of the counts (or the search has ended)
         self.phase("the relaxed-counts MIP")
-        x, _ = self.relaxation(counts, 0.4)
+        x, _ = self.relaxation(counts)
         self.note("relaxed counts")
         if x is None or self.gap_to(self.lower_bound) <= gap or self.bb_done.is_set():
             return
@@ -437,7 +439,7 @@ class Worker:
                                    (both, low, np.concatenate([values + 1, near])),
                                    (structural, values, values),
                                    (structural, values, self.lp["col_upper"][structural])):
-            seconds = self.budget(0.3)
+            seconds = self.budget()
             if seconds is None or self.bb_done.is_set():
                 break  # no time left for a repair to get past its start-up, or the search has ended
             repaired = self.repair(cols, lower, upper, seconds=seconds, work="repair")
@@ -496,7 +498,7 @@ class Worker:
 
     def polish(self) -> None:
         """Drop idle units from the best plan: the MIP with its structure (blocks, switches, rule binaries)
-        fixed and every count between 0 and the plan's, solved to optimality for a few seconds at most. A unit
+        fixed and every count between 0 and the plan's, solved to optimality within its node limit. A unit
         that serves nothing costs money, so the plan gets cheaper wherever the search left one (within the MIP
         gap)."""
         counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
@@ -755,7 +757,7 @@ def main(argv: list[str] | None = None) -> int:
         text = str(exc) if isinstance(exc, ModelRefused) else f"{type(exc).__name__} while {phase}: {exc}"
         write_message(out, ("error", getattr(exc, "kind", "exception"), text))
         return 1
-    write_message(out, ("done", worker.elapsed()))
+    write_message(out, ("done", worker.elapsed(), time.process_time() - worker.cpu0))
     return 0
 
 

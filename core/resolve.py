@@ -52,7 +52,8 @@ class Resolver:
         self.last: Reuse | None = None
 
     def solve(self, problem: Any, *, time_limit_s: float | None = None, mip_gap: float | None = None,
-              threads: int | None = None, start: dict[str, float] | None = None, diagnose: bool = True) -> Any:
+              threads: int | None = None, start: dict[str, float] | None = None, diagnose: bool = True,
+              details: bool = True) -> Any:
         """Solve ``problem`` (as :func:`tokenplan.solve`), patching the resident model where it can;
         ``self.last`` says how. The result's ``model`` and ``matrix`` are the resident ones: the next solve
         changes them, so read what you need from them first (its tables and KPIs are its own)."""
@@ -63,7 +64,7 @@ class Resolver:
 
         options, deadline = solve_options(problem, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads,
                                           start=start)
-        options.keep_spare = True  # the next re-solve's solver process starts while this one solves
+        options.keep_spare = True  # the next re-solve's solver process starts when this one ends
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         selection = select(problem, self.catalog, disable=self.disable)
@@ -79,7 +80,7 @@ class Resolver:
         self.last = reuse
         self._resident = None  # until the solve has compiled (or kept) the matrix
         result = finish(problem, selection, data, model, options, deadline, timings, diagnose=diagnose,
-                        matrix=matrix)
+                        matrix=matrix, details=details)
         solved_matrix = getattr(result, "matrix", None)
         if solved_matrix is not None:
             self._resident = (data, model, solved_matrix)

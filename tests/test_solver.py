@@ -390,7 +390,7 @@ def test_the_portfolios_neighbourhoods_improve_the_plan():
     # of the plan and the LP, every period) finds 1,250 a + 1 b = 10,001.001 M, the optimum
     worker, col = _dust_worker(mip_gap=0.0, b_units=2.0)
     assert worker.best == pytest.approx(10_002.002)
-    worker.lp_x = worker.relaxation(True, 0.5)[0]  # the LP's plan, as first_incumbents leaves it
+    worker.lp_x = worker.relaxation(True)[0]  # the LP's plan, as first_incumbents leaves it
     worker.improve()
     assert worker.best == pytest.approx(10_001.001)
     assert round(worker.best_x[col["t.b"]]) == 1

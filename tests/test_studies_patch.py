@@ -5,9 +5,12 @@ why."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
-from builders import M, base_problem, chip
+from builders import M, base_problem, chip, write_toml
 
 import tokenplan
 from tokenplan.catalog import select
@@ -121,3 +124,43 @@ def test_a_rule_that_declares_nothing_rebuilds():
     res.solve(problem)
     assert not res.last.patched
     assert "the parameters of rule cn.export_controls changed (default_fee)" in res.last.reason
+
+
+# -- a study: the same results whichever worker, pool or model path a scenario takes -------------------------
+def _subsidy_study(tmp_path: Path) -> str:
+    problem = write_toml(tmp_path, _problem())
+    lines = ["[study]", 'name = "subsidy"', f'problem = "{Path(problem).name}"',
+             "[[vary]]", 'name = "rate"', f'key = \'rules."{AI_CITY}".rate\'', "values = [0.4, 0.0, 0.3]",
+             "[[vary]]", 'name = "demand"', 'key = "workloads.w.tokens_per_day"', "scale = [1.0, 1.5]"]
+    path = tmp_path / "study.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _exact(a, b) -> None:
+    cols = ["id", "status", "objective", *sorted(c for c in set(a.columns) | set(b.columns)
+                                                  if c.startswith("accelerators."))]
+    pd.testing.assert_frame_equal(a[cols].reset_index(drop=True), b[cols].reset_index(drop=True), check_exact=True)
+
+
+def test_one_worker_two_workers_and_dask_give_exactly_the_same_summary(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path = _subsidy_study(tmp_path)
+    one = tokenplan.study(path, out=tmp_path / "one", workers=1)
+    # on one worker, every scenario after the first is a patch (rates and demand along the grid)
+    assert sum(1 for r in one.records if r["rebuild"] is False) == 5, [r["model"] for r in one.records]
+    assert any("rules.cn.national_ai_city.rate" in r["model"] for r in one.records)
+    two = tokenplan.study(path, out=tmp_path / "two", workers=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        dask = tokenplan.study(path, out=tmp_path / "dask", scheduler=cluster.scheduler_address)
+    cold = tokenplan.study(path, out=tmp_path / "cold", workers=2, persistent=False)
+    frame = one.summary
+    assert set(frame["status"]) == {"optimal"} and frame["objective"].nunique() == 6
+    for other in (two, dask, cold):
+        _exact(other.summary, frame)
+    # each objective is a direct solve's, exactly
+    for row in frame.itertuples():
+        direct = tokenplan.solve(tokenplan.load(_problem(), [f"rules.{AI_CITY}.rate={row.rate}",
+                                                             f"workloads.w.tokens_per_day={{scale={row.demand[1:]}}}"]))
+        assert row.objective == direct.objective

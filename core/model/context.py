@@ -383,10 +383,11 @@ class ModelContext:
         self.slacks.setdefault(family.name, []).append((var, weights))
         return var
 
-    def term_values(self) -> dict[str, float]:
+    def term_values(self, matrix: Any = None, x: Any = None) -> dict[str, float]:
         """The solved value of each cost term (model money). Each term is compiled once to its coefficients
         (a fast re-solve keeps the terms), so a result costs a dot product per term, not a walk of its
-        expression."""
+        expression. With the compiled ``matrix`` and the values ``x`` loaded from it (``tokenplan.solver``'s
+        ``loaded``), the values are read from ``x`` by column, not from the variables."""
         from pyomo.repn.standard_repn import generate_standard_repn
 
         if self._term_repn is None:
@@ -400,15 +401,32 @@ class ModelContext:
                 compiled.append((term.name, list(repn.linear_vars), np.array(repn.linear_coefs, dtype=float),
                                  float(pyo.value(repn.constant))))
             self._term_repn = compiled
+        columns = self._term_columns(matrix) if matrix is not None and x is not None else None
         out: dict[str, float] = {}
-        for term, repn in zip(self.cost_terms, self._term_repn):
+        for k, (term, repn) in enumerate(zip(self.cost_terms, self._term_repn)):
             if repn is None:
                 out[term.name] = self.value(term.expr)
                 continue
             _, variables, coefs, constant = repn
-            values = np.array([v.value if v.value is not None else 0.0 for v in variables], dtype=float)
+            if columns is not None and columns[k] is not None:
+                values = x[columns[k]]
+            else:
+                values = np.array([v.value if v.value is not None else 0.0 for v in variables], dtype=float)
             out[term.name] = float(coefs @ values) + constant
         return out
+
+    def _term_columns(self, matrix: Any) -> list[np.ndarray | None]:
+        """Per compiled cost term, the matrix columns of its variables (None: a variable is not a column)."""
+        key = ("term_columns", id(self))
+        cached = matrix.positions.get(key)
+        if cached is None:
+            col = {id(v): j for j, v in enumerate(matrix.columns)}
+            cached = []
+            for repn in self._term_repn or []:
+                js = None if repn is None else [col.get(id(v)) for v in repn[1]]
+                cached.append(None if js is None or None in js else np.array(js, dtype=np.intp))
+            matrix.positions[key] = cached
+        return cached
 
     def family(self, name: str) -> Family | None:
         return next((f for f in self.families if f.name == name), None)

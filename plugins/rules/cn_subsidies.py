@@ -34,9 +34,9 @@ from tokenplan.plugins.rules._common import (
     capex_terms,
     foreign_accelerators,
     link_to_domestic_only,
-    take_link_family,
     param,
     prefix,
+    take_link_family,
 )
 from tokenplan.records import Rule, RuleParams
 
