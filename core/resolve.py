@@ -119,6 +119,7 @@ class Resolver:
             families |= {r[7:] for r in readers}
         from tokenplan.matrix import patch_columns, patch_rows
 
+        self._resident = None  # the resident model changes from here: a failure below leaves none
         remade = ctx.refresh(data, sorted(families))
         if remade is None:
             self._resident = None
