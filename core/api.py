@@ -23,7 +23,8 @@ MODEL_SUFFIXES = (".lp", ".mps")
 def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float | None = None,
           threads: int | None = None, disable: Iterable[str] = (), catalog: Catalog | None = None,
           write_model: str | PathLike[str] | None = None, log: Callable[[str], None] | None = None,
-          start: dict[str, float] | None = None, diagnose: bool = True, portfolio: bool = False) -> Any:
+          start: dict[str, float] | None = None, diagnose: bool = True, portfolio: bool = False,
+          details: bool = True) -> Any:
     """Solve a problem and return a :class:`tokenplan.result.Result`.
 
     :param problem: from :func:`tokenplan.load`.
@@ -39,6 +40,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
     :param diagnose: on infeasibility, run the elastic re-solve to say what must give.
     :param portfolio: run HiGHS's branch and bound on a second thread from the start, beside the heuristics
         (uses a second core; first plans come sooner, but which plan is found first can depend on timing).
+    :param details: the rules' and plugins' reports and the money tables (False: the plan, KPIs, shadow
+        prices and diagnosis only, as a study's scenario keeps).
     """
     from tokenplan.coefficients import compute
     from tokenplan.model import build
@@ -56,7 +59,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float
     model = build(data)
     timings["build_s"] = time.perf_counter() - t1
     return finish(problem, selection, data, model, options, deadline, timings, write_model=write_model,
-                  diagnose=diagnose)
+                  diagnose=diagnose, details=details)
 
 
 def solve_options(problem: Problem, *, time_limit_s: float | None = None, mip_gap: float | None = None,
@@ -83,20 +86,21 @@ IIS_SHARE = 0.2
 
 def finish(problem: Problem, selection: Any, data: Any, model: Any, options: Any, deadline: float,
            timings: dict[str, float], *, write_model: str | PathLike[str] | None = None, diagnose: bool = True,
-           matrix: Any = None) -> Any:
+           matrix: Any = None, details: bool = True) -> Any:
     """From a built model to a result: the pre-solve checks, the solve (of ``matrix``, the model compiled,
-    when given), the result, the diagnosis of an infeasible problem, the rules' reports, the provenance."""
+    when given), the result, the diagnosis of an infeasible problem, the rules' reports (with ``details``),
+    the provenance."""
     from tokenplan.provenance import of_solve
 
     result = _finish(problem, selection, data, model, options, deadline, timings, write_model=write_model,
-                     diagnose=diagnose, matrix=matrix)
+                     diagnose=diagnose, matrix=matrix, details=details)
     result.provenance = of_solve(problem, selection.catalog.host, options)
     return result
 
 
 def _finish(problem: Problem, selection: Any, data: Any, model: Any, options: Any, deadline: float,
             timings: dict[str, float], *, write_model: str | PathLike[str] | None, diagnose: bool,
-            matrix: Any) -> Any:
+            matrix: Any, details: bool = True) -> Any:
     from tokenplan.diagnose import elastic, iis, precheck
     from tokenplan.model import input_key
     from tokenplan.result import make, unsolved
@@ -117,7 +121,8 @@ def _finish(problem: Problem, selection: Any, data: Any, model: Any, options: An
             raise
         raise InputError(f"out of the range tokenplan can solve: it makes the {exc.violation}", file=problem.source,
                          key=key) from exc
-    result = make(model, data, solution, warnings=[*selection.warnings, *data.warnings], timings=timings)
+    result = make(model, data, solution, warnings=[*selection.warnings, *data.warnings], timings=timings,
+                  details=details)
     if solution.status == "infeasible" and diagnose:
         # the elastic re-solves first (amounts, in the planner's words), then HiGHS's IIS as a second opinion
         # in what is left (a fifth of the time, at least)
@@ -129,7 +134,7 @@ def _finish(problem: Problem, selection: Any, data: Any, model: Any, options: An
         else:
             result.diagnosis["iis"] = {"found": False, "rows": [], "bounds": [], "families": [],
                                        "method": "HiGHS IIS", "summary": "not run: the time limit was used up"}
-    if result.solved:
+    if result.solved and details:
         result.reports = selection.catalog.report(result)
     return result
 

@@ -159,9 +159,10 @@ class Data:
     # -- sparse sets and per-tuple costs -------------------------------------------------------
     def finalize(self) -> None:
         h = self.horizon
-        C, K, R, T = self.allowed.shape
-        self.buy = [(c, k, r, t) for r in range(R) for c in range(C) for k in range(K) for t in range(T)
-                    if self.allowed[c, k, r, t]]
+        C, _K, R, T = self.allowed.shape
+        # the allowed tuples in (region, chip, cooling, period) order, as (chip, cooling, region, period)
+        where = np.argwhere(self.allowed.transpose(2, 0, 1, 3))
+        self.buy = [tuple(row) for row in where[:, [1, 2, 0, 3]].tolist()]
         n = len(self.buy)
         idx = np.array(self.buy, dtype=int).reshape(n, 4)
         c_, k_, r_, t_ = idx[:, 0], idx[:, 1], idx[:, 2], idx[:, 3]
@@ -170,9 +171,10 @@ class Data:
         it_mw = self.it_kw[c_] * units / 1000.0
         capex_cooling = self.capex_per_kw_it[k_] * it_mw * 1000.0 / MONEY
         facility_mw = it_mw * self.pue[k_] * self.pue_factor[r_]
-        df_buy = np.array([h.df(h.years[t]) for t in t_]) if n else np.zeros(0)
-        salvage = np.array([h.salvage_df() * h.salvage_fraction(t, self.lifetime[c])
-                            for c, t in zip(c_, t_)]) if n else np.zeros(0)
+        # per period and per (chip, period) once, then per tuple by indexing
+        df_buy = np.array([h.df(y) for y in h.years])[t_] if n else np.zeros(0)
+        salvage = np.array([[h.salvage_df() * h.salvage_fraction(t, self.lifetime[c]) for t in range(T)]
+                            for c in range(C)]).reshape(C, T)[c_, t_] if n else np.zeros(0)
         # in_service[i, t]: purchase i is in service in period t (Horizon.active, for every pair at once)
         years = np.array(h.years, dtype=float)
         bought_in = years[t_] if n else np.zeros(0)
@@ -183,11 +185,7 @@ class Data:
         pv_energy = facility_mw * (in_service * energy[r_, :]).sum(axis=1) if n else np.zeros(0)
         pv_maint = self.maintenance_rate * capex_accel * pdf_sum
         pv_cool = self.opex_per_kw_it_year[k_] * it_mw * 1000.0 / MONEY * pdf_sum
-        self.fleet = {}
-        for i, t in zip(*np.nonzero(in_service)):
-            c, k, r, _ = self.buy[i]
-            self.fleet.setdefault((c, k, r, int(t)), []).append(int(i))
-        self.fleet = dict(sorted(self.fleet.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1], kv[0][3])))
+        self.fleet = _fleet(in_service, c_, k_, r_)
         self.costs = BuyCosts(
             capex_accel=capex_accel, capex_cooling=capex_cooling, it_mw=it_mw, facility_mw=facility_mw,
             hbm=np.nan_to_num(self.hbm_per_accel[c_]) * units,
@@ -231,6 +229,25 @@ class Data:
     def cooling_big_m(self, k: int, r: int) -> float:
         """Most IT MW that cooling k can ever carry at region r: the grid cap over PUE x pue_factor."""
         return float(np.max(self.power_mw[r])) / (self.pue[k] * self.pue_factor[r])
+
+
+def _fleet(in_service: np.ndarray, c_: np.ndarray, k_: np.ndarray, r_: np.ndarray) -> dict[tuple[int, ...], list[int]]:
+    """(chip, cooling, region, period) -> the purchases in service there, in increasing order; keys in
+    (region, chip, cooling, period) order."""
+    ii, tt = np.nonzero(in_service)
+    if not len(ii):
+        return {}
+    cols = (r_[ii], c_[ii], k_[ii], tt)
+    order = np.lexsort((ii, tt, cols[2], cols[1], cols[0]))
+    r, c, k, t = (a[order] for a in cols)
+    i = ii[order]
+    change = np.ones(len(i), dtype=bool)
+    change[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1]) | (k[1:] != k[:-1]) | (t[1:] != t[:-1])
+    starts = np.flatnonzero(change).tolist()
+    ends = [*starts[1:], len(i)]
+    keys = np.stack([c, k, r, t], axis=1)[starts].tolist()
+    members = i.tolist()
+    return {tuple(key): members[a:b] for key, a, b in zip(keys, starts, ends)}
 
 
 def energy_per_mw(data: Data, r: int, t: int) -> float:

@@ -16,8 +16,8 @@ here waits for end of file on it (the parent exited, however it died) and ends t
 
 Messages (tuples): ``("phase", name)``, ``("log", text)``, ``("incumbent", objective, bound, x, source,
 seconds)``, ``("bound", bound, seconds, source)``, ``("mip_done", info)``, ``("duals", row_dual)``,
-``("error", kind, text)`` and ``("done", seconds)`` (the seconds from the model's arrival to the end: HiGHS's
-own time, duals included).
+``("error", kind, text)`` and ``("done", seconds, cpu_seconds)`` (from the model's arrival to the end: HiGHS's
+own time, duals included, in wall-clock and in this process's CPU seconds).
 
 This module imports only the standard library, numpy and highspy (not Pyomo), so the process starts fast.
 """
@@ -43,7 +43,9 @@ FRAME = struct.Struct(">4sQ")
 MAX_FRAME = 1 << 34
 INT_TOL = 1e-6
 #: Work limits of the heuristic sub-MIPs (branch-and-bound nodes): a phase that stops at its work limit ends
-#: the same way on an idle or a busy machine; its time cap only guards the deadline
+#: the same way on an idle or a busy machine. Their time caps are the time left (:meth:`Worker.budget`), never
+#: a share of it, so they only guard the deadline: a solve that ends before its limit is the same solve
+#: whatever the load and whichever machine runs it
 NODES = {"floor": 500, "support": 500, "relaxed": 1000, "repair": 300, "neighbourhood": 2000, "dust": 500,
          "polish": 500}
 #: A purchase of at most this share of all the units a plan buys is "dust" (:meth:`Worker.clear_dust`)
@@ -129,6 +131,8 @@ class Worker:
         self.payload = payload
         self.out = out
         self.t0 = time.monotonic()
+        #: this process's CPU seconds when the model arrived (``done`` reports HiGHS's CPU time from here)
+        self.cpu0 = time.process_time()
         self.lp = payload["lp"]
         self.opts = payload["options"]
         self.deadline = self.t0 + float(self.opts["time_limit"])
@@ -534,7 +538,7 @@ class Worker:
 
     def polish(self) -> None:
         """Drop idle units from the best plan: the MIP with its structure (blocks, switches, rule binaries)
-        fixed and every count between 0 and the plan's, solved to optimality for a few seconds at most. A unit
+        fixed and every count between 0 and the plan's, solved to optimality within its node limit. A unit
         that serves nothing costs money, so the plan gets cheaper wherever the search left one (within the MIP
         gap)."""
         counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
@@ -865,7 +869,7 @@ def main(argv: list[str] | None = None) -> int:
         text = str(exc) if isinstance(exc, ModelRefused) else f"{type(exc).__name__} while {phase}: {exc}"
         write_message(out, ("error", getattr(exc, "kind", "exception"), text))
         return 1
-    write_message(out, ("done", worker.elapsed()))
+    write_message(out, ("done", worker.elapsed(), time.process_time() - worker.cpu0))
     return 0
 
 

@@ -300,6 +300,20 @@ def patch_rows(matrix: Matrix, constraints: list[Any]) -> bool:
     return True
 
 
+def patch_columns(matrix: Matrix, variables: list[Any]) -> None:
+    """Take the bounds of ``variables`` (columns of ``matrix``, bounds changed in the model) into its arrays."""
+    if not variables:
+        return
+    lp = matrix.lp
+    col = matrix.positions.get("col")
+    if col is None:
+        col = matrix.positions["col"] = {id(var): j for j, var in enumerate(matrix.columns)}
+    for var in variables:
+        j = col[id(var)]
+        lp["col_lower"][j] = -math.inf if var.lb is None else float(var.lb)
+        lp["col_upper"][j] = math.inf if var.ub is None else float(var.ub)
+
+
 def _triplets_csc(A: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     counts = np.diff(A.indptr)
     cols = np.repeat(np.arange(len(counts)), counts)

@@ -276,12 +276,18 @@ class Rule:
       diagnosis), objective terms with ``ctx.add_cost``, variables with ``ctx.add_variable``; never edit the
       objective;
     - :meth:`report` (after the solve, values loaded): a dict for the result's ``rules`` section;
-    - :meth:`check` (before the build): causes of infeasibility visible without solving, for the diagnosis.
+    - :meth:`check` (before the build): causes of infeasibility visible without solving, for the diagnosis;
+    - :meth:`refresh` with :attr:`patchable` (fast re-solves): take new values of some parameters into a model
+      already built, instead of a rebuild.
     """
 
     id: ClassVar[str]
     description: ClassVar[str] = ""
     Params: ClassVar[type[RuleParams]] = RuleParams
+    #: Parameters whose change :meth:`refresh` can take into a model the rule already built (a fast re-solve
+    #: patches the compiled model instead of building it again). A change of any other parameter, or of a
+    #: rule that declares none (the default), rebuilds the model.
+    patchable: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, params: RuleParams | None = None) -> None:
         self.params = params if params is not None else self.Params()
@@ -301,6 +307,15 @@ class Rule:
         infeasible whatever the solver does, as :class:`tokenplan.diagnose.Cause` objects with the rule's
         numbers and a fix (e.g. a share no allowed chip can meet). The default finds none."""
         return []
+
+    def refresh(self, ctx: ModelContext, old: RuleParams) -> bool:
+        """Take this rule's parameters into the model it built with ``old`` (they differ only in
+        :attr:`patchable` ones; the sets and every coefficient the rule reads are the same): remake the rows
+        of its families with ``ctx.refresh_family`` and the bounds of its variables with ``ctx.set_bounds``,
+        exactly as :meth:`apply` would have made them with these parameters. Return False, having changed
+        nothing, when the change is structural (a family, a row, a variable or a cost term would appear,
+        vanish or change): the model is then rebuilt. The default returns False."""
+        return False
 
     def __repr__(self) -> str:
         return f"<Rule {self.id}>"

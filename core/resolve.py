@@ -8,8 +8,11 @@ means), compares them with the resident ones, and
   (the map ``build(..., record=True)`` records: :mod:`tokenplan.model.reads`), remakes those families' rows
   in the resident model and recompiles just those rows into the matrix (a **patch**: demand, HBM supply,
   budgets and chip-supply caps are right-hand sides of core families);
+- when, besides, a rule's parameters changed and every one of them is in the rule's ``patchable``, asks the
+  rule to take them into the resident model (``Rule.refresh``: its rows remade, its variables' bounds set)
+  and recompiles those rows and bounds too (the built-in subsidies' rates and caps);
 - otherwise builds and compiles the model again (a **rebuild**), and says why: what changed and who reads
-  it (a rule's parameters, prices that the cost terms read, a chip allowed or banned, ...).
+  it (a rule's other parameters, prices that the cost terms read, a chip allowed or banned, ...).
 
 Either way the solve, the result and the diagnosis are those of :func:`tokenplan.solve` (the same
 ``finish``). A result's ``model`` is the resident one: read it before the next solve changes it.
@@ -49,7 +52,8 @@ class Resolver:
         self.last: Reuse | None = None
 
     def solve(self, problem: Any, *, time_limit_s: float | None = None, mip_gap: float | None = None,
-              threads: int | None = None, start: dict[str, float] | None = None, diagnose: bool = True) -> Any:
+              threads: int | None = None, start: dict[str, float] | None = None, diagnose: bool = True,
+              details: bool = True) -> Any:
         """Solve ``problem`` (as :func:`tokenplan.solve`), patching the resident model where it can;
         ``self.last`` says how. The result's ``model`` and ``matrix`` are the resident ones: the next solve
         changes them, so read what you need from them first (its tables and KPIs are its own)."""
@@ -60,7 +64,7 @@ class Resolver:
 
         options, deadline = solve_options(problem, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads,
                                           start=start)
-        options.keep_spare = True  # the next re-solve's solver process starts while this one solves
+        options.keep_spare = True  # the next re-solve's solver process starts when this one ends
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         selection = select(problem, self.catalog, disable=self.disable)
@@ -76,7 +80,7 @@ class Resolver:
         self.last = reuse
         self._resident = None  # until the solve has compiled (or kept) the matrix
         result = finish(problem, selection, data, model, options, deadline, timings, diagnose=diagnose,
-                        matrix=matrix)
+                        matrix=matrix, details=details)
         solved_matrix = getattr(result, "matrix", None)
         if solved_matrix is not None:
             self._resident = (data, model, solved_matrix)
@@ -88,6 +92,9 @@ class Resolver:
         old, model, matrix = self._resident
         ctx = model.tp_ctx
         why = same_selection(old.selection, data.selection)
+        if why:
+            return None, None, Reuse(False, why)
+        why, refreshes = rule_refreshes(old.selection, data.selection)
         if why:
             return None, None, Reuse(False, why)
         changed = changed_fields(old, data)
@@ -110,16 +117,34 @@ class Resolver:
             if others:
                 return None, None, Reuse(False, f"{name} changed and {', '.join(others)} read it", tuple(changed))
             families |= {r[7:] for r in readers}
-        from tokenplan.matrix import patch_rows
+        from tokenplan.matrix import patch_columns, patch_rows
 
+        self._resident = None  # the resident model changes from here: a failure below leaves none
         remade = ctx.refresh(data, sorted(families))
-        if remade is None or not patch_rows(matrix, remade):
+        if remade is None:
             self._resident = None
             return None, None, Reuse(False, "rows of " + ", ".join(sorted(families)) + " appear, vanish or change "
                                      "columns", tuple(changed))
-        what = ", ".join(changed) if changed else "nothing"
-        return model, matrix, Reuse(True, f"patched: {what} changed; rows of {', '.join(sorted(families)) or '-'} "
-                                    "remade", tuple(changed), tuple(sorted(families)))
+        ctx.begin_patch()
+        try:
+            for rule, before, _ in refreshes:
+                with data.selection.blame(rule, "refresh()"):
+                    taken = rule.refresh(ctx, before)
+                if not taken:
+                    self._resident = None  # the core rows are remade already: the resident model is gone
+                    return None, None, Reuse(False, f"the parameters of rule {rule.id} changed and its refresh "
+                                             "cannot take them (structural)", tuple(changed))
+        finally:
+            patch = ctx.end_patch()
+        if not patch_rows(matrix, remade + patch["rows"]):
+            self._resident = None
+            return None, None, Reuse(False, "rows of " + ", ".join(sorted(families) + [r.id for r, _, _ in refreshes])
+                                     + " appear, vanish or change columns", tuple(changed))
+        patch_columns(matrix, patch["columns"])
+        what = ", ".join(changed + [f"rules.{r.id}.{k}" for r, _, keys in refreshes for k in keys]) or "nothing"
+        rows = sorted(families) + [f"rule {r.id}" for r, _, _ in refreshes]
+        return model, matrix, Reuse(True, f"patched: {what} changed; rows of {', '.join(rows) or '-'} remade",
+                                    tuple(changed), tuple(sorted(families)))
 
 
 def same_selection(a: Any, b: Any) -> str:
@@ -132,14 +157,29 @@ def same_selection(a: Any, b: Any) -> str:
         differ = [i for i in old if old[i] != new[i]]
         if differ:
             return f"the {kind} changed ({', '.join(differ[:3])}{', ...' if len(differ) > 3 else ''})"
-    rules_a = [(type(r), r.params.model_dump()) for r in a.rules]
-    rules_b = [(type(r), r.params.model_dump()) for r in b.rules]
-    if rules_a != rules_b:
-        return "the rules or their parameters changed"
+    if [(type(r), r.id) for r in a.rules] != [(type(r), r.id) for r in b.rules]:
+        return "the rules changed"
     pa, pb = a.problem, b.problem
     if (pa.problem.name, pa.problem.currency, pa.hbm.unit) != (pb.problem.name, pb.problem.currency, pb.hbm.unit):
         return "the problem's name, currency or HBM unit changed"
     return ""
+
+
+def rule_refreshes(a: Any, b: Any) -> tuple[str, list[tuple[Any, Any, list[str]]]]:
+    """The rules of ``b`` whose parameters differ from ``a``'s (the same rules, in the same order), as
+    (rule of ``b``, parameters in ``a``, the names that changed): each must take its change by its
+    ``refresh`` (every changed name is in its ``patchable``); else the reason for a rebuild, and no list."""
+    out = []
+    for old, new in zip(a.rules, b.rules):
+        before, after = old.params.model_dump(), new.params.model_dump()
+        if before == after:
+            continue
+        keys = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        fixed = [k for k in keys if k not in type(new).patchable]
+        if fixed:
+            return f"the parameters of rule {new.id} changed ({', '.join(fixed)})", []
+        out.append((new, old.params, keys))
+    return "", out
 
 
 def changed_fields(a: Any, b: Any) -> list[str]:

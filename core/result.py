@@ -18,7 +18,7 @@ import pyomo.core as pyo
 
 from tokenplan.coefficients import MONEY, Data
 from tokenplan.files import WriteError, atomic_set
-from tokenplan.solver import Solution
+from tokenplan.solver import Solution, loaded
 
 #: the tidy tables of a result besides the plan (:mod:`tokenplan.accounts`), in ``--out`` as CSV and Parquet
 TABLES = ("costs_by_period", "sites", "hbm", "rules")
@@ -196,8 +196,9 @@ def _plain(v: Any) -> Any:
 
 
 def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | None = None,
-         timings: dict[str, float] | None = None) -> Result:
-    """Turn a solution (values loaded in ``model``) into a :class:`Result`."""
+         timings: dict[str, float] | None = None, details: bool = True) -> Result:
+    """Turn a solution (values loaded in ``model``) into a :class:`Result`; without ``details``, no rules'
+    reports and no money tables (``rules`` and ``tables`` empty: a study's scenario keeps neither)."""
     currency = data.problem.problem.currency
     all_timings = {**(timings or {}), **solution.timings}
     warnings = list(warnings or [])
@@ -216,7 +217,8 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
                       bound=None if solution.bound is None else solution.bound * MONEY,
                       kpis={}, plan=pd.DataFrame(columns=PLAN_COLUMNS), binding=[], diagnosis=None, **common)
     ctx = model.tp_ctx
-    terms = {name: value * MONEY for name, value in ctx.term_values().items()}
+    x = loaded(solution.matrix, solution.x) if solution.matrix is not None and solution.x is not None else None
+    terms = {name: value * MONEY for name, value in ctx.term_values(solution.matrix, x).items()}
     cats: dict[str, float] = {"capex": 0.0, "opex": 0.0, "subsidy": 0.0, "salvage": 0.0}
     for t in ctx.cost_terms:
         cats[t.category] += terms[t.name]
@@ -232,15 +234,15 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
         "facility_mw": _peak(plan, "facility_mw"),
         "cost_per_million_tokens": float(objective / discounted_million_tokens(data)),
     }
-    rules = {}
-    for rule in data.selection.rules:
+    rules: dict[str, Any] = {}
+    for rule in data.selection.rules if details else ():
         with data.selection.blame(rule, "report()"):
             section = rule.report(ctx)
         if section is not None:
             rules[rule.id] = section
     from tokenplan.accounts import tables as money_tables
 
-    tables = money_tables(model, data, plan, rules)
+    tables = money_tables(model, data, plan, rules) if details else {}
     idle = idle_table(plan)
     unit = {c.id: c.unit_size for c in data.chips}
     whole = idle[[row.accelerators_idle >= unit[row.chip] - 1e-6 for row in idle.itertuples()]] if len(idle) else idle
@@ -300,13 +302,15 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
             r = row(*p.key)
             r["units_bought"] = n
             r["accelerators_bought"] = n * p.accelerators
-    for fkey, idx in zip(model.FLEET, data.fleet.values()):
-        active = sum(units[i] * purchases[i].accelerators for i in idx)
-        if active:
-            r = row(*fkey)
-            r["accelerators_active"] = active
-            r["it_mw"] = float(sum(units[i] * purchases[i].it_mw for i in idx))
-            r["facility_mw"] = float(sum(units[i] * purchases[i].facility_mw for i in idx))
+    # the fleet in service: each purchase made, in every period it serves (in purchase order, as the sums
+    # over ``data.fleet`` run)
+    for p, n in zip(purchases, units):
+        if n:
+            for year in p.active_years:
+                r = row(p.chip, p.cooling, p.region, year)
+                r["accelerators_active"] += n * p.accelerators
+                r["it_mw"] += n * p.it_mw
+                r["facility_mw"] += n * p.facility_mw
     # serving is decided per chip and period (docs/formulation.md, "Why `serve` has no cooling and no
     # region"); each site's share of it is in proportion to the chip's accelerators in service there
     serving: dict[tuple[str, int], float] = {}

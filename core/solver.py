@@ -155,10 +155,14 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None, *, matrix
                     "duals_time_limit": DUALS_TIME_LIMIT_S, "portfolio": options.portfolio},
         "start": start, "heuristic_start": options.heuristic_start, "duals": options.duals, "iis": options.iis,
         "binary_cols": matrix.binary_cols,
-        "count_cols": [i for i, v in enumerate(matrix.columns)
-                       if v.parent_component().local_name in options.count_vars and not v.is_continuous()],
     }
-    payload["count_keys"] = count_keys(model, matrix, payload["count_cols"])
+    # once per matrix (a fast re-solve keeps its columns)
+    counts = matrix.positions.get(("counts", tuple(options.count_vars)))
+    if counts is None:
+        cols = [i for i, v in enumerate(matrix.columns)
+                if v.parent_component().local_name in options.count_vars and not v.is_continuous()]
+        counts = matrix.positions[("counts", tuple(options.count_vars))] = (cols, count_keys(model, matrix, cols))
+    payload["count_cols"], payload["count_keys"] = counts
     solution = _run_worker(payload, matrix, options)
     solution.timings["compile_s"] = t_compile
     if solution.x is not None:
@@ -177,10 +181,15 @@ def count_keys(model: pyo.ConcreteModel, matrix: Matrix, count_cols: list[int]) 
 
 
 def load_values(matrix: Matrix, x: np.ndarray) -> None:
-    for var, value in zip(matrix.columns, x):
-        if not var.is_continuous():
-            value = float(round(value))
-        var.set_value(float(value), skip_validation=True)
+    """Load ``x`` into the model's variables, integer columns rounded."""
+    for var, value in zip(matrix.columns, loaded(matrix, x).tolist()):
+        var.set_value(value, skip_validation=True)
+
+
+def loaded(matrix: Matrix, x: np.ndarray) -> np.ndarray:
+    """The values :func:`load_values` gives the columns: ``x`` with the integer columns rounded."""
+    x = np.asarray(x, dtype=float)
+    return np.where(np.asarray(matrix.lp["integrality"]) > 0, np.round(x), x)
 
 
 def _reader(stream: Any, out: queue.Queue[Any]) -> None:
@@ -275,9 +284,8 @@ def _spawn(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     return proc, read_fd
 
 
-def _take(env: dict[str, str], keep_spare: bool) -> tuple[subprocess.Popen[bytes], int]:
-    """A solver process: the spare started ahead when there is a live one, else a new one; with
-    ``keep_spare``, the next spare starts now (it imports numpy and HiGHS while this solve runs)."""
+def _take(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """A solver process: the spare started ahead when there is a live one, else a new one."""
     key = env["OMP_NUM_THREADS"]
     with _SPARES_LOCK:
         spare = _SPARES.pop(key, None)
@@ -287,14 +295,6 @@ def _take(env: dict[str, str], keep_spare: bool) -> tuple[subprocess.Popen[bytes
         if spare is not None:
             _discard(spare)
         taken = _spawn(env)
-    if keep_spare:
-        with contextlib.suppress(SolverError):
-            fresh = _spawn(env)
-            with _SPARES_LOCK:
-                old = _SPARES.pop(key, None)
-                _SPARES[key] = fresh
-            if old is not None:
-                _discard(old)
     return taken
 
 
@@ -308,6 +308,14 @@ def prestart(threads: int = 1) -> None:
         spare = _SPARES.get(key)
         if spare is not None and spare[0].poll() is None:
             return
+    _refill(env)
+
+
+def _refill(env: dict[str, str]) -> None:
+    """Start the spare for the next solve (``SolveOptions.keep_spare``), once this solve's process has ended:
+    its start-up (Python, numpy) then runs while the parent makes the result, not beside HiGHS, whose time
+    it would otherwise slow on a machine with few cores."""
+    key = env["OMP_NUM_THREADS"]
     with contextlib.suppress(SolverError):
         fresh = _spawn(env)
         with _SPARES_LOCK:
@@ -347,7 +355,8 @@ def _discard_spares() -> None:
 
 
 def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) -> Solution:
-    proc, read_fd = _take(_worker_env(options.threads), options.keep_spare)
+    env = _worker_env(options.threads)
+    proc, read_fd = _take(env)
     started = time.monotonic()
     output = _Output(proc.stdout, options.log)
     messages: queue.Queue[Any] = queue.Queue()
@@ -399,6 +408,8 @@ def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) 
             proc.kill()
         proc.wait()
         reader.join(timeout=2)
+        if options.keep_spare:
+            _refill(env)
     elapsed = time.monotonic() - started
     if state.error is not None:
         kind, text = state.error
@@ -434,6 +445,7 @@ class _State:
         self.phase = "starting"
         self.first_incumbent_s: float | None = None
         self.highs_s: float | None = None
+        self.highs_cpu_s: float | None = None
         self.iis: dict[str, Any] | None = None
 
     def handle(self, message: tuple[Any, ...], options: SolveOptions) -> None:
@@ -472,11 +484,15 @@ class _State:
             self.iis = message[1]
         elif kind == "done" and len(message) > 1:
             self.highs_s = float(message[1])
+            if len(message) > 2:
+                self.highs_cpu_s = float(message[2])
 
     def solution(self, elapsed: float) -> Solution:
         timings = {"solve_s": elapsed}
         if self.highs_s is not None:  # from the model's arrival in the worker to its end (duals included)
             timings["highs_s"] = self.highs_s
+        if self.highs_cpu_s is not None:  # the same span in the solver process's CPU seconds (load-independent)
+            timings["highs_cpu_s"] = self.highs_cpu_s
         if self.first_incumbent_s is not None:
             timings["first_incumbent_s"] = self.first_incumbent_s
         common = dict(matrix=self.matrix, incumbents=self.incumbents, bounds=self.bounds, log=self.log,

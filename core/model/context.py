@@ -106,6 +106,8 @@ class ModelContext:
         #: family name -> how many times rows were added to it (a shared family is never refreshed)
         self._additions: dict[str, int] = defaultdict(int)
         self._term_repn: list[tuple[str, list[Any], np.ndarray, float] | None] | None = None
+        #: what rules' refreshes changed (:meth:`begin_patch`), else None
+        self._patch: dict[str, list[Any]] | None = None
         h = data.horizon
         self.chips: dict[str, Chip] = {c.id: c for c in data.chips}
         self.coolings: dict[str, Cooling] = {k.id: k for k in data.coolings}
@@ -309,20 +311,66 @@ class ModelContext:
         remade: list[Any] = []
         for name in names:
             family = self.family(name)
-            known = self.model.component(name)
-            if family is None or known is None or self._additions[name] != 1:
+            if family is None:
                 return None
-            rows = family.rows(self)
-            if set(rows) != set(known.keys()) or any(isinstance(r.lhs, int | float) for r in rows.values()):
+            rows = self._remade(family)
+            if rows is None:
                 return None
-            scale = _row_scale([r.rhs for r in rows.values()]) if family.scaled else 1.0
-            self.row_scale[name] = scale
-            lower = family.sense == ">="
-            for index, row in rows.items():
-                lhs = scale * row.lhs if scale != 1.0 else row.lhs
-                known[index] = lhs >= row.rhs * scale if lower else lhs <= row.rhs * scale
-                remade.append(known[index])
+            remade.extend(rows)
         return remade
+
+    def _remade(self, family: Family) -> list[Any] | None:
+        """Remake the rows of ``family`` (a family of this model, added once) in place, as :meth:`add_family`
+        made them; None, with nothing changed, when its index differs or a row has no variables."""
+        name = family.name
+        known = self.model.component(name)
+        if known is None or self._additions[name] != 1 or self.elastic is not None:
+            return None
+        rows = family.rows(self)
+        if set(rows) != set(known.keys()) or any(isinstance(r.lhs, int | float) for r in rows.values()):
+            return None
+        scale = _row_scale([r.rhs for r in rows.values()]) if family.scaled else 1.0
+        self.row_scale[name] = scale
+        lower = family.sense == ">="
+        remade = []
+        for index, row in rows.items():
+            lhs = scale * row.lhs if scale != 1.0 else row.lhs
+            known[index] = lhs >= row.rhs * scale if lower else lhs <= row.rhs * scale
+            remade.append(known[index])
+        return remade
+
+    # -- a rule's refresh (fast re-solves: :meth:`tokenplan.records.Rule.refresh`) ---------------------------
+    def refresh_family(self, family: Family) -> bool:
+        """Remake the rows of a family the model has (same name, same index, rows with variables) from
+        ``family``, which replaces it; the rows are recompiled into the model HiGHS gets. False, with nothing
+        changed, when that cannot be done in place (the family is unknown or shared between rules, its index
+        differs, a row has no variables): the rule's refresh must then return False."""
+        i = next((k for k, f in enumerate(self.families) if f.name == family.name), None)
+        if i is None or self._patch is None:
+            return False
+        rows = self._remade(family)
+        if rows is None:
+            return False
+        self.families[i] = family
+        self._patch["rows"].extend(rows)
+        return True
+
+    def set_bounds(self, var: Any, lower: float | None, upper: float | None) -> None:
+        """New bounds of a variable (an entry of a variable component) in a model being refreshed."""
+        if self._patch is None:
+            raise RuntimeError("set_bounds is for a rule's refresh of a built model")
+        var.setlb(lower)
+        var.setub(upper)
+        self._patch["columns"].append(var)
+
+    def begin_patch(self) -> None:
+        """Start collecting the rows and columns that rules' refreshes change (:meth:`end_patch`)."""
+        self._patch = {"rows": [], "columns": []}
+
+    def end_patch(self) -> dict[str, list[Any]]:
+        """The rows remade and the columns whose bounds changed since :meth:`begin_patch`."""
+        patch, self._patch = self._patch or {"rows": [], "columns": []}, None
+        return patch
 
     def _slack(self, family: Family, rhs: dict[Any, float]) -> Any:
         if family.elastic is None or family.elastic != self.elastic or not rhs:
@@ -335,10 +383,11 @@ class ModelContext:
         self.slacks.setdefault(family.name, []).append((var, weights))
         return var
 
-    def term_values(self) -> dict[str, float]:
+    def term_values(self, matrix: Any = None, x: Any = None) -> dict[str, float]:
         """The solved value of each cost term (model money). Each term is compiled once to its coefficients
         (a fast re-solve keeps the terms), so a result costs a dot product per term, not a walk of its
-        expression."""
+        expression. With the compiled ``matrix`` and the values ``x`` loaded from it (``tokenplan.solver``'s
+        ``loaded``), the values are read from ``x`` by column, not from the variables."""
         from pyomo.repn.standard_repn import generate_standard_repn
 
         if self._term_repn is None:
@@ -352,15 +401,32 @@ class ModelContext:
                 compiled.append((term.name, list(repn.linear_vars), np.array(repn.linear_coefs, dtype=float),
                                  float(pyo.value(repn.constant))))
             self._term_repn = compiled
+        columns = self._term_columns(matrix) if matrix is not None and x is not None else None
         out: dict[str, float] = {}
-        for term, repn in zip(self.cost_terms, self._term_repn):
+        for k, (term, repn) in enumerate(zip(self.cost_terms, self._term_repn)):
             if repn is None:
                 out[term.name] = self.value(term.expr)
                 continue
             _, variables, coefs, constant = repn
-            values = np.array([v.value if v.value is not None else 0.0 for v in variables], dtype=float)
+            if columns is not None and columns[k] is not None:
+                values = x[columns[k]]
+            else:
+                values = np.array([v.value if v.value is not None else 0.0 for v in variables], dtype=float)
             out[term.name] = float(coefs @ values) + constant
         return out
+
+    def _term_columns(self, matrix: Any) -> list[np.ndarray | None]:
+        """Per compiled cost term, the matrix columns of its variables (None: a variable is not a column)."""
+        key = ("term_columns", id(self))
+        cached = matrix.positions.get(key)
+        if cached is None:
+            col = {id(v): j for j, v in enumerate(matrix.columns)}
+            cached = []
+            for repn in self._term_repn or []:
+                js = None if repn is None else [col.get(id(v)) for v in repn[1]]
+                cached.append(None if js is None or None in js else np.array(js, dtype=np.intp))
+            matrix.positions[key] = cached
+        return cached
 
     def family(self, name: str) -> Family | None:
         return next((f for f in self.families if f.name == name), None)

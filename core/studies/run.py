@@ -7,6 +7,13 @@ The chains depend on the study alone, not on the pool or the number of workers, 
 gets its start from the stored plan of its predecessor: a local run, a Dask run and a killed-and-resumed
 run give the same scenarios the same starts, hence the same results (the solve is deterministic when it
 ends before its limit).
+
+**Lanes.** The chains, in grid order, are cut into one contiguous lane per worker, and a lane's chains run
+on the same worker: neighbouring chains share the levels of the outer axes, so the worker's resident model
+is patched from one chain to the next rather than rebuilt (e.g. a 4 x 5 x 5 grid on two workers: one
+export variant after the other on each, the subsidy rate a patch). A worker whose lane is done takes the
+last chain of the longest other lane. Which worker runs a scenario changes how its model was made (patched
+or rebuilt, bit for bit the same matrix), not its result.
 """
 
 from __future__ import annotations
@@ -125,50 +132,79 @@ def execute(spec: StudySpec, scenarios: list[Scenario], store: Any, pool: Any, o
     for s in scenarios:
         if s.id in done:
             progress.record(store.records[s.id])
-    # (chain, position in it, tries): a chain starts at its first scenario not done, its start from the one
-    # before it (stored)
-    queue: deque[tuple[list[Scenario], int, int]] = deque(
-        (chain, 0, 0) for chain in chains(spec, scenarios) if any(s.id not in done for s in chain))
-    running: dict[Any, tuple[list[Scenario], int, int, dict[str, Any]]] = {}
+    # lanes: the chains cut into one contiguous run per worker, so that a worker's chains are neighbours in
+    # the grid (the same levels of the outer axes: its resident model is patched, not rebuilt, from one chain
+    # to the next); a worker whose lane is empty takes the last chain of the longest other lane
+    todo = [chain for chain in chains(spec, scenarios) if any(s.id not in done for s in chain)]
     width = max(1, pool.workers)
+    lanes = lanes_of(todo, width)
+    # per lane, a chain to run from a position with a count of tries (a retry after a worker's death first)
+    retry: dict[int, deque[tuple[list[Scenario], int, int]]] = {k: deque() for k in range(width)}
+    free = deque(range(width))
+    running: dict[Any, tuple[list[Scenario], int, int, dict[str, Any], int]] = {}
 
-    def submit(chain: list[Scenario], i: int, tries: int) -> None:
+    def take(lane: int) -> tuple[list[Scenario], int, int] | None:
+        if retry[lane]:
+            return retry[lane].popleft()
+        if lanes[lane]:
+            return lanes[lane].popleft(), 0, 0
+        other = max(range(width), key=lambda k: (len(lanes[k]), -k))
+        return (lanes[other].pop(), 0, 0) if lanes[other] else None
+
+    def submit(chain: list[Scenario], i: int, tries: int, lane: int) -> bool:
         while i < len(chain) and chain[i].id in store.records:
             i += 1
         if i >= len(chain):
-            return
+            return False
         start = store.start_of(chain[i - 1].id) if i > 0 else None
-        # the chain's scenarios go where its last one ran: that worker's resident model is the chain's
         work = task(spec, chain[i], options, start, plugins_sha256)
-        future = pool.submit(work, chain=chain[0].id)
-        running[future] = (chain, i, tries, work)
+        # the lane's scenarios go to the worker that ran its last one: its resident model is the lane's
+        future = pool.submit(work, chain=("lane", lane))
+        running[future] = (chain, i, tries, work, lane)
+        return True
 
     try:
-        while queue or running:
-            while queue and len(running) < width:
-                submit(*queue.popleft())
+        while True:
+            while free:  # a lane whose worker is free: its next chain (or one taken from another lane)
+                lane = free.popleft()
+                while (item := take(lane)) is not None and not submit(*item, lane):
+                    pass
             progress.running = len(running)
             if on_event:
                 on_event(progress)
             if not running:
-                continue
+                break
             for future in pool.wait(running, timeout=0.5):
-                chain, i, tries, work = running.pop(future)
+                chain, i, tries, work, lane = running.pop(future)
                 try:
                     result = future.result()
                 except Exception as exc:
                     # a worker runs one scenario at a time: its death is that scenario's
                     if pool.died(exc) and tries + 1 < TRIES:
                         pool.restart()
-                        queue.appendleft((chain, i, tries + 1))
+                        retry[lane].appendleft((chain, i, tries + 1))
+                        free.append(lane)
                         continue
                     result = _failure(chain[i], exc, work, options)
                 store.add(result)
                 progress.record(result["record"])
-                submit(chain, i + 1, 0)
+                if not submit(chain, i + 1, 0, lane):
+                    free.append(lane)
     finally:
         progress.running = 0
     return progress
+
+
+def lanes_of(todo: list[list[Scenario]], width: int) -> list[deque[list[Scenario]]]:
+    """The chains cut into ``width`` contiguous runs of (nearly) equal scenario counts, in order."""
+    total = sum(len(c) for c in todo)
+    lanes: list[deque[list[Scenario]]] = [deque() for _ in range(width)]
+    seen = 0
+    for chain in todo:
+        lane = min(width - 1, (seen * width) // max(1, total))
+        lanes[lane].append(chain)
+        seen += len(chain)
+    return lanes
 
 
 def _failure(s: Scenario, exc: BaseException, work: dict[str, Any], options: Options) -> dict[str, Any]:

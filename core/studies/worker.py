@@ -105,14 +105,15 @@ def _solve(task: dict[str, Any], record: dict[str, Any], out: dict[str, Any]) ->
     disable = tuple(task.get("disable", ()))
     if task.get("persistent", True):
         res = resolver(task["problem_path"], disable)
+        # a scenario keeps its plan, KPIs and shadow prices, not the rules' reports or money tables
         result = res.solve(problem, time_limit_s=task.get("time_limit_s"), mip_gap=task.get("mip_gap"),
-                           threads=task.get("threads"), start=start)
+                           threads=task.get("threads"), start=start, details=False)
         reuse = res.last
     else:
         from tokenplan.api import solve
 
         result = solve(problem, time_limit_s=task.get("time_limit_s"), mip_gap=task.get("mip_gap"),
-                       threads=task.get("threads"), catalog=catalog(disable), start=start)
+                       threads=task.get("threads"), catalog=catalog(disable), start=start, details=False)
         reuse = None
     sources = {i["source"] for i in result.incumbents}
     timings = {"load_s": load_s, **result.timings}
@@ -126,6 +127,7 @@ def _solve(task: dict[str, Any], record: dict[str, Any], out: dict[str, Any]) ->
         rebuild=reuse is None or not reuse.patched,
         model=reuse.reason if reuse is not None else "rebuilt (persistent models off)",
         timings={k: round(float(v), 4) for k, v in timings.items()}, highs_s=round(highs, 4),
+        highs_cpu_s=round(float(timings["highs_cpu_s"]), 4) if "highs_cpu_s" in timings else None,
         provenance=compact(result.provenance, task.get("plugins_sha256")))
     if not result.solved:
         return

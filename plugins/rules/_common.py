@@ -134,12 +134,25 @@ def domestic_only_choice(ctx: ModelContext, sites: list[str]) -> dict[str, Any]:
 def link_to_domestic_only(ctx: ModelContext, name: str, benefit: Any, bound: dict[tuple[str, int], float]) -> None:
     """Rows ``<name>_take_link[r, y]``: ``benefit[r, y] <= bound[r, y] x domestic_only_site[r]`` for every
     key of ``bound`` whose site has a foreign option (a site without one is domestic-only anyway)."""
-    take = domestic_only_choice(ctx, list(dict.fromkeys(rid for rid, _ in bound)))
+    domestic_only_choice(ctx, list(dict.fromkeys(rid for rid, _ in bound)))
+    ctx.add_family(take_link_family(ctx, name, benefit, bound))
+
+
+def take_link_family(ctx: ModelContext, name: str, benefit: Any, bound: dict[tuple[str, int], float]) -> Family:
+    """The family of :func:`link_to_domestic_only` (its binaries made already); a rule's refresh remakes it
+    with new bounds."""
+    take = {rid: ctx.component(DOMESTIC_ONLY_VAR)[rid] if _has_foreign(ctx, rid) else 1.0
+            for rid in dict.fromkeys(rid for rid, _ in bound)}
     rows = {(rid, y): Row(benefit[rid, y] - b * take[rid], 0.0) for (rid, y), b in bound.items()
             if not isinstance(take[rid], float)}
-    ctx.add_family(Family(name=f"{name}_take_link", index=("region", "period"), sense="<=", unit="{cur}",
-                          per="{cur}", rows=lambda ctx: rows, doc="benefit <= its bound x domestic_only_site",
-                          model_unit=ctx.money, report_duals=False))
+    return Family(name=f"{name}_take_link", index=("region", "period"), sense="<=", unit="{cur}", per="{cur}",
+                  rows=lambda ctx: rows, doc="benefit <= its bound x domestic_only_site", model_unit=ctx.money,
+                  report_duals=False)
+
+
+def _has_foreign(ctx: ModelContext, rid: str) -> bool:
+    """Has the site a foreign option in some period (then its domestic-only choice is a binary)?"""
+    return any(not p.domestic for y in ctx.periods for p in ctx.bought(rid, y))
 
 
 def foreign_accelerators(ctx: ModelContext, region: str) -> int:

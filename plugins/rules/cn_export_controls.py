@@ -131,6 +131,8 @@ class ExportControls(Rule):
     def adjust(self, data: Data) -> None:
         self._decisions: dict[tuple[str, str, int], Decision] = {}
         by_country: dict[tuple[str, str], list[Decision]] = {}  # the decision depends on the site's country only
+        # (chip, region, period) -> anything allowed before the controls (a ban below touches its own pair only)
+        allowed = data.allowed.any(axis=1)
         for c, chip in enumerate(data.chips):
             for r, region in enumerate(data.regions):
                 key = (chip.id, region.country)
@@ -139,13 +141,14 @@ class ExportControls(Rule):
                 decisions = by_country[key]
                 if decisions[0].status in ("domestic", "not controlled"):
                     continue
-                if all(d.status == "banned" for d in decisions) and len({d.reason for d in decisions}) == 1 \
-                        and data.allowed[c, :, r, :].any():
+                whole = all(d.status == "banned" for d in decisions) and len({d.reason for d in decisions}) == 1 \
+                    and bool(allowed[c, r, :].any())
+                if whole:
                     data.forbid(c, r, None, reason=f"{self.id}: {decisions[0].reason}")
                 for t, d in enumerate(decisions):
                     self._decisions[chip.id, region.id, data.periods[t]] = d
                     if d.status == "banned":
-                        if data.allowed[c, :, r, t].any():
+                        if not whole and allowed[c, r, t]:
                             data.forbid(c, r, t, reason=f"{self.id}: {d.reason}")
                     elif d.status == "licensed":
                         data.price_multiplier[c, r, t] *= 1.0 + d.fee

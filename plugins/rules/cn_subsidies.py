@@ -36,6 +36,7 @@ from tokenplan.plugins.rules._common import (
     link_to_domestic_only,
     param,
     prefix,
+    take_link_family,
 )
 from tokenplan.records import Rule, RuleParams
 
@@ -93,13 +94,18 @@ class SiteCapexSubsidy(Rule):
     params: SiteSubsidyParams
 
     # -- model -------------------------------------------------------------------------------------------
-    def apply(self, ctx: ModelContext) -> None:
-        p, name = self.params, prefix(self.id)
+    #: a change of these is a patch of a built model (:meth:`refresh`) while the sites, periods and groups
+    #: that get a subsidy variable, and the families present, stay the same
+    patchable = frozenset({"rate", "local_topup", "max_stacked", "max_per_site_year", "max_per_year"})
+
+    def _cells(self, ctx: ModelContext) -> dict[tuple[str, int], tuple[dict[float, Any], float]]:
+        """(site, period) -> (its eligible capex by salvage fraction, the bound of its subsidy): the cells that
+        get a subsidy; empty when the rule pays nothing."""
+        p = self.params
         stacked = p.rate + p.local_topup
-        sdf = ctx.salvage_df()
         cells: dict[tuple[str, int], tuple[dict[float, Any], float]] = {}
         if min(stacked, p.max_stacked) < MIN_SHARE:
-            return  # nothing to pay (and no coefficient HiGHS would drop)
+            return cells  # nothing to pay (and no coefficient HiGHS would drop)
         for rid in ctx.sites(p.tag):
             for year in ctx.periods:
                 groups = capex_groups(ctx, rid, year, p.base)
@@ -107,10 +113,62 @@ class SiteCapexSubsidy(Rule):
                 upper = min(stacked * eligible_max, p.max_stacked * ctx.capex_bound(rid, year))
                 if groups and upper > MIN_SHARE:
                     cells[rid, year] = (groups, upper)
+        return cells
+
+    def _shape(self, cells: dict[tuple[str, int], tuple[dict[float, Any], float]]) -> tuple[Any, ...]:
+        """What a refresh must keep: the subsidy's index and which optional families exist."""
+        p = self.params
+        index = tuple((rid, y, f) for (rid, y), (groups, _) in cells.items() for f in groups)
+        stacked = p.rate + p.local_topup
+        return (index, min(stacked, p.max_stacked) < MIN_SHARE, p.max_stacked < stacked - 1e-12,
+                p.max_per_site_year is None, p.max_per_year is None)
+
+    def _families(self, ctx: ModelContext, cells: dict[tuple[str, int], tuple[dict[float, Any], float]], s: Any,
+                  paid: Any, net: Any) -> list[Family]:
+        """The rule's own families (the stacking rows and the domestic-only link aside)."""
+        p, name = self.params, prefix(self.id)
+        stacked = p.rate + p.local_topup
+        keys = list(cells)
         index = [(rid, y, g) for (rid, y), (groups, _) in cells.items() for g in range(len(groups))]
-        fraction = {(rid, y, g): f for (rid, y), (groups, _) in cells.items() for g, f in enumerate(groups)}
         eligible = {(rid, y, g): e for (rid, y), (groups, _) in cells.items()
                     for g, e in enumerate(groups.values())}
+        money = dict(unit="{cur}", per="{cur}", model_unit=ctx.money)
+        out = [Family(
+            name=f"{name}_rate", index=("region", "period", "group"), sense="<=", rows=lambda ctx: {
+                i: Row(s[i] - stacked * eligible[i], 0.0) for i in index},
+            doc="subsidy of a salvage group <= (rate + local_topup) x its eligible capex", report_duals=False,
+            **money)]
+        if p.max_stacked < stacked - 1e-12:  # otherwise implied: eligible capex <= project capex
+            out.append(Family(
+                name=f"{name}_cap", index=("region", "period"), sense="<=", rows=lambda ctx: {
+                    key: Row(net[key] - p.max_stacked * ctx.expr.net_capex[key], 0.0) for key in keys},
+                doc="net subsidy <= max_stacked x the site's net capex", report_duals=False, **money))
+        if p.max_per_site_year is not None:
+            cap = p.max_per_site_year
+            out.append(Family(
+                name=f"{name}_site_cash", index=("region", "period"), sense="<=", rows=lambda ctx: {
+                    key: Row(paid[key], cap / ctx.money) for key in keys},
+                doc="subsidy paid at a site in a period <= max_per_site_year",
+                input_key=f"rules.{self.id}.max_per_site_year", **money))
+        if p.max_per_year is not None:
+            total = p.max_per_year
+            out.append(Family(
+                name=f"{name}_cash", index=("period",), sense="<=", rows=lambda ctx: {
+                    y: Row(ctx.sum(paid[rid, yy] for rid, yy in keys if yy == y), total / ctx.money)
+                    for y in ctx.periods if any(yy == y for _, yy in keys)},
+                doc="subsidy the programme pays in a period <= max_per_year",
+                input_key=f"rules.{self.id}.max_per_year", **money))
+        return out
+
+    def apply(self, ctx: ModelContext) -> None:
+        p, name = self.params, prefix(self.id)
+        sdf = ctx.salvage_df()
+        cells = self._cells(ctx)
+        ctx.shared[f"{self.id}:shape"] = self._shape(cells)
+        if not cells and min(p.rate + p.local_topup, p.max_stacked) < MIN_SHARE:
+            return
+        index = [(rid, y, g) for (rid, y), (groups, _) in cells.items() for g in range(len(groups))]
+        fraction = {(rid, y, g): f for (rid, y), (groups, _) in cells.items() for g, f in enumerate(groups)}
         s = ctx.add_variable(f"{name}_subsidy", index, bounds=lambda m, rid, y, g: (0.0, cells[rid, y][1]),
                              doc=f"{self.id}: nominal subsidy paid at the site in the period, per salvage group")
         keys = list(cells)
@@ -122,37 +180,39 @@ class SiteCapexSubsidy(Rule):
         net = ctx.add_expression(f"{name}_net", keys, lambda rid, y: ctx.sum(
             (ctx.df(y) - sdf * fraction[i]) * s[i] for i in groups_of[rid, y]),
             doc="present value of the subsidy net of its clawback in the salvage (model money)")
-        money = dict(unit="{cur}", per="{cur}", model_unit=ctx.money)
-        ctx.add_family(Family(
-            name=f"{name}_rate", index=("region", "period", "group"), sense="<=", rows=lambda ctx: {
-                i: Row(s[i] - stacked * eligible[i], 0.0) for i in index},
-            doc="subsidy of a salvage group <= (rate + local_topup) x its eligible capex", report_duals=False,
-            **money))
-        if p.max_stacked < stacked - 1e-12:  # otherwise implied: eligible capex <= project capex
-            ctx.add_family(Family(
-                name=f"{name}_cap", index=("region", "period"), sense="<=", rows=lambda ctx: {
-                    key: Row(net[key] - p.max_stacked * ctx.expr.net_capex[key], 0.0) for key in keys},
-                doc="net subsidy <= max_stacked x the site's net capex", report_duals=False, **money))
+        for family in self._families(ctx, cells, s, paid, net):
+            ctx.add_family(family)
         self._stack(ctx, net, keys)
-        if p.max_per_site_year is not None:
-            ctx.add_family(Family(
-                name=f"{name}_site_cash", index=("region", "period"), sense="<=", rows=lambda ctx: {
-                    key: Row(paid[key], p.max_per_site_year / ctx.money) for key in keys},
-                doc="subsidy paid at a site in a period <= max_per_site_year",
-                input_key=f"rules.{self.id}.max_per_site_year", **money))
-        if p.max_per_year is not None:
-            ctx.add_family(Family(
-                name=f"{name}_cash", index=("period",), sense="<=", rows=lambda ctx: {
-                    y: Row(ctx.sum(paid[rid, yy] for rid, yy in keys if yy == y), p.max_per_year / ctx.money)
-                    for y in ctx.periods if any(yy == y for _, yy in keys)},
-                doc="subsidy the programme pays in a period <= max_per_year",
-                input_key=f"rules.{self.id}.max_per_year", **money))
         if p.domestic_only:
             link_to_domestic_only(ctx, name, paid, {key: cells[key][1] for key in keys})
         ctx.add_cost(f"{name}_subsidy", "subsidy", -ctx.sum(ctx.df(y) * s[rid, y, g] for rid, y, g in index),
                      parts={key: -ctx.df(key[1]) * paid[key] for key in keys}, timing="at")
         ctx.add_cost(f"{name}_clawback", "salvage", ctx.sum(sdf * fraction[i] * s[i] for i in index
                                                             if fraction[i] > 0))
+
+    def refresh(self, ctx: ModelContext, old: RuleParams) -> bool:
+        """New rates, ceilings or cash caps for the same subsidised cells: the rows of the rate, the cap, the
+        cash caps and the domestic-only link remade, the subsidy variables' bounds set (their cost terms do not
+        depend on these parameters). Any change of the cells or of which families exist is structural."""
+        p, name = self.params, prefix(self.id)
+        cells = self._cells(ctx)
+        if self._shape(cells) != ctx.shared.get(f"{self.id}:shape"):
+            return False
+        if not cells:
+            return True  # no subsidy anywhere, before and after: nothing in the model depends on it
+        s, paid, net = (ctx.component(f"{name}_{part}") for part in ("subsidy", "paid", "net"))
+        families = self._families(ctx, cells, s, paid, net)
+        if p.domestic_only:
+            families.append(take_link_family(ctx, name, paid, {key: cells[key][1] for key in cells}))
+        if any(ctx.family(f.name) is None for f in families):
+            return False
+        for family in families:
+            if not ctx.refresh_family(family):
+                return False  # pragma: no cover - the shape check keeps every family's index
+        for (rid, y), (groups, upper) in cells.items():
+            for g in range(len(groups)):
+                ctx.set_bounds(s[rid, y, g], 0.0, upper)
+        return True
 
     def _stack(self, ctx: ModelContext, net: Any, keys: list[tuple[str, int]]) -> None:
         """Capex subsidies of several rules at one site never exceed its net capex together: a row

@@ -55,7 +55,11 @@ class DomesticShare(Rule):
             out.setdefault(key, []).append((w, 1.0 if pu.domestic else 0.0, pu))
         return out
 
-    def apply(self, ctx: ModelContext) -> None:
+    #: a new share remakes the rows (the same scopes and purchases: a patch while no term's coefficient
+    #: becomes 0, i.e. for shares strictly between 0 and 1)
+    patchable = frozenset({"share"})
+
+    def _family(self, ctx: ModelContext) -> Family:
         p, name = self.params, prefix(self.id)
         groups = {k: v for k, v in self._terms(ctx).items() if any(dom < 1.0 for _, dom, _ in v)}
 
@@ -67,10 +71,17 @@ class DomesticShare(Rule):
             return out
 
         unit, per = ("accelerators", "accelerator") if p.measure == "accelerators" else ("{cur}", "{cur}")
-        ctx.add_family(Family(
+        return Family(
             name=name, index=("scope",), sense=">=", unit=unit, per=per, rows=rows,
             doc="domestic - share x total >= 0 (accelerators, or model money)", elastic="cap",
-            model_unit=1.0 if p.measure == "accelerators" else ctx.money, input_key=f"rules.{self.id}.share"))
+            model_unit=1.0 if p.measure == "accelerators" else ctx.money, input_key=f"rules.{self.id}.share")
+
+    def apply(self, ctx: ModelContext) -> None:
+        ctx.add_family(self._family(ctx))
+
+    def refresh(self, ctx: ModelContext, old: RuleParams) -> bool:
+        """A new share: the rows remade (a share of 0 or 1 drops terms: the resolver then rebuilds)."""
+        return ctx.refresh_family(self._family(ctx))
 
     def check(self, data: Data) -> list[Cause]:
         """A positive share where every purchase option of a scope is foreign: nothing can be bought there,
