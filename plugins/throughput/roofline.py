@@ -215,6 +215,19 @@ def prompt_tokens(context_tokens: float, output_fraction: float) -> float:
     return context_tokens * 2 * (1 - f) / (2 - f)
 
 
+def _serving_inputs(chip: Any, workload: Any, p: Any, b: Any, flops: Any) -> tuple[Any, ...]:
+    """The quantities of the model that the scalar rate and the calibration grid share (floats, or numpy
+    arrays over the grid's parameters): bandwidth, weight and KV bytes, usable HBM, output share, prefix-cache
+    hit, latency targets, latency tail, seconds of compute per token, generated share, prompt tokens, unit."""
+    f = workload.output_fraction
+    h = getattr(workload, "prefix_cache_hit", None) or 0.0
+    return (chip.mem_bw_tbs * 1e12 * p["mbu"], workload.total_params_b * 1e9 * b,
+            workload.kv_bytes_per_token * workload.context_tokens, chip.hbm_gb * 1e9 * p["hbm_usable"], f, h,
+            getattr(workload, "tpot_ms", None), getattr(workload, "ttft_ms", None), p["latency_tail"],
+            2 * workload.active_params_b * 1e9 / flops, f + (1 - f) * (1 - h),
+            prompt_tokens(workload.context_tokens, f) * (1 - h), chip.unit_size)
+
+
 def replica_sizes(n_min: int, unit: int, max_units: int) -> list[int]:
     """Replica sizes tried: n_min, the powers of two up to a unit, the unit, and whole multiples of the
     unit up to ``max_units`` units; those below n_min are left out."""
@@ -251,19 +264,8 @@ def estimate_checked(chip: Chip, workload: Any, p: dict[str, float]) -> Estimate
         if cap < tflops:
             tflops, power_capped = cap, True
     flops = tflops * 1e12 * p["mfu"]
-    bandwidth = chip.mem_bw_tbs * 1e12 * p["mbu"]
-    weights = workload.total_params_b * 1e9 * b
-    seq = workload.kv_bytes_per_token * workload.context_tokens
-    usable = chip.hbm_gb * 1e9 * p["hbm_usable"]
-    f = workload.output_fraction
-    h = getattr(workload, "prefix_cache_hit", None) or 0.0
-    tpot = getattr(workload, "tpot_ms", None)
-    ttft = getattr(workload, "ttft_ms", None)
-    tail = p["latency_tail"]
-    t_c = 2 * workload.active_params_b * 1e9 / flops
-    g = f + (1 - f) * (1 - h)
-    prompt = prompt_tokens(workload.context_tokens, f) * (1 - h)
-    unit = chip.unit_size
+    (bandwidth, weights, seq, usable, f, h, tpot, ttft, tail, t_c, g, prompt,
+     unit) = _serving_inputs(chip, workload, p, b, flops)
     max_units = int(p["max_replica_units"])
     common = dict(compute_precision=peak[1], flops_per_s=flops, power_capped=power_capped)
 
@@ -338,19 +340,8 @@ def rates(chip: Chip, workload: Any, grid: dict[str, Any]) -> Any:
     if chip.tdp_w is not None:
         tflops = np.minimum(tflops, chip.tdp_w * p["tflops_per_watt_8bit"] / bytes_per_value(peak[1]))
     flops = tflops * 1e12 * p["mfu"]
-    bandwidth = chip.mem_bw_tbs * 1e12 * p["mbu"]
-    weights = workload.total_params_b * 1e9 * b
-    seq = workload.kv_bytes_per_token * workload.context_tokens
-    usable = chip.hbm_gb * 1e9 * p["hbm_usable"]
-    f = workload.output_fraction
-    h = getattr(workload, "prefix_cache_hit", None) or 0.0
-    tpot = getattr(workload, "tpot_ms", None)
-    ttft = getattr(workload, "ttft_ms", None)
-    tail = p["latency_tail"]
-    t_c = 2 * workload.active_params_b * 1e9 / flops
-    g = f + (1 - f) * (1 - h)
-    prompt = prompt_tokens(workload.context_tokens, f) * (1 - h)
-    unit = chip.unit_size
+    (bandwidth, weights, seq, usable, f, h, tpot, ttft, tail, t_c, g, prompt,
+     unit) = _serving_inputs(chip, workload, p, b, flops)
     max_units = int(grid["max_replica_units"])
     # n_min depends on hbm_usable: the sizes tried are those of the smallest n_min, each masked by its own
     n_min = np.ceil((weights + seq) / usable)
