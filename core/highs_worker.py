@@ -12,7 +12,9 @@ last lines explain a dying worker; ``--verbose`` shows them all). Frames start w
 stray byte on the channel would be reported as such, never read as a length.
 
 **The worker dies with its parent.** The parent keeps the worker's stdin open for the whole solve; a thread
-here waits for end of file on it (the parent exited, however it died) and ends the process at once.
+here waits for end of file on it (the parent exited, however it died) and ends the process at once. After a
+solve's ``done`` the process waits for the next model on stdin (a study's re-solves reuse it: no start-up
+per scenario); end of file then ends it normally.
 
 Messages (tuples): ``("phase", name)``, ``("log", text)``, ``("incumbent", objective, bound, x, source,
 seconds)``, ``("bound", bound, seconds, source)``, ``("mip_done", info)``, ``("duals", row_dual)``,
@@ -27,6 +29,7 @@ from __future__ import annotations
 import math
 import os
 import pickle
+import queue
 import signal
 import struct
 import sys
@@ -356,7 +359,12 @@ class Worker:
         self.phase("repairing the given start")
         counts = np.asarray(self.payload.get("count_cols") or [], dtype=int)
         cols = counts if len(counts) else self.integer
-        if len(cols):
+        rounded = x.copy()
+        if len(rounded) == int(self.lp["n_col"]) and len(self.integer):
+            rounded[self.integer] = np.round(rounded[self.integer])
+        if len(cols) and self.feasible(rounded):
+            plan = rounded  # the plan holds in this model as it is (e.g. a neighbour with more supply): no MIP
+        elif len(cols):
             values = np.round(x[cols])
             seconds = self.budget()
             # not learnt from: a start must not change the budgets of the phases after it
@@ -822,18 +830,26 @@ def bound_search(h: Any) -> None:
         h.setOptionValue(option, value)
 
 
-def _watch_parent(stdin: BinaryIO) -> None:
-    """End the process when the parent is gone: its end of our stdin closes (it exited, or was killed)."""
+def _watch_parent(stdin: BinaryIO, busy: threading.Event) -> queue.Queue[Any]:
+    """Read the parent's next models from our stdin (a parent may reuse this process: one solve after
+    another), and end the process when the parent is gone: its end of our stdin closes (it exited, or was
+    killed) while a model is being solved. Between solves an end of file is the parent done with us: the
+    queue then gets None, and the process ends normally."""
     parent = os.getppid()
+    inbox: queue.Queue[Any] = queue.Queue()
 
     def watch() -> None:
         while True:
             try:
-                if not stdin.read(1 << 16):
-                    break
-            except OSError:
-                break
-        os._exit(ORPHANED)
+                payload = read_message(stdin)
+            except Exception:  # a torn or unreadable frame: the parent is gone or broken
+                payload = None
+            if payload is None:
+                if busy.is_set():
+                    os._exit(ORPHANED)
+                inbox.put(None)
+                return
+            inbox.put(payload)
 
     def poll() -> None:  # a second guard, for a parent whose stdin end leaked into another process
         while os.getppid() == parent:
@@ -842,6 +858,7 @@ def _watch_parent(stdin: BinaryIO) -> None:
 
     threading.Thread(target=watch, name="tokenplan-parent-watch", daemon=True).start()
     threading.Thread(target=poll, name="tokenplan-parent-poll", daemon=True).start()
+    return inbox
 
 
 def _message_stream(argv: list[str]) -> BinaryIO:
@@ -855,21 +872,31 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
     stdin = sys.stdin.buffer
     phase = "reading the model"
+    busy = threading.Event()
     try:
         payload = read_message(stdin)
         if payload is None:
             write_message(out, ("error", "protocol", "no model arrived on stdin"))
             return 2
-        _watch_parent(stdin)
-        phase = "starting HiGHS"
-        write_message(out, ("phase", phase))
-        worker = Worker(payload, out)
-        worker.solve()
-    except Exception as exc:  # reported to the parent, which raises SolverError
-        text = str(exc) if isinstance(exc, ModelRefused) else f"{type(exc).__name__} while {phase}: {exc}"
-        write_message(out, ("error", getattr(exc, "kind", "exception"), text))
+        busy.set()
+        inbox = _watch_parent(stdin, busy)
+    except Exception as exc:
+        write_message(out, ("error", "exception", f"{type(exc).__name__} while {phase}: {exc}"))
         return 1
-    write_message(out, ("done", worker.elapsed(), time.process_time() - worker.cpu0))
+    while payload is not None:  # one solve after another, for as long as the parent sends models
+        busy.set()
+        phase = "starting HiGHS"
+        try:
+            write_message(out, ("phase", phase))
+            worker = Worker(payload, out)
+            worker.solve()
+        except Exception as exc:  # reported to the parent, which raises SolverError
+            text = str(exc) if isinstance(exc, ModelRefused) else f"{type(exc).__name__} while {phase}: {exc}"
+            write_message(out, ("error", getattr(exc, "kind", "exception"), text))
+            return 1
+        busy.clear()  # before "done": the parent may close our stdin as soon as it reads it
+        write_message(out, ("done", worker.elapsed(), time.process_time() - worker.cpu0))
+        payload = inbox.get()
     return 0
 
 

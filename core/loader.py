@@ -148,10 +148,15 @@ def screen(data: Any, source: str, key: str = "", depth: int = 0) -> None:
         _printable(data, source, key)
 
 
+#: control characters: C0 but tab and newline, DEL and C1
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _printable(text: str, source: str, key: str) -> None:
-    for ch in text:
-        if (ord(ch) < 32 and ch not in "\t\n") or 127 <= ord(ch) < 160:
-            raise InputError(f"contains the control character {ch!r} (a terminal escape code?); text must be "
+    found = _CONTROL.search(text)
+    if found is not None:
+        ch = found.group()
+        raise InputError(f"contains the control character {ch!r} (a terminal escape code?); text must be "
                              f"printable", file=source, key=key)
 
 

@@ -265,10 +265,8 @@ def patch_rows(matrix: Matrix, constraints: list[Any]) -> bool:
     from pyomo.repn.standard_repn import generate_standard_repn
 
     lp = matrix.lp
-    cache = matrix.positions
-    if "row" not in cache:
-        cache["row"] = {id(con): i for i, con in enumerate(matrix.rows)}
-        cache["col"] = {id(var): j for j, var in enumerate(matrix.columns)}
+    cache = _row_positions(matrix)
+    if "order" not in cache:
         order = np.argsort(lp["a_index"], kind="stable")
         cache["order"] = order
         cache["starts"] = np.searchsorted(lp["a_index"][order], np.arange(lp["n_row"] + 1))
@@ -298,6 +296,36 @@ def patch_rows(matrix: Matrix, constraints: list[Any]) -> bool:
             lp["a_value"][k] = c
         lp["row_lower"][i], lp["row_upper"][i] = lower, upper
     return True
+
+
+def patch_bounds(matrix: Matrix, changed: list[tuple[Any, float]]) -> bool:
+    """Take new bounds of rows (constraint data of ``matrix`` whose lower or upper bound was set in place, each
+    with that bound before) into its arrays; coefficients unchanged. False, with ``matrix`` unchanged, when a
+    row is not one of its rows."""
+    lp = matrix.lp
+    row = _row_positions(matrix)["row"]
+    changes = []
+    for con, before in changed:
+        i = row.get(id(con))
+        if i is None:
+            return False
+        for side, bound in (("row_lower", con.lb), ("row_upper", con.ub)):
+            if bound is not None and math.isfinite(lp[side][i]):
+                # the matrix holds the bound less the body's constant (0 for a family's rows: exact)
+                constant = before - lp[side][i]
+                changes.append((side, i, float(bound) - constant))
+    for side, i, value in changes:
+        lp[side][i] = value
+    return True
+
+
+def _row_positions(matrix: Matrix) -> dict[str, Any]:
+    """The matrix's cache of row and column positions by the id of their Pyomo objects."""
+    cache = matrix.positions
+    if "row" not in cache:
+        cache["row"] = {id(con): i for i, con in enumerate(matrix.rows)}
+        cache["col"] = {id(var): j for j, var in enumerate(matrix.columns)}
+    return cache
 
 
 def patch_columns(matrix: Matrix, variables: list[Any]) -> None:

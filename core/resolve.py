@@ -111,16 +111,23 @@ class Resolver:
             return None, None, Reuse(False, f"{', '.join(sorted(readers_of_selection))} read the problem itself",
                                      tuple(changed))
         families: set[str] = set()
+        coefficients: set[str] = set()  # families some of whose left-hand sides may have changed
+        by_name = {f.name: f for f in FAMILIES}
         for name in changed:
             readers = ctx.reads.readers(name)
             others = sorted(r for r in readers if not (r.startswith("family:") and r[7:] in core))
             if others:
                 return None, None, Reuse(False, f"{name} changed and {', '.join(others)} read it", tuple(changed))
             families |= {r[7:] for r in readers}
-        from tokenplan.matrix import patch_columns, patch_rows
+            coefficients |= {r[7:] for r in readers if name not in by_name[r[7:]].rhs_reads}
+        from tokenplan.matrix import patch_bounds, patch_columns, patch_rows
 
         self._resident = None  # the resident model changes from here: a failure below leaves none
-        remade = ctx.refresh(data, sorted(families))
+        bounded = sorted(families - coefficients)
+        bounds = ctx.refresh_bounds(data, bounded) if bounded else []
+        if bounds is None:  # not by bounds alone: those rows are remade too
+            bounded, bounds = [], []
+        remade = ctx.refresh(data, sorted(families - set(bounded)))
         if remade is None:
             self._resident = None
             return None, None, Reuse(False, "rows of " + ", ".join(sorted(families)) + " appear, vanish or change "
@@ -136,14 +143,16 @@ class Resolver:
                                              "cannot take them (structural)", tuple(changed))
         finally:
             patch = ctx.end_patch()
-        if not patch_rows(matrix, remade + patch["rows"]):
+        if not patch_rows(matrix, remade + patch["rows"]) or not patch_bounds(matrix, bounds):
             self._resident = None
             return None, None, Reuse(False, "rows of " + ", ".join(sorted(families) + [r.id for r, _, _ in refreshes])
                                      + " appear, vanish or change columns", tuple(changed))
         patch_columns(matrix, patch["columns"])
         what = ", ".join(changed + [f"rules.{r.id}.{k}" for r, _, keys in refreshes for k in keys]) or "nothing"
-        rows = sorted(families) + [f"rule {r.id}" for r, _, _ in refreshes]
-        return model, matrix, Reuse(True, f"patched: {what} changed; rows of {', '.join(rows) or '-'} remade",
+        rows = sorted(families - set(bounded)) + [f"rule {r.id}" for r, _, _ in refreshes]
+        done = ([f"rows of {', '.join(rows)} remade"] if rows else []) + (
+            [f"right-hand sides of {', '.join(bounded)} set"] if bounded else [])
+        return model, matrix, Reuse(True, f"patched: {what} changed; {'; '.join(done) or 'nothing remade'}",
                                     tuple(changed), tuple(sorted(families)))
 
 

@@ -296,7 +296,7 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
                          "it_mw": 0.0, "facility_mw": 0.0, "accelerators_serving": 0.0}
         return rows[key]
 
-    units = [round(_value(p.var)) for p in purchases]
+    units = [0 if (v := p.var.value) is None else round(v) for p in purchases]  # .value: 20x pyo.value
     for p, n in zip(purchases, units):
         if n:
             r = row(*p.key)
@@ -315,7 +315,8 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
     # region"); each site's share of it is in proportion to the chip's accelerators in service there
     serving: dict[tuple[str, int], float] = {}
     for chip, workload, year in model.SERVE:
-        serving[chip, year] = serving.get((chip, year), 0.0) + _value(model.serve[chip, workload, year])
+        value = model.serve[chip, workload, year].value
+        serving[chip, year] = serving.get((chip, year), 0.0) + (0.0 if value is None else float(value))
     active_total: dict[tuple[str, int], int] = {}
     for r in rows.values():
         active_total[r["chip"], r["period"]] = active_total.get((r["chip"], r["period"]), 0) + r["accelerators_active"]

@@ -219,6 +219,9 @@ class _Output:
     def __init__(self, stream: Any, log: Callable[[str], None] | None) -> None:
         self.lines: collections.deque[str] = collections.deque(maxlen=self.KEEP)
         self.log = log
+        #: lines read so far, and how many of them earlier solves of a reused process took (``take``)
+        self.count = 0
+        self.taken = 0
         self.thread = threading.Thread(target=self._read, args=(stream,), name="tokenplan-worker-output",
                                        daemon=True)
         self.thread.start()
@@ -230,8 +233,14 @@ class _Output:
                 if not line:
                     continue
                 self.lines.append(line)
+                self.count += 1
                 if self.log is not None:
                     self.log(f"[worker] {line}")
+
+    def take(self) -> list[str]:
+        """The lines since the last ``take`` (a reused process's earlier solves keep theirs)."""
+        new, self.taken = self.count - self.taken, self.count
+        return list(self.lines)[-new:] if new else []
 
     def tail(self, n: int = 5) -> str:
         self.thread.join(timeout=1.0)
@@ -265,12 +274,29 @@ def worker_command() -> list[str]:
     return [sys.executable, "-P", "-m", "tokenplan.highs_worker"]
 
 
-#: OMP threads -> a solver process started ahead, waiting for its model (``SolveOptions.keep_spare``)
-_SPARES: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+#: the worker's environment (``_env_key``) -> a solver process started ahead, or kept from the last solve,
+#: waiting for its model (``SolveOptions.keep_spare``); one at most
+_SPARES: dict[str, _Process] = {}
 _SPARES_LOCK = threading.Lock()
+#: solves one kept process serves before a fresh one replaces it (bounds what a long study can accumulate)
+REUSE_LIMIT = 200
 
 
-def _spawn(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+@dataclass
+class _Process:
+    """A solver process with the threads that read its message channel and its output."""
+
+    proc: subprocess.Popen[bytes]
+    messages: queue.Queue[Any]
+    output: _Output
+    reader: threading.Thread
+    solves: int = 0
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and self.reader.is_alive()
+
+
+def _spawn(env: dict[str, str]) -> _Process:
     read_fd, write_fd = os.pipe()
     try:
         proc = subprocess.Popen([*worker_command(), "--messages", str(write_fd)], stdin=subprocess.PIPE,
@@ -281,21 +307,35 @@ def _spawn(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
         raise SolverError(f"the HiGHS worker could not be started ({sys.executable}): {exc}") from exc
     finally:
         os.close(write_fd)  # the worker holds the only write end: the channel ends when the worker does
-    return proc, read_fd
+    messages: queue.Queue[Any] = queue.Queue()
+    reader = threading.Thread(target=_reader, args=(os.fdopen(read_fd, "rb"), messages),
+                              name="tokenplan-worker-messages", daemon=True)
+    reader.start()
+    return _Process(proc, messages, _Output(proc.stdout, None), reader)
 
 
-def _take(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
-    """A solver process: the spare started ahead when there is a live one, else a new one."""
-    key = env["OMP_NUM_THREADS"]
+def _take(env: dict[str, str]) -> _Process:
+    """A solver process: the spare (started ahead, or kept from the last solve) when there is a live one,
+    else a new one."""
+    key = _env_key(env)
     with _SPARES_LOCK:
         spare = _SPARES.pop(key, None)
-    if spare is not None and spare[0].poll() is None:
-        taken = spare
-    else:
-        if spare is not None:
+    if spare is not None and spare.alive() and spare.messages.empty():
+        return spare
+    if spare is not None:
+        _discard(spare)
+    return _spawn(env)
+
+
+def _keep(env: dict[str, str], process: _Process) -> None:
+    """Keep a process as the spare of the next solve: one spare in all, for the environment it started with."""
+    with _SPARES_LOCK:
+        old = list(_SPARES.values())
+        _SPARES.clear()
+        _SPARES[_env_key(env)] = process
+    for spare in old:
+        if spare is not process:
             _discard(spare)
-        taken = _spawn(env)
-    return taken
 
 
 def prestart(threads: int = 1) -> None:
@@ -303,10 +343,10 @@ def prestart(threads: int = 1) -> None:
     0.3 s) runs on another core while the caller loads plugins, computes coefficients and builds the model.
     The next solve with as many threads takes it (:func:`_take`); one not taken ends with this process."""
     env = _worker_env(threads)
-    key = env["OMP_NUM_THREADS"]
+    key = _env_key(env)
     with _SPARES_LOCK:
         spare = _SPARES.get(key)
-        if spare is not None and spare[0].poll() is None:
+        if spare is not None and spare.alive():
             return
     _refill(env)
 
@@ -315,14 +355,8 @@ def _refill(env: dict[str, str]) -> None:
     """Start the spare for the next solve (``SolveOptions.keep_spare``), once this solve's process has ended:
     its start-up (Python, numpy) then runs while the parent makes the result, not beside HiGHS, whose time
     it would otherwise slow on a machine with few cores."""
-    key = env["OMP_NUM_THREADS"]
     with contextlib.suppress(SolverError):
-        fresh = _spawn(env)
-        with _SPARES_LOCK:
-            old = _SPARES.pop(key, None)
-            _SPARES[key] = fresh
-        if old is not None:
-            _discard(old)
+        _keep(env, _spawn(env))
 
 
 def _worker_env(threads: int) -> dict[str, str]:
@@ -332,17 +366,23 @@ def _worker_env(threads: int) -> dict[str, str]:
     return env
 
 
-def _discard(spare: tuple[subprocess.Popen[bytes], int]) -> None:
-    proc, fd = spare
+def _env_key(env: dict[str, str]) -> str:
+    """A spare serves only a solve whose worker would get the same environment (threads, PYTHONPATH, ...)."""
+    return repr(sorted(env.items()))
+
+
+def _discard(process: _Process) -> None:
+    proc = process.proc
     with contextlib.suppress(OSError):
-        os.close(fd)
+        if proc.stdin is not None:
+            proc.stdin.close()  # end of file: a waiting worker ends by itself
     if proc.poll() is None:
         proc.kill()
     proc.wait()
-    for stream in (proc.stdin, proc.stdout):
-        with contextlib.suppress(OSError):
-            if stream is not None:
-                stream.close()
+    process.reader.join(timeout=2)
+    with contextlib.suppress(OSError):
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 @atexit.register
@@ -356,19 +396,18 @@ def _discard_spares() -> None:
 
 def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) -> Solution:
     env = _worker_env(options.threads)
-    proc, read_fd = _take(env)
+    process = _take(env)
+    proc, messages, output = process.proc, process.messages, process.output
+    output.log = options.log
     started = time.monotonic()
-    output = _Output(proc.stdout, options.log)
-    messages: queue.Queue[Any] = queue.Queue()
-    reader = threading.Thread(target=_reader, args=(os.fdopen(read_fd, "rb"), messages),
-                              name="tokenplan-worker-messages", daemon=True)
-    reader.start()
     state = _State(matrix)
     assert proc.stdin is not None
+    clean = kept = False
     try:
         try:
             # stdin stays open until the solve ends: its end of file tells the worker that we are gone
             write_message(proc.stdin, payload)
+            proc.stdin.flush()
         except BrokenPipeError:
             pass
         deadline = started + options.time_limit_s + options.kill_grace_s
@@ -394,6 +433,7 @@ def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) 
             # the duals come after the plan, within the same deadline: a solve that used its whole limit
             # reports its plan without them
             if kind == "done":
+                clean = True
                 break
         if state.torn is not None:
             # a torn stream: let the worker end by itself (its exit says why), stop it only if it does not
@@ -402,14 +442,15 @@ def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) 
             except subprocess.TimeoutExpired:
                 state.stopped_after_tear = True
     finally:
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        reader.join(timeout=2)
-        if options.keep_spare:
-            _refill(env)
+        process.solves += 1
+        output.log = None
+        if clean and options.keep_spare and process.solves < REUSE_LIMIT and process.alive():
+            _keep(env, process)  # it waits for the next model: no start-up for the next solve
+            kept = True
+        else:
+            _discard(process)
+            if options.keep_spare:
+                _refill(env)
     elapsed = time.monotonic() - started
     if state.error is not None:
         kind, text = state.error
@@ -423,8 +464,9 @@ def _run_worker(payload: dict[str, Any], matrix: Matrix, options: SolveOptions) 
         raise SolverError(f"the HiGHS worker died while {state.phase}: {what}; the process {how}; "
                           f"its last output: {output.tail()}")
     solution = state.solution(elapsed)
-    output.thread.join(timeout=1.0)
-    solution.output = list(output.lines)
+    if not kept:
+        output.thread.join(timeout=1.0)  # the process has ended: its last lines are in
+    solution.output = output.take()
     return solution
 
 

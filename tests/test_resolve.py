@@ -59,6 +59,26 @@ def test_a_patch_gives_the_matrix_and_the_plan_of_a_rebuild(override):
     assert patched.kpis == pytest.approx(direct.kpis, rel=1e-9)
 
 
+@pytest.mark.parametrize("override, how", [
+    ("hbm.supply.p2={scale=0.5}", "right-hand sides of hbm set"),        # the row scale stays: bounds alone
+    ("budget.capex_per_period.2031=3e7", "right-hand sides of budget set"),
+    ("workloads.w.tokens_per_day={scale=1.01}", "right-hand sides of demand set"),
+    ("hbm.supply.p2={scale=50}", "rows of hbm remade"),                  # a new row scale: coefficients change
+])
+def test_a_change_of_right_hand_sides_alone_sets_bounds_and_matches_a_rebuild(override, how):
+    res = Resolver()
+    res.solve(tokenplan.load(_problem()))
+    model = res._resident[1]
+    problem = tokenplan.load(_problem(), [override])
+    patched = res.solve(problem)
+    assert res.last.patched and how in res.last.reason, res.last.reason
+    assert patched.model is model  # the resident model, not a new one
+    fresh = _fresh_lp(problem)
+    for key in ("row_lower", "row_upper", "a_value", "a_index"):
+        assert np.array_equal(patched.matrix.lp[key], fresh[key]), key
+    assert patched.objective == pytest.approx(tokenplan.solve(problem).objective, rel=1e-9)
+
+
 @pytest.mark.parametrize("override, reason", [
     ("chips.custom.t.b.price_per_accel=9e5", "the chips changed (t.b)"),   # a chip's record
     ("chips.deny=['t.b']", "allowed or banned: t.b"),                      # a chip banned: other sets

@@ -265,3 +265,29 @@ def test_no_plan_within_the_limit_exits_4(shim, capsys, tmp_path):
     assert int(info.value.code) == ExitCode.NO_SOLUTION
     doc = json.loads(capsys.readouterr().out)
     assert doc["status"] == "time_limit" and doc["objective"] is None and doc["plan"] == []
+
+
+def test_a_re_solve_reuses_the_process_that_ended_cleanly_and_never_one_that_was_stopped():
+    """keep_spare (a study's re-solves): the process that reported ``done`` waits for the next model, and the
+    next solve gets the same answer from it; a process stopped at the deadline is never reused."""
+    import numpy as np
+
+    from tokenplan import solver
+
+    model = _model(_two_chip_problem())
+    options = SolveOptions(time_limit_s=30, mip_gap=0.0, keep_spare=True)
+    first = run(model, options)
+    kept = solver._SPARES[solver._env_key(solver._worker_env(1))]
+    pid, solves = kept.proc.pid, kept.solves
+    second = run(model, options)
+    again = solver._SPARES[solver._env_key(solver._worker_env(1))]
+    assert (again.proc.pid, again.solves) == (pid, solves + 1)  # the same process, one more solve
+    assert second.objective == first.objective == pytest.approx(7.5 * M / 1e6, rel=1e-9)
+    assert np.array_equal(second.x, first.x)
+    fresh = run(model, SolveOptions(time_limit_s=30, mip_gap=0.0))
+    assert np.array_equal(fresh.x, first.x)
+    # a solve the deadline stops: its process is killed, and the spare is a new one
+    stopped = run(model, SolveOptions(time_limit_s=0.0, mip_gap=0.0, keep_spare=True, kill_grace_s=0.0))
+    assert stopped.killed
+    assert kept.proc.poll() is not None
+    assert solver._SPARES[solver._env_key(solver._worker_env(1))].proc.pid != pid

@@ -11,17 +11,16 @@ from tokenplan.model.family import Family, Row
 
 
 def rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
-    d = ctx.data
     sites = list(ctx.model.BUILD)
-    out = {}
-    for t, y in enumerate(ctx.periods):
-        if math.isfinite(d.budget[t]):
-            lhs = ctx.sum(ctx.expr.capex[r, yy] for r, yy in sites if yy == y)
-            out[y] = Row(lhs, float(d.budget[t]) / MONEY)
-    return out
+    return {y: Row(ctx.sum(ctx.expr.capex[r, yy] for r, yy in sites if yy == y), cap) for y, cap in rhs(ctx).items()}
+
+
+def rhs(ctx: ModelContext) -> dict[Any, float]:
+    d = ctx.data
+    return {y: float(d.budget[t]) / MONEY for t, y in enumerate(ctx.periods) if math.isfinite(d.budget[t])}
 
 
 FAMILY = Family(
-    name="budget", index=("period",), sense="<=", unit="{cur}", per="{cur} of budget", rows=rows,
-    doc="nominal capex of the period (before subsidies) <= the budget", elastic="cap", scaled=True,
-    model_unit=MONEY, input_key="budget.capex_per_period")
+    name="budget", index=("period",), sense="<=", unit="{cur}", per="{cur} of budget", rows=rows, rhs=rhs,
+    rhs_reads=("budget",), doc="nominal capex of the period (before subsidies) <= the budget", elastic="cap",
+    scaled=True, model_unit=MONEY, input_key="budget.capex_per_period")

@@ -15,12 +15,21 @@ def rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
     for p in ctx.purchases:
         if math.isfinite(d.chip_supply[d.chip_index(p.chip), ctx.periods.index(p.year)]):
             by_ct.setdefault((p.chip, p.year), []).append((float(p.accelerators), p.var))
-    index = sorted(by_ct, key=lambda ct: (d.chip_index(ct[0]), ct[1]))
-    return {(c, y): Row(ctx.sum(a * v for a, v in by_ct[c, y]),
-                        float(d.chip_supply[d.chip_index(c), ctx.periods.index(y)])) for c, y in index}
+    return {k: Row(ctx.sum(a * v for a, v in by_ct[k]), cap) for k, cap in _caps(ctx, set(by_ct)).items()}
+
+
+def rhs(ctx: ModelContext) -> dict[tuple[Any, ...], float]:
+    return _caps(ctx, {(p.chip, p.year) for p in ctx.purchases})
+
+
+def _caps(ctx: ModelContext, bought: set[tuple[str, int]]) -> dict[tuple[Any, ...], float]:
+    """(chip, period) -> supply cap, for the chip-periods with a purchase and a finite cap, in index order."""
+    d = ctx.data
+    caps = {(c, y): float(d.chip_supply[d.chip_index(c), ctx.periods.index(y)]) for c, y in bought}
+    return {k: caps[k] for k in sorted(caps, key=lambda ct: (d.chip_index(ct[0]), ct[1])) if math.isfinite(caps[k])}
 
 
 FAMILY = Family(
     name="chip_supply", index=("chip", "period"), sense="<=", unit="accelerators", per="accelerator", rows=rows,
-    doc="accelerators of the chip bought <= its supply cap", elastic="cap", scaled=True,
-    input_key="chips.supply_accelerators.{0}")
+    rhs=rhs, rhs_reads=("chip_supply",), doc="accelerators of the chip bought <= its supply cap", elastic="cap",
+    scaled=True, input_key="chips.supply_accelerators.{0}")

@@ -319,6 +319,40 @@ class ModelContext:
             remade.extend(rows)
         return remade
 
+    def refresh_bounds(self, data: Data, names: list[str]) -> list[tuple[Any, float]] | None:
+        """Take ``data`` (the same sets as the model's) and set new right-hand sides on the rows of the named
+        families in place, from their ``rhs`` (no left-hand side is made again). Returns, per row whose bound
+        changed, (its constraint data, its bound before), or None, with nothing changed, when that cannot be
+        done by bounds alone (a family without ``rhs``, with slacks or shared with a rule, rows that would
+        appear or vanish, or a row scale that would change: then its rows must be remade)."""
+        if self.elastic is not None:
+            return None
+        plans = []
+        for name in names:
+            family = self.family(name)
+            known = self.model.component(name)
+            if family is None or family.rhs is None or known is None or self._additions[name] != 1:
+                return None
+            self.data = data
+            new = family.rhs(self)
+            if set(new) != set(known.keys()):
+                return None
+            scale = _row_scale(list(new.values())) if family.scaled else 1.0
+            if scale != self.row_scale[name]:
+                return None
+            plans.append((family, known, new, scale))
+        changed: list[tuple[Any, float]] = []
+        for family, known, new, scale in plans:
+            lower = family.sense == ">="
+            for index, rhs in new.items():
+                con = known[index]
+                before = float(con.lb if lower else con.ub)
+                if before == rhs * scale:
+                    continue
+                con.set_value(con.body >= rhs * scale if lower else con.body <= rhs * scale)
+                changed.append((con, before))
+        return changed
+
     def _remade(self, family: Family) -> list[Any] | None:
         """Remake the rows of ``family`` (a family of this model, added once) in place, as :meth:`add_family`
         made them; None, with nothing changed, when its index differs or a row has no variables."""

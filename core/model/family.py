@@ -57,6 +57,12 @@ class Family:
     input_key: str | None = None
     #: show the rows' shadow prices in the result (off for bookkeeping rows such as links to a binary)
     report_duals: bool = True
+    #: ctx -> {index tuple: right-hand side}: the rows' index and right-hand sides alone, exactly as ``rows``
+    #: gives them, without making the left-hand sides (a fast re-solve sets new right-hand sides in place)
+    rhs: Callable[[ModelContext], dict[tuple[Any, ...], float]] | None = None
+    #: the ``Data`` fields that enter only the right-hand sides (and which rows exist), never a coefficient:
+    #: a change of these alone is a change of bounds, given ``rhs``
+    rhs_reads: tuple[str, ...] = ()
 
     def label(self, template: str, currency: str, hbm_unit: str) -> str:
         plural, one = ("HBM stacks", "HBM stack") if hbm_unit == "stacks" else ("GB of HBM", "GB of HBM")
