@@ -291,3 +291,18 @@ def test_a_re_solve_reuses_the_process_that_ended_cleanly_and_never_one_that_was
     assert stopped.killed
     assert kept.proc.poll() is not None
     assert solver._SPARES[solver._env_key(solver._worker_env(1))].proc.pid != pid
+
+
+def test_prestart_starts_the_next_solves_process_and_that_solve_takes_it():
+    from tokenplan import solver
+
+    solver.prestart(1)
+    key = solver._env_key(solver._worker_env(1))
+    spare = solver._SPARES[key]
+    assert spare.alive()
+    solver.prestart(1)  # a live spare is kept, not replaced
+    assert solver._SPARES[key] is spare
+    result = run(_model(_two_chip_problem()), SolveOptions(time_limit_s=30, mip_gap=0.0))
+    assert result.objective == pytest.approx(7.5 * M / 1e6, rel=1e-9)
+    assert key not in solver._SPARES  # taken, and without keep_spare not kept
+    assert spare.proc.poll() is not None  # it solved, then ended
