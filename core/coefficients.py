@@ -22,7 +22,7 @@ import numpy as np
 
 from tokenplan.catalog import Selection
 from tokenplan.economics import Horizon, horizon
-from tokenplan.errors import InputError
+from tokenplan.errors import InputError, did_you_mean
 from tokenplan.records import Chip, Cooling, Region
 
 #: Model money unit: millions of the problem currency.
@@ -102,6 +102,10 @@ class Data:
     load_factor: float = 0.7
     maintenance_rate: float = 0.03
     facility_lifetime: float = 20.0
+    # delivery caps by supply group ([[supply_caps]]): ids, (chip indices, region indices) and caps [g, t]
+    supply_cap_ids: list[str] = field(default_factory=list)
+    supply_cap_members: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    supply_cap: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     #: why tuples were removed: (chip id, region id, year or None) -> reason (for reports)
     forbidden: dict[tuple[str, str, int | None], str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -270,7 +274,7 @@ def compute(selection: Selection) -> Data:
         workload_ids=[w.id for w in problem.workloads],
         pools=_pools(selection),
         **_chip_arrays(selection, fx), **_cooling_arrays(selection, fx), **_region_arrays(selection, fx),
-        **_demand(selection), **_caps(selection),
+        **_demand(selection), **_caps(selection), **_supply_caps(selection),
         allowed=_allowed(selection, warnings),
         price_multiplier=np.ones((len(selection.chips), len(selection.regions), len(periods))),
         load_factor=p.load_factor, maintenance_rate=p.maintenance_rate,
@@ -368,6 +372,39 @@ def _caps(selection: Selection) -> dict[str, np.ndarray]:
         "chip_supply": np.array([_per_year(problem.chips.supply_accelerators.get(c.id), periods) for c in chips]
                                 ).reshape(len(chips), T),
     }
+
+
+def _supply_caps(selection: Selection) -> dict[str, Any]:
+    """``[[supply_caps]]``: ids, members (indices of the problem's chips and regions) and caps [g, t] (nan:
+    no cap that period). A chip id that names no chip at all and a region id that names no region of the
+    problem are errors; a known chip the problem does not buy (denied, not allowed) is left out of the group."""
+    problem = selection.problem
+    periods = problem.problem.periods
+    known = {c.id for c in selection.catalog.chips()} | {c.id for c in problem.chips.custom}
+    chip_ix = {c.id: i for i, c in enumerate(selection.chips)}
+    region_ix = {r.id: i for i, r in enumerate(selection.regions)}
+    ids: list[str] = []
+    members: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    for cap in problem.supply_caps:
+        key = f"supply_caps[{cap.id}]"
+        if cap.id in ids:
+            raise InputError("two supply caps have this id", file=problem.source, key=f"{key}.id", value=cap.id)
+        for chip_id in cap.chips:
+            if chip_id not in known:
+                raise InputError(f"unknown chip id{did_you_mean(chip_id, sorted(known))}", file=problem.source,
+                                 key=f"{key}.chips", value=chip_id)
+        for region_id in cap.regions or []:
+            if region_id not in region_ix:
+                raise InputError(f"not a region of this problem{did_you_mean(region_id, region_ix)}",
+                                 file=problem.source, key=f"{key}.regions", value=region_id)
+        chips = tuple(sorted({chip_ix[c] for c in cap.chips if c in chip_ix}))
+        regions = tuple(sorted(region_ix[r] for r in set(cap.regions))) if cap.regions else tuple(
+            range(len(selection.regions)))
+        ids.append(cap.id)
+        members.append((chips, regions))
+    caps = np.array([_per_year(cap.accelerators, periods) for cap in problem.supply_caps]).reshape(
+        len(ids), len(periods))
+    return {"supply_cap_ids": ids, "supply_cap_members": members, "supply_cap": caps}
 
 
 def _allowed(selection: Selection, warnings: list[str]) -> np.ndarray:
