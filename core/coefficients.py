@@ -56,6 +56,8 @@ class BuyCosts:
     pv_cooling_opex: np.ndarray
     pv_salvage_accel: np.ndarray
     pv_salvage_cooling: np.ndarray
+    #: share of its purchase period a purchase serves (launch quarter and lead time; 1 = all of it)
+    online_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -186,7 +188,11 @@ class Data:
         in_service = (years[None, :] >= bought_in[:, None]) & (years[None, :] < bought_in[:, None] + life[:, None])
         pdf_sum = in_service @ np.array([h.period_df(t) for t in range(T)])
         energy = np.array([[energy_per_mw(self, r, t) for t in range(T)] for r in range(R)]).reshape(R, T)
-        pv_energy = facility_mw * (in_service * energy[r_, :]).sum(axis=1) if n else np.zeros(0)
+        share = online_shares(self.chips, h, c_, t_)
+        online = in_service.astype(float)
+        if n and (share < 1).any():  # the electricity of the purchase period: only while online
+            online[np.arange(n), t_] *= share
+        pv_energy = facility_mw * (online * energy[r_, :]).sum(axis=1) if n else np.zeros(0)
         pv_maint = self.maintenance_rate * capex_accel * pdf_sum
         pv_cool = self.opex_per_kw_it_year[k_] * it_mw * 1000.0 / MONEY * pdf_sum
         self.fleet = _fleet(in_service, c_, k_, r_)
@@ -195,7 +201,7 @@ class Data:
             hbm=np.nan_to_num(self.hbm_per_accel[c_]) * units,
             pv_capex_accel=df_buy * capex_accel, pv_capex_cooling=df_buy * capex_cooling,
             pv_energy=pv_energy, pv_maintenance=pv_maint, pv_cooling_opex=pv_cool,
-            pv_salvage_accel=salvage * capex_accel, pv_salvage_cooling=salvage * capex_cooling)
+            pv_salvage_accel=salvage * capex_accel, pv_salvage_cooling=salvage * capex_cooling, online_share=share)
         regions = sorted({r for (_, _, r, _) in self.buy})
         self.build = [(r, t) for r in regions for t in range(T)]
         self.cool_sites = sorted({(k, r) for (_, k, r, _) in self.buy}, key=lambda kr: (kr[1], kr[0]))
@@ -233,6 +239,23 @@ class Data:
     def cooling_big_m(self, k: int, r: int) -> float:
         """Most IT MW that cooling k can ever carry at region r: the grid cap over PUE x pue_factor."""
         return float(np.max(self.power_mw[r])) / (self.pue[k] * self.pue_factor[r])
+
+
+def online_shares(chips: list[Chip], h: Horizon, c_: np.ndarray, t_: np.ndarray) -> np.ndarray:
+    """Per buy tuple (chip ``c_``, period ``t_``): the share of the purchase period in which the purchase
+    serves. It comes online ``delay`` months after the period starts: in the chip's launch year the start of
+    its launch quarter (``3 (q - 1)`` months; none without ``quarter_available`` or in a later year) plus
+    ``lead_time_months``; the share is ``max(0, 1 - delay / (12 x the period's years))`` (0: it serves from
+    the next period). Capex is paid, and discounted, at the period's first year all the same."""
+    if not len(c_):
+        return np.zeros(0)
+    years = np.array(h.years)[t_]
+    months = 12.0 * np.array(h.durations, dtype=float)[t_]
+    launch = np.array([c.year_available for c in chips])[c_]
+    quarter = np.array([c.quarter_available or 1 for c in chips], dtype=float)[c_]
+    lead = np.array([c.lead_time_months for c in chips], dtype=float)[c_]
+    delay = np.where(years == launch, 3.0 * (quarter - 1.0), 0.0) + lead
+    return np.clip(1.0 - delay / months, 0.0, 1.0)
 
 
 def _fleet(in_service: np.ndarray, c_: np.ndarray, k_: np.ndarray, r_: np.ndarray) -> dict[tuple[int, ...], list[int]]:

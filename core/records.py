@@ -155,6 +155,10 @@ class Chip(Record):
                                         "region's country")
     year_available: int = Field(ge=1990, le=2100)
     year_last: int | None = Field(None, ge=1990, le=2100, description="Last year it can be bought")
+    quarter_available: int | None = Field(None, ge=1, le=4, description="Quarter of year_available in which it "
+                                          "ships: a purchase in that year serves (5 - q) / 4 of it (absent: all)")
+    lead_time_months: float = Field(0.0, ge=0, le=120, description="Order (or shipping) to online, months: a "
+                                    "purchase serves its period less this time")
     tflops: dict[str, Annotated[float, Field(gt=0, le=100_000)]] = Field(
         default_factory=dict, description="Dense peak TFLOPS by precision (no sparsity)")
     hbm_gb: float | None = Field(None, ge=0, le=10_000)
@@ -321,9 +325,11 @@ class Rule:
         return f"<Rule {self.id}>"
 
 
-#: Chip fields that need a source whenever they are set (``host_w_per_accel`` only when not 0).
+#: Chip fields that need a source whenever they are set (``host_w_per_accel``, ``lead_time_months`` only when
+#: not 0).
 CHIP_FIGURES = ("year_available", "year_last", "hbm_gb", "hbm_stacks", "mem_bw_tbs", "tdp_w", "host_w_per_accel",
-                "unit_size", "price_per_accel", "rack_kw", "lifetime_years", "hbm_pool", "cooling")
+                "unit_size", "price_per_accel", "rack_kw", "lifetime_years", "hbm_pool", "cooling",
+                "quarter_available", "lead_time_months")
 COOLING_FIGURES = ("pue", "max_rack_kw", "capex_per_kw_it", "opex_per_kw_it_year", "water_l_per_kwh")
 REGION_FIGURES = ("power_price_per_kwh", "pue_cap")
 
@@ -339,7 +345,7 @@ def missing_sources(record: Record) -> list[str]:
     figures = {Chip: CHIP_FIGURES, Cooling: COOLING_FIGURES, Region: REGION_FIGURES}.get(type(record), ())
     for name in figures:
         value = getattr(record, name)
-        if value is None or (name == "host_w_per_accel" and value == 0):
+        if value is None or (name in ("host_w_per_accel", "lead_time_months") and value == 0):
             continue
         if not sourced(name):
             missing.append(name)
