@@ -121,7 +121,8 @@ CHIPS = [
     ),
     chip(
         id="huawei.ascend-950pr", vendor="Huawei", name="Huawei Ascend 950PR (planned)", family="Ascend",
-        origin="CN", year_available=2026, tflops={"fp8": 1000, "fp4": 2000}, hbm_gb=128, hbm_stacks=8,
+        origin="CN", year_available=2026, quarter_available=1, tflops={"fp8": 1000, "fp4": 2000}, hbm_gb=128,
+        hbm_stacks=8,
         hbm_pool="cn", mem_bw_tbs=1.6, unit_size=8, cooling=AIR_AND_LIQUID,
         sources={
             "tflops": f"{_ROADMAP} (1 PF FP8, 2 PF FP4); {SEED_004} (~1,000 TFLOPS FP8); BF16 not announced",
@@ -133,6 +134,7 @@ CHIPS = [
             "unit_size": _UNIT8,
             "cooling": UNKNOWN_COOLING_SOURCE.format(ref=REF),
             "year_available": f"{_ROADMAP} (Q1-2026)",
+            "quarter_available": f"{_ROADMAP} (Q1-2026; {DOMAIN_DATA} section 1, roadmap line)",
         },
         estimate=["unit_size", "cooling"],
         notes=f"Roadmap part: TDP not announced. {NO_PRICE_NOTE} (one blog's ~CNY 10k per card is implausible "
@@ -140,7 +142,8 @@ CHIPS = [
     ),
     chip(
         id="huawei.ascend-950dt", vendor="Huawei", name="Huawei Ascend 950DT (planned)", family="Ascend",
-        origin="CN", year_available=2026, tflops={"fp8": 1000, "fp4": 2000}, hbm_gb=144, hbm_stacks=6,
+        origin="CN", year_available=2026, quarter_available=4, tflops={"fp8": 1000, "fp4": 2000}, hbm_gb=144,
+        hbm_stacks=6,
         hbm_pool="cn", mem_bw_tbs=4.0, unit_size=8, cooling=AIR_AND_LIQUID,
         sources={
             "tflops": f"{_ROADMAP} (1 PF FP8, 2 PF FP4); BF16 not announced",
@@ -152,13 +155,15 @@ CHIPS = [
             "unit_size": _UNIT8,
             "cooling": UNKNOWN_COOLING_SOURCE.format(ref=REF),
             "year_available": f"{_ROADMAP} (Q4-2026)",
+            "quarter_available": f"{_ROADMAP} (Q4-2026; {DOMAIN_DATA} section 1, roadmap line)",
         },
         estimate=["hbm_stacks", "unit_size", "cooling"],
         notes=f"Roadmap part: TDP not announced. {NO_PRICE_NOTE}. {NO_HOST_W_NOTE}",
     ),
     chip(
         id="huawei.ascend-960", vendor="Huawei", name="Huawei Ascend 960 (roadmap)", family="Ascend",
-        origin="CN", year_available=2027, tflops={"fp8": 2000, "fp4": 4000}, hbm_gb=288, hbm_pool="cn",
+        origin="CN", year_available=2027, quarter_available=4, tflops={"fp8": 2000, "fp4": 4000}, hbm_gb=288,
+        hbm_pool="cn",
         mem_bw_tbs=9.6,
         unit_size=8, cooling=AIR_AND_LIQUID,
         sources={
@@ -171,6 +176,7 @@ CHIPS = [
             "unit_size": _UNIT8,
             "cooling": UNKNOWN_COOLING_SOURCE.format(ref=REF),
             "year_available": f"{_ROADMAP} (Q4-2027)",
+            "quarter_available": f"{_ROADMAP} (Q4-2027; {DOMAIN_DATA} section 1, roadmap line)",
         },
         estimate=["hbm_pool", "unit_size", "cooling"],
         notes=f"Roadmap part: HBM stack count, TDP and price not announced (hbm_stacks None: give it in "
