@@ -42,8 +42,15 @@ HOPPER_HOST_W = 575.0
 HOPPER_HOST_SOURCE = (f"EST: DGX H100 node ~10.2 kW ({DOMAIN_DATA} section 3, [W] kshirol) "
                       "minus 8 x 700 W GPU TDP, divided by 8")
 #: Said in ``notes`` where no source gives the server overhead.
-NO_HOST_W_NOTE = ("host_w_per_accel left at 0: no source gives the server overhead per accelerator; "
-                  "set it in [chips.overrides] if known")
+NO_HOST_W_NOTE = ("host_w_per_accel: no source gives this part's server overhead, so the DGX H100 host share "
+                  "(575 W per accelerator) stands in for it (estimate); set it in [chips.overrides] if known")
+#: The server-class host power an accelerator without a published figure gets (issue 13: every such part had
+#: 0 W against 575 W for the H200): CPUs, NICs, fans and storage of an 8-accelerator server, from the DGX
+#: H100 (the one server whose whole-node power the reference gives).
+SERVER_HOST_W = HOPPER_HOST_W
+SERVER_HOST_SOURCE = (f"EST (no figure for this part's server): the host share of an 8-GPU DGX H100, "
+                      f"{HOPPER_HOST_SOURCE} = 575 W; CPUs, NICs, fans and storage do not scale with the "
+                      "accelerator's own TDP")
 
 #: Said in ``notes`` of chips without a published price.
 NO_PRICE_NOTE = "no price found in the reference: give price_per_accel in [chips.overrides] to buy it"
@@ -53,8 +60,13 @@ CLOUD_ONLY_SOURCE = f"{REF} (export column 'n/a-cloud-only'): rented, not sold"
 
 
 def chip(**fields: Any) -> dict[str, Any]:
-    """A chip record as a dict, with the shared lifetime and its source filled in."""
+    """A chip record as a dict, with the shared lifetime and its source filled in, and, where the module gives
+    no ``host_w_per_accel``, the server-class estimate ``SERVER_HOST_W`` (flagged, with its basis)."""
     fields.setdefault("lifetime_years", LIFETIME_YEARS)
     fields.setdefault("sources", {})
     fields["sources"].setdefault("lifetime_years", LIFETIME_SOURCE)
+    if "host_w_per_accel" not in fields:
+        fields["host_w_per_accel"] = SERVER_HOST_W
+        fields["sources"].setdefault("host_w_per_accel", SERVER_HOST_SOURCE)
+        fields["estimate"] = [*fields.get("estimate", []), "host_w_per_accel"]
     return fields

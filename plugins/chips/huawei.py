@@ -99,7 +99,7 @@ CHIPS = [
     chip(
         id="huawei.cloudmatrix-384", vendor="Huawei", name="Huawei CloudMatrix 384 (Ascend 910C super-node)",
         family="Ascend", origin="CN", year_available=2025, tflops=dict(_910C_TFLOPS), hbm_gb=128, hbm_stacks=8,
-        hbm_pool="cn", mem_bw_tbs=3.2, tdp_w=CM384_W_PER_CHIP, unit_size=384,
+        hbm_pool="cn", mem_bw_tbs=3.2, tdp_w=CM384_W_PER_CHIP, host_w_per_accel=0, unit_size=384,
         price_per_accel=CM384_CNY_PER_CHIP, price_currency="CNY", price_year=2025, cooling=AIR_AND_LIQUID,
         sources={
             **_910C_SOURCES,
