@@ -108,6 +108,8 @@ class Data:
     supply_cap_ids: list[str] = field(default_factory=list)
     supply_cap_members: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
     supply_cap: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    #: per region: years from ordering a facility block to its service (empty: 0 everywhere)
+    block_lead: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: why tuples were removed: (chip id, region id, year or None) -> reason (for reports)
     forbidden: dict[tuple[str, str, int | None], str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -218,9 +220,12 @@ class Data:
         """Nominal capex of one facility block at region r (MONEY)."""
         return self.block_mw[r] * self.facility_capex_per_mw[r] / MONEY
 
-    def blocks_active(self, t: int) -> list[int]:
-        """Periods s whose facility blocks are still in service in period t."""
-        return [s for s in range(self.horizon.n) if self.horizon.active(s, t, self.facility_lifetime)]
+    def blocks_active(self, t: int, r: int | None = None) -> list[int]:
+        """Periods s whose facility blocks (at region r) are in service in period t: built, ``block_lead``
+        years past their period's first year, and within the facility lifetime."""
+        h = self.horizon
+        lag = float(self.block_lead[r]) if r is not None and len(self.block_lead) else 0.0
+        return [s for s in range(h.n) if h.active(s, t, self.facility_lifetime) and h.years[s] + lag <= h.years[t]]
 
     def it_mw_upper_bound(self) -> float:
         """IT MW that serving all demand can take in any period, with the least efficient chip per
@@ -298,6 +303,7 @@ def compute(selection: Selection) -> Data:
         pools=_pools(selection),
         **_chip_arrays(selection, fx), **_cooling_arrays(selection, fx), **_region_arrays(selection, fx),
         **_demand(selection), **_caps(selection), **_supply_caps(selection),
+        block_lead=np.array([r.block_lead_years for r in selection.regions], dtype=float),
         allowed=_allowed(selection, warnings),
         price_multiplier=np.ones((len(selection.chips), len(selection.regions), len(periods))),
         load_factor=p.load_factor, maintenance_rate=p.maintenance_rate,

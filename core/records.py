@@ -231,6 +231,8 @@ class Region(Record):
     block_mw: float = Field(10.0, ge=1e-4, le=1e5, description="Facility build granularity, MW (at least 100 W: "
                                                                   "smaller blocks make numbers HiGHS drops)")
     facility_capex_per_mw: float | None = Field(None, ge=0, le=1e12)
+    block_lead_years: float = Field(0.0, ge=0, le=20, description="Build-out lead time of a facility block, "
+                                    "years: a block ordered (and paid) in a period serves from its year + this")
     power_price_per_kwh: Annotated[PerYear | None, at_most(1e5, "power prices (per kWh)")] = None
     pue_cap: float | None = Field(None, ge=1.0, le=3.0, description="Regulatory PUE ceiling")
     pue_factor: float = Field(1.0, gt=0.5, le=2.0, description="Climate factor on the cooling's PUE")
