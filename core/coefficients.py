@@ -332,7 +332,8 @@ def _chip_arrays(selection: Selection, fx: Any) -> dict[str, np.ndarray]:
     return {
         "unit_size": np.array([c.unit_size for c in chips], dtype=int),
         "it_kw": np.array([c.it_kw_per_accel for c in chips], dtype=float),
-        "price": np.array([c.price_per_accel * fx(c.price_currency) for c in chips], dtype=float),
+        "price": np.array([(c.price_per_accel + c.bill_price_per_accel) * fx(c.price_currency) for c in chips],
+                          dtype=float),
         "lifetime": np.array([c.lifetime_years for c in chips], dtype=float),
         "hbm_per_accel": np.array([math.nan if getattr(c, unit_hbm) is None else getattr(c, unit_hbm)
                                    for c in chips], dtype=float),
