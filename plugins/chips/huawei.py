@@ -97,7 +97,8 @@ CHIPS = [
               f"huawei.cloudmatrix-384), left out here. {NO_PRICE_NOTE}. {_HBM2E_NOTE} {NO_HOST_W_NOTE}",
     ),
     chip(
-        id="huawei.cloudmatrix-384", vendor="Huawei", name="Huawei CloudMatrix 384 (Ascend 910C super-node)",
+        id="huawei.cloudmatrix-384", price_basis="system",
+        vendor="Huawei", name="Huawei CloudMatrix 384 (Ascend 910C super-node)",
         family="Ascend", origin="CN", year_available=2025, tflops=dict(_910C_TFLOPS), hbm_gb=128, hbm_stacks=8,
         hbm_pool="cn", mem_bw_tbs=3.2, tdp_w=CM384_W_PER_CHIP, host_w_per_accel=0, unit_size=384,
         price_per_accel=CM384_CNY_PER_CHIP, price_currency="CNY", price_year=2025, cooling=AIR_AND_LIQUID,
@@ -106,6 +107,7 @@ CHIPS = [
             "tdp_w": f"EST: ~559 kW per CloudMatrix 384 / 384 chips, system-level (NPUs, CPUs, optics, switches) "
                      f"({_SEMIANALYSIS}; {DOMAIN_DATA} section 1)",
             "unit_size": f"{SEED_004} (Ascend 384 super-node, sold per set); {DOMAIN_DATA} (CM384 = 384 x 910C)",
+            "price_basis": f"{SEED_004}: the price is the super-node set's (NPUs, CPUs, optical scale-up fabric)",
             "price_per_accel": f"EST: {SEED_004} (about CNY 70-80 M per super-node set; project discounts up to "
                                "50%) -> midpoint 75 M / 384",
             "cooling": UNKNOWN_COOLING_SOURCE.format(ref=REF),
