@@ -164,6 +164,29 @@ class BudgetSection(Strict):
     capex_per_period: Annotated[CapPerYear | None, at_most(1e18, "budgets")] = None
 
 
+class InstalledEntry(Strict):
+    """``[[fleet.installed]]``: accelerators already owned at a region (design: issue 13 item 1)."""
+
+    id: str | None = Field(None, pattern=ID_PATTERN, description="Name of the entry (default: installed-N)")
+    region: str = Field(description="Region id where the units run")
+    chip: str = Field(description="Chip id (the catalog's or an inline chip)")
+    cooling: str = Field(description="Cooling id the units run on (must be one the chip supports)")
+    count: int = Field(ge=1, le=100_000_000, description="Accelerators owned (not purchasable units)")
+    year_bought: int = Field(ge=1990, le=2200, description="Year bought; <= the first period")
+    book_value: float = Field(ge=0, le=1e15, description="Book value of the whole entry at the start of the "
+                              "first period, in `currency` (default: the problem's)")
+    currency: Currency | None = Field(None, description="Currency of book_value (converted with problem.fx)")
+    retirable: bool | None = Field(None, description="May units of this entry be retired early (default: "
+                                   "fleet.allow_retirement)")
+
+
+class FleetSection(Strict):
+    """``[fleet]``: the installed fleet and whether it may be retired early (absent: an empty fleet)."""
+
+    allow_retirement: bool = Field(False, description="Early retirement of installed units is a decision")
+    installed: list[InstalledEntry] = Field(default_factory=list, description="Accelerators already owned")
+
+
 class PluginsSection(Strict):
     """``[plugins]``: plugin switches."""
 
@@ -180,6 +203,7 @@ class Problem(Strict):
     coolings: CoolingsSection = Field(default_factory=CoolingsSection)
     hbm: HbmSection = Field(default_factory=HbmSection)
     budget: BudgetSection = Field(default_factory=BudgetSection)
+    fleet: FleetSection = Field(default_factory=FleetSection)
     plugins: PluginsSection = Field(default_factory=PluginsSection)
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Rule id -> parameters (validated by the rule's plugin)")

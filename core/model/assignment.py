@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tokenplan.model import installed
 from tokenplan.model.context import ModelContext
 from tokenplan.model.family import Family, Row
 
@@ -16,8 +17,11 @@ def rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
     in_service: dict[tuple[str, int], list[Any]] = {}
     for c, k, r, y in ctx.model.FLEET:
         in_service.setdefault((c, y), []).append(ctx.expr.fleet[c, k, r, y])
-    return {key: Row(ctx.sum(serving[key]) - ctx.sum(in_service[key]), 0.0) for key in in_service
-            if key in serving}
+    # installed accelerators kept: count - retired, the count on the right-hand side
+    owned = installed.by_chip(ctx)
+    return {key: Row(ctx.sum(serving[key]) - ctx.sum(in_service.get(key, [])) + ctx.sum(owned.get(key, (0, []))[1]),
+                     float(owned.get(key, (0.0, []))[0]))
+            for key in dict.fromkeys([*in_service, *owned]) if key in serving}
 
 
 FAMILY = Family(

@@ -62,6 +62,7 @@ class Variables:
     serve: Any = None    # [chip, workload, year]: accelerators of the chip serving a workload
     blocks: Any = None   # [region, year]: facility blocks built in the period (integer)
     cool_on: Any = None  # [cooling, region]: the site has this cooling infrastructure (binary)
+    retire: Any = None   # [installed entry, year]: installed accelerators retired then (integer; None: none)
 
 
 @dataclass
