@@ -31,7 +31,7 @@ from tokenplan.coefficients import HOURS_PER_YEAR, MONEY, Data
 
 PLAN_MONEY = ["capex_accelerators", "licence_fees", "capex_cooling", "subsidy", "opex_per_year"]
 PERIOD_COLUMNS = ["period", "capex_accelerators", "licence_fees", "capex_cooling", "capex_facility",
-                  "capex_cooling_fixed", "capex", "opex", "subsidies", "cash_out", "cash_out_pv"]
+                  "capex_cooling_fixed", "capex", "opex", "subsidies", "retirement_proceeds", "cash_out", "cash_out_pv"]
 SITE_COLUMNS = ["period", "region", "it_mw", "facility_mw", "grid_cap_mw", "built_mw", "blocks_built",
                 "facility_share_of_cap", "facility_share_of_built"]
 HBM_COLUMNS = ["pool", "period", "used", "supply", "unit", "share_of_supply"]
@@ -48,7 +48,7 @@ def tables(model: Any, data: Data, plan: pd.DataFrame, reports: dict[str, Any]) 
     which the money columns are added in place); ``reports``: the rules' report sections."""
     ctx = model.tp_ctx
     units = np.array([round(_value(p.var)) for p in ctx.purchases], dtype=float)
-    money = _Money(data, units)
+    money = _Money(data, units, model)
     subsidy_parts = _parts(ctx, "subsidy")
     _plan_money(ctx, data, plan, money, subsidy_parts)
     return {"plan": plan, "costs_by_period": costs_by_period(model, data, money, subsidy_parts),
@@ -92,7 +92,7 @@ class _Money:
     cooling (``cooling``); per fleet entry (chip, cooling, region, period), the nominal opex per year of the
     accelerators in service (``opex``)."""
 
-    def __init__(self, data: Data, units: np.ndarray) -> None:
+    def __init__(self, data: Data, units: np.ndarray, model: Any = None) -> None:
         cost = data.costs
         c, _k, r, t = np.array(data.buy, dtype=int).reshape(len(data.buy), 4).T
         mult = data.price_multiplier[c, r, t]
@@ -101,6 +101,25 @@ class _Money:
         self.cooling = units * cost.capex_cooling * MONEY
         self.opex = {key: sum(units[i] * _opex_per_year(data, i, key[2], key[3]) for i in idx if units[i])
                      for key, idx in data.fleet.items()}
+        self.retired: dict[int, float] = {}  # period year -> nominal proceeds of the installed units retired then
+        _installed_money(self, data, model)
+
+
+def _installed_money(money: _Money, data: Data, model: Any) -> None:
+    """The installed fleet (``[[fleet.installed]]``): the opex per year of the kept accelerators in their
+    plan rows, and the proceeds of the retired ones (their book value then) in their period."""
+    from tokenplan.result import installed_kept
+
+    kept = installed_kept(model, data)
+    for e in data.installed:
+        for j, t in enumerate(e.periods):
+            year = data.periods[t]
+            n, gone = kept[e.id, year]
+            key = (e.c, e.k, e.r, t)
+            money.opex[key] = money.opex.get(key, 0.0) + n * float(e.opex_per_year[j])
+            if gone:
+                pv = gone * float(e.pv_retire[j]) * MONEY
+                money.retired[year] = money.retired.get(year, 0.0) + pv / data.horizon.df(year)
 
 
 def _plan_money(ctx: Any, data: Data, plan: pd.DataFrame, money_of: _Money,
@@ -166,6 +185,8 @@ def costs_by_period(model: Any, data: Data, money: _Money,
         rows[year]["subsidies"] += -_nominal(data, year, pv, timing)
         pv_subsidy[year] += -pv
     # a rule's term that is not a subsidy split by period (a carbon price, a subsidy without parts): one row
+    for y, proceeds in money.retired.items():
+        rows[y]["retirement_proceeds"] += proceeds
     others = sum(_value(t.expr) * MONEY for t in ctx.cost_terms if t.name not in CORE_TERMS
                  and t.category != "salvage" and not (t.category == "subsidy" and t.parts is not None))
     out = []
@@ -173,11 +194,12 @@ def costs_by_period(model: Any, data: Data, money: _Money,
         row = rows[y]
         row["capex"] = (row["capex_accelerators"] + row["capex_cooling"] + row["capex_facility"]
                         + row["capex_cooling_fixed"])
-        row["cash_out"] = row["capex"] + row["opex"] - row["subsidies"]
+        row["cash_out"] = row["capex"] + row["opex"] - row["subsidies"] - row["retirement_proceeds"]
         capex_pv = (row["capex"] - row["capex_cooling_fixed"]) * h.df(y) + row["capex_cooling_fixed"]
-        row["cash_out_pv"] = capex_pv + pv_opex[y] - pv_subsidy[y]
+        row["cash_out_pv"] = capex_pv + pv_opex[y] - pv_subsidy[y] - row["retirement_proceeds"] * h.df(y)
         out.append({"period": y, **row})
-    salvage_pv = sum(_value(t.expr) * MONEY for t in ctx.cost_terms if t.category == "salvage")
+    salvage_pv = sum(_value(t.expr) * MONEY for t in ctx.cost_terms if t.category == "salvage"
+                     and t.name != "installed_retirement")  # retirements: in their period's row
     out.append({"period": "salvage", **dict.fromkeys(PERIOD_COLUMNS[1:-2], 0.0),
                 "cash_out": salvage_pv / h.salvage_df() if h.salvage_df() else 0.0, "cash_out_pv": salvage_pv})
     if abs(others) > 1e-6:
@@ -188,6 +210,7 @@ def costs_by_period(model: Any, data: Data, money: _Money,
 
 #: the core's own capex and opex terms (core/model/costs.py), which the period table computes itself
 CORE_TERMS = ("accelerator_capex", "cooling_capex", "facility_capex", "cooling_fixed", "energy", "maintenance",
+              "installed_opex",
               "cooling_opex")
 
 

@@ -77,7 +77,8 @@ def entries(data: Data) -> list[Installed]:
         chip, cooling = data.chips[c], data.coolings[k]
         if e.cooling not in chip.cooling:
             raise InputError(f"chip {chip.id} does not support cooling {e.cooling} (it supports: "
-                             f"{', '.join(chip.cooling)})", file=problem.source, key=f"{where}.cooling", value=e.cooling)
+                             f"{', '.join(chip.cooling)})", file=problem.source, key=f"{where}.cooling",
+                             value=e.cooling)
         rack_kw = chip.rack_kw if chip.rack_kw is not None else chip.it_kw_per_accel * chip.unit_size
         if rack_kw > cooling.max_rack_kw:
             raise InputError(f"chip {chip.id}'s rack of {rack_kw:g} kW exceeds cooling {cooling.id}'s "
@@ -92,7 +93,8 @@ def entries(data: Data) -> list[Installed]:
         if left <= 0:
             raise InputError(f"the units are past their lifetime of {life:g} years (chip {chip.id}) by the first "
                              f"period {y0}", file=problem.source, key=f"{where}.year_bought", value=e.year_bought)
-        rate = 1.0 if e.currency is None or e.currency == problem.problem.currency else problem.problem.fx.get(e.currency)
+        p = problem.problem
+        rate = 1.0 if e.currency is None or e.currency == p.currency else p.fx.get(e.currency)
         if rate is None:
             raise InputError(f"no exchange rate for {e.currency} in problem.fx", file=problem.source,
                              key=f"{where}.currency", value=e.currency)

@@ -195,6 +195,22 @@ class ModelContext:
         """Purchases whose units are in service at ``region`` in the period starting in ``year``."""
         return self._active.get((region, year), [])
 
+    def installed_mw(self, region: str, year: int, *, domestic: bool | None = None
+                     ) -> tuple[float, list[tuple[float, Any]]]:
+        """Facility MW of the installed fleet (``[[fleet.installed]]``) at a region in a period, as
+        ``(MW installed, [(MW per accelerator, retire variable), ...])``: the MW kept in service is the first
+        less the sum of the second; ``domestic`` keeps only the entries whose chip is (or is not) domestic."""
+        d = self.data
+        t = self.periods.index(year)
+        mw, terms = 0.0, []
+        for e in d.installed:
+            if d.region_ids[e.r] != region or t not in e.periods or (domestic is not None and e.domestic != domestic):
+                continue
+            mw += e.count * e.facility_mw
+            if e.retirable:
+                terms.extend((e.facility_mw, self.var.retire[e.id, self.periods[s]]) for s in e.periods if s <= t)
+        return mw, terms
+
     def sites(self, tag: str | None = None) -> list[str]:
         """Regions (carrying ``tag``) where something can be bought, in region order."""
         buyable = {p.region for p in self.purchases}
