@@ -25,6 +25,7 @@ from tokenplan.economics import Horizon, horizon
 from tokenplan.errors import InputError
 from tokenplan.installed import Installed, entries
 from tokenplan.records import Chip, Cooling, Region
+from tokenplan.rentals import Rental, offers
 
 #: Model money unit: millions of the problem currency.
 MONEY = 1e6
@@ -115,6 +116,8 @@ class Data:
     serve: list[tuple[int, int, int, int, int]] = field(default_factory=list)
     #: the installed fleet (``[[fleet.installed]]``, tokenplan.installed), filled by finalize()
     installed: list[Installed] = field(default_factory=list)
+    #: the rental offers (``[[rentals]]``, tokenplan.rentals), filled by finalize()
+    rentals: list[Rental] = field(default_factory=list)
 
     # -- lookups -------------------------------------------------------------------------------
     @property
@@ -196,6 +199,7 @@ class Data:
             pv_energy=pv_energy, pv_maintenance=pv_maint, pv_cooling_opex=pv_cool,
             pv_salvage_accel=salvage * capex_accel, pv_salvage_cooling=salvage * capex_cooling)
         self.installed = entries(self)
+        self.rentals = offers(self)
         regions = sorted({r for (_, _, r, _) in self.buy} | {e.r for e in self.installed})
         self.build = [(r, t) for r in regions for t in range(T)]
         self.cool_sites = sorted({(k, r) for (_, k, r, _) in self.buy}, key=lambda kr: (kr[1], kr[0]))
@@ -204,7 +208,8 @@ class Data:
         # depend on the chip alone, so where an accelerator sits (cooling, region) does not change what it
         # serves (docs/formulation.md, "Why `serve` has no cooling and no region")
         in_service = sorted({(c, t) for (c, _k, _r, t) in self.fleet}
-                            | {(e.c, t) for e in self.installed for t in e.periods})
+                            | {(e.c, t) for e in self.installed for t in e.periods}
+                            | {(o.c, t) for o in self.rentals for runs in o.runs.values() for t in runs})
         self.serve = [(c, w, t) for (c, t) in in_service for w in range(W)
                       if self.tps[c, w] > 0 and self.demand_tps[w, t] > 0]
 

@@ -18,6 +18,8 @@ import pyomo.core as pyo
 
 from tokenplan.coefficients import MONEY, Data
 from tokenplan.files import WriteError, atomic_set
+from tokenplan.model.installed import installed_kept
+from tokenplan.model.rentals import rental_cooling, rented_counts
 from tokenplan.solver import Solution, loaded
 
 #: the tidy tables of a result besides the plan (:mod:`tokenplan.accounts`), in ``--out`` as CSV and Parquet
@@ -27,7 +29,7 @@ OUT_FILES = ("plan.csv", "plan.parquet", "kpis.json", *(f"{t}.{ext}" for t in TA
 
 PLAN_COLUMNS = ["period", "region", "chip", "cooling", "units_bought", "accelerators_bought",
                 "accelerators_active", "it_mw", "facility_mw", "accelerators_serving",
-                "accelerators_installed", "accelerators_retired"]
+                "accelerators_installed", "accelerators_retired", "accelerators_rented"]
 
 def _value(expr: Any) -> float:
     v = pyo.value(expr, exception=False)
@@ -235,6 +237,9 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
         "facility_mw": _peak(plan, "facility_mw"),
         "cost_per_million_tokens": float(objective / discounted_million_tokens(data)),
     }
+    if data.rentals:  # rented accelerators, per period at most (absent: the KPIs of before)
+        kpis["accelerators_rented_peak"] = float(plan.groupby("period")["accelerators_rented"].sum().max()) \
+            if len(plan) else 0.0
     if data.installed:  # the installed fleet (absent: the KPIs of before)
         kpis["accelerators_installed"] = float(sum(e.count for e in data.installed))
         kpis["accelerators_retired"] = float(plan["accelerators_retired"].sum())
@@ -298,7 +303,7 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
             rows[key] = {"period": year, "region": region, "chip": chip, "cooling": cooling,
                          "units_bought": 0, "accelerators_bought": 0, "accelerators_active": 0,
                          "it_mw": 0.0, "facility_mw": 0.0, "accelerators_serving": 0.0,
-                         "accelerators_installed": 0, "accelerators_retired": 0}
+                         "accelerators_installed": 0, "accelerators_retired": 0, "accelerators_rented": 0}
         return rows[key]
 
     units = [round(_value(p.var)) for p in purchases]
@@ -317,6 +322,7 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
                 r["it_mw"] += n * p.it_mw
                 r["facility_mw"] += n * p.facility_mw
     _installed_rows(model, data, row)
+    _rental_rows(model, data, row)
     # serving is decided per chip and period (docs/formulation.md, "Why `serve` has no cooling and no
     # region"); each site's share of it is in proportion to the chip's accelerators in service there
     serving: dict[tuple[str, int], float] = {}
@@ -334,22 +340,18 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
                                                               r["cooling"])), columns=PLAN_COLUMNS)
     return table.astype({"units_bought": "int64", "accelerators_bought": "int64",
                          "accelerators_active": "int64", "accelerators_installed": "int64",
-                         "accelerators_retired": "int64"})
+                         "accelerators_retired": "int64", "accelerators_rented": "int64"})
 
 
-def installed_kept(model: Any, data: Data) -> dict[tuple[str, int], tuple[int, int]]:
-    """(installed entry id, period year) -> (accelerators kept in service, accelerators retired at the start
-    of the period), for every period the entry is in service (``[[fleet.installed]]``)."""
-    retire = getattr(model, "retire", None)
-    out = {}
-    for e in data.installed:
-        gone = 0
-        for t in e.periods:
-            year = data.periods[t]
-            now = round(_value(retire[e.id, year])) if e.retirable and retire is not None else 0
-            gone += now
-            out[e.id, year] = (e.count - gone, now)
-    return out
+def _rental_rows(model: Any, data: Data, row: Any) -> None:
+    """Rented accelerators in the plan rows (cooling ``rented:ID``, the offer's region): active and serving
+    like the chip's own, without site MW (the cloud's power)."""
+    by_id = {o.id: o for o in data.rentals}
+    for (oid, year), n in rented_counts(model, data).items():
+        o = by_id[oid]
+        r = row(data.chip_ids[o.c], rental_cooling(oid), data.region_ids[o.r], year)
+        r["accelerators_active"] += n
+        r["accelerators_rented"] += n
 
 
 def _installed_rows(model: Any, data: Data, row: Any) -> None:

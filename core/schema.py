@@ -187,6 +187,22 @@ class FleetSection(Strict):
     installed: list[InstalledEntry] = Field(default_factory=list, description="Accelerators already owned")
 
 
+class RentalOffer(Strict):
+    """``[[rentals]]``: cloud capacity offered for rent (issue 13 item 2)."""
+
+    id: str = Field(pattern=ID_PATTERN, description="Name of the offer")
+    chip: str = Field(description="Chip id the rented accelerators are (their tokens/s come from the catalog)")
+    region: str = Field(description="Region id where the rented accelerators run (the rules see this region)")
+    price_per_accel_hour: float = Field(gt=0, le=1e6, description="Price per accelerator and hour, in `currency`")
+    currency: Currency | None = Field(None, description="Currency of the price (default: the problem's)")
+    min_term_years: int = Field(1, ge=1, le=50, description="A rental started in a period runs at least this many "
+                                "years (and at least that period); paid for the whole term")
+    max_accelerators: Annotated[CapPerYear | None, at_most(1e10, "rental caps (accelerators)")] = Field(
+        None, description="Most accelerators rented from the offer in a period (number or per year; absent: none)")
+    origin: str | None = Field(None, description="Country code the rules see as the capacity's origin "
+                               "(default: the chip's origin)")
+
+
 class PluginsSection(Strict):
     """``[plugins]``: plugin switches."""
 
@@ -204,6 +220,7 @@ class Problem(Strict):
     hbm: HbmSection = Field(default_factory=HbmSection)
     budget: BudgetSection = Field(default_factory=BudgetSection)
     fleet: FleetSection = Field(default_factory=FleetSection)
+    rentals: list[RentalOffer] = Field(default_factory=list, description="Cloud capacity offered for rent")
     plugins: PluginsSection = Field(default_factory=PluginsSection)
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Rule id -> parameters (validated by the rule's plugin)")

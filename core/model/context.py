@@ -63,6 +63,7 @@ class Variables:
     blocks: Any = None   # [region, year]: facility blocks built in the period (integer)
     cool_on: Any = None  # [cooling, region]: the site has this cooling infrastructure (binary)
     retire: Any = None   # [installed entry, year]: installed accelerators retired then (integer; None: none)
+    rent_start: Any = None  # [rental offer, year]: accelerators whose rental starts then (integer; None: none)
 
 
 @dataclass

@@ -3,7 +3,7 @@ is one module with a ``Family`` and one line here."""
 
 from __future__ import annotations
 
-from tokenplan.model import assignment, budget, chip_supply, cooling, demand, hbm, installed, power
+from tokenplan.model import assignment, budget, chip_supply, cooling, demand, hbm, installed, power, rentals
 from tokenplan.model.family import Family
 
 FAMILIES: tuple[Family, ...] = (
@@ -16,4 +16,5 @@ FAMILIES: tuple[Family, ...] = (
     cooling.FAMILY,
     budget.FAMILY,
     installed.RETIRE,
+    rentals.CAP,
 )

@@ -105,3 +105,23 @@ def define_costs(ctx: ModelContext) -> None:
     ctx.add_cost("installed_opex", "opex", ctx.sum(opex.values()), parts=opex, timing="over")
     ctx.add_cost("installed_retirement", "salvage", ctx.sum(retired.values()), parts=retired, timing="at")
     ctx.add_cost("installed_salvage", "salvage", ctx.sum(salvage.values()), parts=salvage, timing="at")
+
+
+def installed_kept(model: Any, data: Any) -> dict[tuple[str, int], tuple[int, int]]:
+    """(installed entry id, period year) -> (accelerators kept in service, accelerators retired at the start
+    of the period), for every period the entry is in service (``[[fleet.installed]]``)."""
+    retire = getattr(model, "retire", None)
+    out = {}
+    for e in data.installed:
+        gone = 0
+        for t in e.periods:
+            year = data.periods[t]
+            now = round(_value(retire[e.id, year])) if e.retirable and retire is not None else 0
+            gone += now
+            out[e.id, year] = (e.count - gone, now)
+    return out
+
+
+def _value(expr: Any) -> float:
+    v = pyo.value(expr, exception=False)
+    return 0.0 if v is None else float(v)
