@@ -177,12 +177,17 @@ class _Best:
 
 def residual_demand(data: Data) -> np.ndarray:
     """[w, t] tokens/s that purchases must serve at least: the demand less what the whole installed fleet
-    in service could serve of that workload alone (``[[fleet.installed]]``; a bound, each workload taking
-    every installed unit, so the checks below stay necessary conditions)."""
+    in service (``[[fleet.installed]]``) and every rental offer up to its cap (``[[rentals]]``) could serve of
+    that workload alone (a bound, each workload taking all of them, so the checks below stay necessary
+    conditions)."""
     demand = np.array(data.demand_tps, dtype=float)
     for e in data.installed:
         for t in e.periods:
             demand[:, t] -= e.count * data.tps[e.c, :]
+    for o in data.rentals:  # rented accelerators serve without power, HBM, budget or delivery caps
+        for t in sorted({t for runs in o.runs.values() for t in runs}):
+            cap = float(o.cap[t]) if np.isfinite(o.cap[t]) else np.inf
+            demand[:, t] -= np.where(data.tps[o.c, :] > 0, cap * data.tps[o.c, :], 0.0)
     return np.maximum(demand, 0.0)
 
 

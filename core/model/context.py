@@ -54,6 +54,22 @@ class Purchase:
         return (self.chip, self.cooling, self.region, self.year)
 
 
+@dataclass(frozen=True)
+class RentalStart:
+    """Rentals of one offer started in one period (``[[rentals]]``): what a rule sees of them. ``var``: the
+    accelerators whose rental starts then (``ctx.var.rent_start[offer, year]``); ``domestic``: the offer's
+    origin is its region's country."""
+
+    offer: str
+    chip: str
+    region: str
+    year: int
+    origin: str
+    var: Any
+    domestic: bool
+    years: tuple[int, ...]  # the periods the rentals run in
+
+
 @dataclass
 class Variables:
     """The core's decision variables (Pyomo components)."""
@@ -195,6 +211,15 @@ class ModelContext:
     def active(self, region: str, year: int) -> list[Purchase]:
         """Purchases whose units are in service at ``region`` in the period starting in ``year``."""
         return self._active.get((region, year), [])
+
+    def rental_starts(self) -> list[RentalStart]:
+        """Every (offer, period) where a rental may start, in offer and period order (none without offers)."""
+        d = self.data
+        return [RentalStart(offer=o.id, chip=d.chip_ids[o.c], region=d.region_ids[o.r], year=self.periods[s],
+                            origin=o.origin, var=self.var.rent_start[o.id, self.periods[s]],
+                            domestic=o.origin == d.regions[o.r].country,
+                            years=tuple(self.periods[t] for t in o.runs[s]))
+                for o in d.rentals for s in o.starts]
 
     def installed_mw(self, region: str, year: int, *, domestic: bool | None = None
                      ) -> tuple[float, list[tuple[float, Any]]]:
