@@ -362,6 +362,8 @@ def _installed_rows(model: Any, data: Data, row: Any) -> None:
         for t in e.periods:
             year = data.periods[t]
             n, gone = kept[e.id, year]
+            if not n and not gone:
+                continue
             r = row(data.chip_ids[e.c], data.cooling_ids[e.k], data.region_ids[e.r], year)
             r["accelerators_active"] += n
             r["accelerators_installed"] += n
