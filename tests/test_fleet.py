@@ -230,3 +230,32 @@ def test_no_fleet_is_todays_model():
     assert "accelerators_installed" not in r.kpis
     assert r.model.component("retire") is None
     assert tokenplan.load(p).fleet.installed == []
+
+
+def test_the_example_problem_solves_as_its_docs_say(capsys):
+    # problems/examples/installed-and-rented.toml (docs/problem-file.md, "Example"): the 4,000 installed H100
+    # are retired in 2026 at their book value, and no rental is chosen
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "problems" / "examples" / "installed-and-rented.toml"
+    with pytest.raises(SystemExit) as info:
+        main(["validate", str(path)])
+    assert info.value.code == 0, capsys.readouterr().err
+    r = tokenplan.solve(tokenplan.load(str(path)))
+    assert r.status == "optimal"
+    h100 = r.plan[r.plan.chip == "nvidia.h100"].set_index("period")
+    assert h100.loc[2026, "accelerators_retired"] == 4000 and h100["accelerators_installed"].sum() == 0
+    assert r.plan["accelerators_rented"].sum() == 0
+    assert r.costs_by_period.iloc[0].retirement_proceeds == pytest.approx(66e6)
+    reconciles(r)
+
+
+def test_an_installed_chip_a_rule_bans_keeps_running_with_a_warning():
+    # t.x (origin US, TPP 8,000 >= 4,800) may not be bought in the CN region r1 (cn.export_controls); one
+    # installed (1,000 tokens/s, book 0, life 4, no energy price) serves the whole demand: nothing is bought
+    p = problem(owned(1, chip_id="t.x"))
+    p["chips"]["custom"].append(chip(id="t.x", origin="US", tflops={"fp8": 1000.0}, lifetime_years=4))
+    r = solve(p)
+    assert bought(r) == {} and r.objective == pytest.approx(0)
+    assert r.plan.set_index("chip").loc["t.x", "accelerators_installed"] == 1
+    assert any("installed entry installed-1: chip t.x may not be bought at region r1" in w for w in r.warnings)
