@@ -197,3 +197,31 @@ def test_bad_offer_values_exit_2_with_one_line(tmp_path, capsys, field, value, w
         main(["solve", path])
     err = capsys.readouterr().err.strip().splitlines()
     assert info.value.code == 2 and len(err) == 1 and words in err[0], err
+
+
+def test_the_diagnosis_names_a_rental_cap_that_must_grow():
+    # 2030: t.a is not on sale yet; t.x (600 tokens/s, export-controlled in CN) cannot be bought in r1 and r2
+    # (US) has no power; the offer rents at most one t.x in r2: 600 of 1,000 tokens/s. The elastic model says
+    # the cap must grow by 400 / 600 of an accelerator (the cheapest relative violation: r2's grid cap is 0)
+    p = banned_chip_problem("r2")
+    p["problem"]["periods"] = [2030, 2031]
+    p["chips"]["custom"][0]["year_available"] = 2031
+    p["chips"]["custom"][1]["tflops"] = {"fp8": 600.0}
+    p["rentals"][0]["max_accelerators"] = 1
+    p["regions"][1].update(power_mw=0)
+    r = solve(p)
+    assert r.status == "infeasible", r.status
+    found = [c for c in r.diagnosis["causes"] if c["family"] == "rental_cap"]
+    assert found and found[0]["where"] == {"rental": "x-cloud", "period": 2030}, r.diagnosis
+    assert 400 / 600 - 1e-6 <= found[0]["amount"] <= 1 + 1e-6
+
+
+def test_the_plan_files_carry_the_new_columns(tmp_path):
+    r = solve(problem(offer(20.0, max_accelerators=4)))
+    r.write(tmp_path)
+    import pandas as pd
+
+    plan = pd.read_csv(tmp_path / "plan.csv")
+    assert plan["accelerators_rented"].sum() == 4 and "accelerators_installed" in plan
+    assert "retirement_proceeds" in pd.read_parquet(tmp_path / "costs_by_period.parquet")
+    assert r.to_dict()["kpis"]["accelerators_rented_peak"] == 4
