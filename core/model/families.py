@@ -3,7 +3,7 @@ is one module with a ``Family`` and one line here."""
 
 from __future__ import annotations
 
-from tokenplan.model import assignment, budget, chip_supply, cooling, demand, hbm, power
+from tokenplan.model import assignment, budget, chip_supply, cooling, demand, hbm, installed, power, rentals
 from tokenplan.model.family import Family
 
 FAMILIES: tuple[Family, ...] = (
@@ -15,4 +15,6 @@ FAMILIES: tuple[Family, ...] = (
     chip_supply.FAMILY,
     cooling.FAMILY,
     budget.FAMILY,
+    installed.RETIRE,
+    rentals.CAP,
 )
