@@ -28,10 +28,12 @@ import pandas as pd
 import pyomo.core as pyo
 
 from tokenplan.coefficients import HOURS_PER_YEAR, MONEY, Data
+from tokenplan.model.installed import installed_kept
+from tokenplan.model.rentals import rental_cooling, rented_counts
 
 PLAN_MONEY = ["capex_accelerators", "licence_fees", "capex_cooling", "subsidy", "opex_per_year"]
 PERIOD_COLUMNS = ["period", "capex_accelerators", "licence_fees", "capex_cooling", "capex_facility",
-                  "capex_cooling_fixed", "capex", "opex", "subsidies", "cash_out", "cash_out_pv"]
+                  "capex_cooling_fixed", "capex", "opex", "subsidies", "retirement_proceeds", "cash_out", "cash_out_pv"]
 SITE_COLUMNS = ["period", "region", "it_mw", "facility_mw", "grid_cap_mw", "built_mw", "blocks_built",
                 "facility_share_of_cap", "facility_share_of_built"]
 HBM_COLUMNS = ["pool", "period", "used", "supply", "unit", "share_of_supply"]
@@ -48,7 +50,7 @@ def tables(model: Any, data: Data, plan: pd.DataFrame, reports: dict[str, Any]) 
     which the money columns are added in place); ``reports``: the rules' report sections."""
     ctx = model.tp_ctx
     units = np.array([round(_value(p.var)) for p in ctx.purchases], dtype=float)
-    money = _Money(data, units)
+    money = _Money(data, units, model)
     subsidy_parts = _parts(ctx, "subsidy")
     _plan_money(ctx, data, plan, money, subsidy_parts)
     return {"plan": plan, "costs_by_period": costs_by_period(model, data, money, subsidy_parts),
@@ -92,7 +94,7 @@ class _Money:
     cooling (``cooling``); per fleet entry (chip, cooling, region, period), the nominal opex per year of the
     accelerators in service (``opex``)."""
 
-    def __init__(self, data: Data, units: np.ndarray) -> None:
+    def __init__(self, data: Data, units: np.ndarray, model: Any = None) -> None:
         cost = data.costs
         c, _k, r, t = np.array(data.buy, dtype=int).reshape(len(data.buy), 4).T
         mult = data.price_multiplier[c, r, t]
@@ -101,6 +103,30 @@ class _Money:
         self.cooling = units * cost.capex_cooling * MONEY
         self.opex = {key: sum(units[i] * _opex_per_year(data, i, key[2], key[3]) for i in idx if units[i])
                      for key, idx in data.fleet.items()}
+        self.retired: dict[int, float] = {}  # period year -> nominal proceeds of the installed units retired then
+        #: plan key (year, region, chip, "rented:ID") -> nominal rental price per year of the rented accelerators
+        self.rental: dict[tuple[int, str, str, str], float] = {}
+        _installed_money(self, data, model)
+
+
+def _installed_money(money: _Money, data: Data, model: Any) -> None:
+    """The installed fleet (``[[fleet.installed]]``): the opex per year of the kept accelerators in their
+    plan rows, and the proceeds of the retired ones (their book value then) in their period."""
+    by_id = {o.id: o for o in data.rentals}
+    for (oid, year), n in rented_counts(model, data).items():
+        o = by_id[oid]
+        key = (year, data.region_ids[o.r], data.chip_ids[o.c], rental_cooling(oid))
+        money.rental[key] = money.rental.get(key, 0.0) + n * o.price_year * MONEY
+    kept = installed_kept(model, data)
+    for e in data.installed:
+        for j, t in enumerate(e.periods):
+            year = data.periods[t]
+            n, gone = kept[e.id, year]
+            key = (e.c, e.k, e.r, t)
+            money.opex[key] = money.opex.get(key, 0.0) + n * float(e.opex_per_year[j])
+            if gone:
+                pv = gone * float(e.pv_retire[j]) * MONEY
+                money.retired[year] = money.retired.get(year, 0.0) + pv / data.horizon.df(year)
 
 
 def _plan_money(ctx: Any, data: Data, plan: pd.DataFrame, money_of: _Money,
@@ -125,6 +151,8 @@ def _plan_money(ctx: Any, data: Data, plan: pd.DataFrame, money_of: _Money,
         key = (data.periods[t], data.region_ids[r], data.chip_ids[c], data.cooling_ids[k])
         if key in row_of:
             money[row_of[key], 4] += opex
+    for key, per_year in money_of.rental.items():
+        money[row_of[key], 4] += per_year
     # capex subsidies of a site and period (nominal), shared among its rows in proportion to their capex
     for (region, year, timing), pv in subsidies.items():
         if timing != "at" or region is None:
@@ -166,6 +194,12 @@ def costs_by_period(model: Any, data: Data, money: _Money,
         rows[year]["subsidies"] += -_nominal(data, year, pv, timing)
         pv_subsidy[year] += -pv
     # a rule's term that is not a subsidy split by period (a carbon price, a subsidy without parts): one row
+    for y, proceeds in money.retired.items():
+        rows[y]["retirement_proceeds"] += proceeds
+    for (y, _r, _c, _k), per_year in money.rental.items():  # rentals: opex of their periods
+        t = h.years.index(y)
+        rows[y]["opex"] += per_year * h.durations[t]
+        pv_opex[y] += per_year * h.period_df(t)
     others = sum(_value(t.expr) * MONEY for t in ctx.cost_terms if t.name not in CORE_TERMS
                  and t.category != "salvage" and not (t.category == "subsidy" and t.parts is not None))
     out = []
@@ -173,13 +207,18 @@ def costs_by_period(model: Any, data: Data, money: _Money,
         row = rows[y]
         row["capex"] = (row["capex_accelerators"] + row["capex_cooling"] + row["capex_facility"]
                         + row["capex_cooling_fixed"])
-        row["cash_out"] = row["capex"] + row["opex"] - row["subsidies"]
+        row["cash_out"] = row["capex"] + row["opex"] - row["subsidies"] - row["retirement_proceeds"]
         capex_pv = (row["capex"] - row["capex_cooling_fixed"]) * h.df(y) + row["capex_cooling_fixed"]
-        row["cash_out_pv"] = capex_pv + pv_opex[y] - pv_subsidy[y]
+        row["cash_out_pv"] = capex_pv + pv_opex[y] - pv_subsidy[y] - row["retirement_proceeds"] * h.df(y)
         out.append({"period": y, **row})
-    salvage_pv = sum(_value(t.expr) * MONEY for t in ctx.cost_terms if t.category == "salvage")
+    salvage_pv = sum(_value(t.expr) * MONEY for t in ctx.cost_terms if t.category == "salvage"
+                     and t.name != "installed_retirement")  # retirements: in their period's row
     out.append({"period": "salvage", **dict.fromkeys(PERIOD_COLUMNS[1:-2], 0.0),
                 "cash_out": salvage_pv / h.salvage_df() if h.salvage_df() else 0.0, "cash_out_pv": salvage_pv})
+    commitment = sum(_value(t.expr) * MONEY for t in ctx.cost_terms if t.name == "rental_commitment")
+    if abs(commitment) > 1e-6:  # rental terms that run past the horizon end, paid for in full
+        out.append({"period": "rental terms after the horizon", **dict.fromkeys(PERIOD_COLUMNS[1:-2], 0.0),
+                    "cash_out": math.nan, "cash_out_pv": commitment})
     if abs(others) > 1e-6:
         out.append({"period": "other rule terms", **dict.fromkeys(PERIOD_COLUMNS[1:-2], 0.0),
                     "cash_out": math.nan, "cash_out_pv": others})
@@ -188,6 +227,7 @@ def costs_by_period(model: Any, data: Data, money: _Money,
 
 #: the core's own capex and opex terms (core/model/costs.py), which the period table computes itself
 CORE_TERMS = ("accelerator_capex", "cooling_capex", "facility_capex", "cooling_fixed", "energy", "maintenance",
+              "installed_opex", "rental", "rental_commitment",
               "cooling_opex")
 
 

@@ -23,7 +23,9 @@ import numpy as np
 from tokenplan.catalog import Selection
 from tokenplan.economics import Horizon, horizon
 from tokenplan.errors import InputError, did_you_mean
+from tokenplan.installed import Installed, entries
 from tokenplan.records import Chip, Cooling, Region
+from tokenplan.rentals import Rental, offers
 
 #: Model money unit: millions of the problem currency.
 MONEY = 1e6
@@ -120,6 +122,10 @@ class Data:
     build: list[tuple[int, int]] = field(default_factory=list)
     cool_sites: list[tuple[int, int]] = field(default_factory=list)
     serve: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    #: the installed fleet (``[[fleet.installed]]``, tokenplan.installed), filled by finalize()
+    installed: list[Installed] = field(default_factory=list)
+    #: the rental offers (``[[rentals]]``, tokenplan.rentals), filled by finalize()
+    rentals: list[Rental] = field(default_factory=list)
 
     # -- lookups -------------------------------------------------------------------------------
     @property
@@ -204,14 +210,18 @@ class Data:
             pv_capex_accel=df_buy * capex_accel, pv_capex_cooling=df_buy * capex_cooling,
             pv_energy=pv_energy, pv_maintenance=pv_maint, pv_cooling_opex=pv_cool,
             pv_salvage_accel=salvage * capex_accel, pv_salvage_cooling=salvage * capex_cooling, online_share=share)
-        regions = sorted({r for (_, _, r, _) in self.buy})
+        self.installed = entries(self)
+        self.rentals = offers(self)
+        regions = sorted({r for (_, _, r, _) in self.buy} | {e.r for e in self.installed})
         self.build = [(r, t) for r in regions for t in range(T)]
         self.cool_sites = sorted({(k, r) for (_, k, r, _) in self.buy}, key=lambda kr: (kr[1], kr[0]))
         W = len(self.workload_ids)
         # serving is decided per chip, workload and period: demand is one pool per workload and tokens/s
         # depend on the chip alone, so where an accelerator sits (cooling, region) does not change what it
         # serves (docs/formulation.md, "Why `serve` has no cooling and no region")
-        in_service = sorted({(c, t) for (c, _k, _r, t) in self.fleet})
+        in_service = sorted({(c, t) for (c, _k, _r, t) in self.fleet}
+                            | {(e.c, t) for e in self.installed for t in e.periods}
+                            | {(o.c, t) for o in self.rentals for runs in o.runs.values() for t in runs})
         self.serve = [(c, w, t) for (c, t) in in_service for w in range(W)
                       if self.tps[c, w] > 0 and self.demand_tps[w, t] > 0]
 

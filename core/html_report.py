@@ -34,7 +34,8 @@ REPORT = "report.html"
 MONEY_COLUMNS = {
     "plan": {"capex_accelerators", "licence_fees", "capex_cooling", "subsidy", "opex_per_year"},
     "costs_by_period": {"capex_accelerators", "licence_fees", "capex_cooling", "capex_facility",
-                        "capex_cooling_fixed", "capex", "opex", "subsidies", "cash_out", "cash_out_pv"},
+                        "capex_cooling_fixed", "capex", "opex", "subsidies", "retirement_proceeds", "cash_out",
+                        "cash_out_pv"},
     "rules": {"amount"},
     "summary": {"objective", "bound", "capex", "opex", "subsidy", "salvage", "delta", "cost_per_million_tokens"},
 }

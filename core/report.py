@@ -232,11 +232,20 @@ PLAN_COLUMNS = [Col("period"), Col("region"), Col("chip"), Col("cooling"),
                 Col("facility MW", "right", drop=4, whole=True)]
 
 
+#: shown only when a plan has them (``[[fleet.installed]]``, ``[[rentals]]``)
+FLEET_COLUMNS = (("accelerators_installed", Col("installed", "right", drop=5, whole=True)),
+                 ("accelerators_retired", Col("retired", "right", drop=6, whole=True)),
+                 ("accelerators_rented", Col("rented", "right", drop=5, whole=True)))
+
+
 def plan_table(result: Result) -> Fitted:
+    plan = result.plan
+    extra = [(name, col) for name, col in FLEET_COLUMNS if name in plan and len(plan) and plan[name].any()]
     rows = [(str(row.period), row.region, row.chip, row.cooling, f"{row.units_bought:,}",
              f"{row.accelerators_bought:,}", f"{row.accelerators_active:,}", f"{row.it_mw:,.2f}",
-             f"{row.facility_mw:,.2f}") for row in result.plan.itertuples(index=False)]
-    return Fitted(f"Plan: {result.problem_name}", PLAN_COLUMNS, rows)
+             f"{row.facility_mw:,.2f}", *(f"{getattr(row, name):,}" for name, _ in extra))
+            for row in plan.itertuples(index=False)]
+    return Fitted(f"Plan: {result.problem_name}", [*PLAN_COLUMNS, *(col for _, col in extra)], rows)
 
 
 def kpi_table(result: Result) -> Fitted:
@@ -247,6 +256,11 @@ def kpi_table(result: Result) -> Fitted:
             ("accelerators bought", f"{k['accelerators']:,.0f}"),
             ("peak IT MW", f"{k['it_mw']:,.2f}"), ("peak facility MW", f"{k['facility_mw']:,.2f}"),
             ("cost per million tokens", money(k["cost_per_million_tokens"], cur))]
+    if "accelerators_installed" in k:
+        rows[6:6] = [("accelerators installed", f"{k['accelerators_installed']:,.0f}"),
+                     ("accelerators retired", f"{k['accelerators_retired']:,.0f}")]
+    if "accelerators_rented_peak" in k:
+        rows.insert(6, ("accelerators rented (peak)", f"{k['accelerators_rented_peak']:,.0f}"))
     return Fitted("KPIs (present values)", [Col("kpi"), Col("value", "right", whole=True)], rows,
                   show_header=False)
 

@@ -29,7 +29,7 @@ import numpy as np
 
 #: fields of ``Data`` that are its sets: when one differs, the model's structure differs
 STRUCTURE = ("chips", "coolings", "regions", "workload_ids", "pools", "allowed", "buy", "fleet", "build",
-             "cool_sites", "serve")
+             "cool_sites", "serve", "installed", "rentals")
 #: fields that describe, not model: never a reason to rebuild
 IGNORED = ("selection", "warnings", "forbidden")
 

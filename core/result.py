@@ -18,6 +18,8 @@ import pyomo.core as pyo
 
 from tokenplan.coefficients import MONEY, Data
 from tokenplan.files import WriteError, atomic_set
+from tokenplan.model.installed import installed_kept
+from tokenplan.model.rentals import rental_cooling, rented_counts
 from tokenplan.solver import Solution, loaded
 
 #: the tidy tables of a result besides the plan (:mod:`tokenplan.accounts`), in ``--out`` as CSV and Parquet
@@ -26,7 +28,8 @@ TABLES = ("costs_by_period", "sites", "hbm", "rules")
 OUT_FILES = ("plan.csv", "plan.parquet", "kpis.json", *(f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")))
 
 PLAN_COLUMNS = ["period", "region", "chip", "cooling", "units_bought", "accelerators_bought",
-                "accelerators_active", "it_mw", "facility_mw", "accelerators_serving"]
+                "accelerators_active", "it_mw", "facility_mw", "accelerators_serving",
+                "accelerators_installed", "accelerators_retired", "accelerators_rented"]
 
 def _value(expr: Any) -> float:
     v = pyo.value(expr, exception=False)
@@ -234,6 +237,12 @@ def make(model: Any, data: Data, solution: Solution, *, warnings: list[str] | No
         "facility_mw": _peak(plan, "facility_mw"),
         "cost_per_million_tokens": float(objective / discounted_million_tokens(data)),
     }
+    if data.rentals:  # rented accelerators, per period at most (absent: the KPIs of before)
+        kpis["accelerators_rented_peak"] = float(plan.groupby("period")["accelerators_rented"].sum().max()) \
+            if len(plan) else 0.0
+    if data.installed:  # the installed fleet (absent: the KPIs of before)
+        kpis["accelerators_installed"] = float(sum(e.count for e in data.installed))
+        kpis["accelerators_retired"] = float(plan["accelerators_retired"].sum())
     rules: dict[str, Any] = {}
     for rule in data.selection.rules if details else ():
         with data.selection.blame(rule, "report()"):
@@ -293,7 +302,8 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
         if key not in rows:
             rows[key] = {"period": year, "region": region, "chip": chip, "cooling": cooling,
                          "units_bought": 0, "accelerators_bought": 0, "accelerators_active": 0,
-                         "it_mw": 0.0, "facility_mw": 0.0, "accelerators_serving": 0.0}
+                         "it_mw": 0.0, "facility_mw": 0.0, "accelerators_serving": 0.0,
+                         "accelerators_installed": 0, "accelerators_retired": 0, "accelerators_rented": 0}
         return rows[key]
 
     units = [0 if (v := p.var.value) is None else round(v) for p in purchases]  # .value: 20x pyo.value
@@ -311,6 +321,8 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
                 r["accelerators_active"] += n * p.accelerators
                 r["it_mw"] += n * p.it_mw
                 r["facility_mw"] += n * p.facility_mw
+    _installed_rows(model, data, row)
+    _rental_rows(model, data, row)
     # serving is decided per chip and period (docs/formulation.md, "Why `serve` has no cooling and no
     # region"); each site's share of it is in proportion to the chip's accelerators in service there
     serving: dict[tuple[str, int], float] = {}
@@ -328,7 +340,37 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
     table = pd.DataFrame(sorted(rows.values(), key=lambda r: (r["period"], r["region"], r["chip"],
                                                               r["cooling"])), columns=PLAN_COLUMNS)
     return table.astype({"units_bought": "int64", "accelerators_bought": "int64",
-                         "accelerators_active": "int64"})
+                         "accelerators_active": "int64", "accelerators_installed": "int64",
+                         "accelerators_retired": "int64", "accelerators_rented": "int64"})
+
+
+def _rental_rows(model: Any, data: Data, row: Any) -> None:
+    """Rented accelerators in the plan rows (cooling ``rented:ID``, the offer's region): active and serving
+    like the chip's own, without site MW (the cloud's power)."""
+    by_id = {o.id: o for o in data.rentals}
+    for (oid, year), n in rented_counts(model, data).items():
+        o = by_id[oid]
+        r = row(data.chip_ids[o.c], rental_cooling(oid), data.region_ids[o.r], year)
+        r["accelerators_active"] += n
+        r["accelerators_rented"] += n
+
+
+def _installed_rows(model: Any, data: Data, row: Any) -> None:
+    """The installed fleet in the plan rows: kept accelerators are active (and draw MW), retired ones are
+    counted in the period they leave."""
+    kept = installed_kept(model, data)
+    for e in data.installed:
+        for t in e.periods:
+            year = data.periods[t]
+            n, gone = kept[e.id, year]
+            if not n and not gone:
+                continue
+            r = row(data.chip_ids[e.c], data.cooling_ids[e.k], data.region_ids[e.r], year)
+            r["accelerators_active"] += n
+            r["accelerators_installed"] += n
+            r["accelerators_retired"] += gone
+            r["it_mw"] += n * e.it_mw
+            r["facility_mw"] += n * e.facility_mw
 
 
 IDLE_COLUMNS = ["period", "region", "chip", "accelerators_active", "accelerators_serving", "accelerators_idle"]

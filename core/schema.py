@@ -177,6 +177,43 @@ class SupplyCap(Strict):
         description="Most accelerators of the group bought per period (a number or a table by year)")
     source: str | None = Field(None, description="Where the cap comes from")
     note: str | None = None
+class InstalledEntry(Strict):
+    """``[[fleet.installed]]``: accelerators already owned at a region (design: issue 13 item 1)."""
+
+    id: str | None = Field(None, pattern=ID_PATTERN, description="Name of the entry (default: installed-N)")
+    region: str = Field(description="Region id where the units run")
+    chip: str = Field(description="Chip id (the catalog's or an inline chip)")
+    cooling: str = Field(description="Cooling id the units run on (must be one the chip supports)")
+    count: int = Field(ge=1, le=100_000_000, description="Accelerators owned (not purchasable units)")
+    year_bought: int = Field(ge=1990, le=2200, description="Year bought; <= the first period")
+    book_value: float = Field(ge=0, le=1e15, description="Book value of the whole entry at the start of the "
+                              "first period, in `currency` (default: the problem's)")
+    currency: Currency | None = Field(None, description="Currency of book_value (converted with problem.fx)")
+    retirable: bool | None = Field(None, description="May units of this entry be retired early (default: "
+                                   "fleet.allow_retirement)")
+
+
+class FleetSection(Strict):
+    """``[fleet]``: the installed fleet and whether it may be retired early (absent: an empty fleet)."""
+
+    allow_retirement: bool = Field(False, description="Early retirement of installed units is a decision")
+    installed: list[InstalledEntry] = Field(default_factory=list, description="Accelerators already owned")
+
+
+class RentalOffer(Strict):
+    """``[[rentals]]``: cloud capacity offered for rent (issue 13 item 2)."""
+
+    id: str = Field(pattern=ID_PATTERN, description="Name of the offer")
+    chip: str = Field(description="Chip id the rented accelerators are (their tokens/s come from the catalog)")
+    region: str = Field(description="Region id where the rented accelerators run (the rules see this region)")
+    price_per_accel_hour: float = Field(gt=0, le=1e6, description="Price per accelerator and hour, in `currency`")
+    currency: Currency | None = Field(None, description="Currency of the price (default: the problem's)")
+    min_term_years: int = Field(1, ge=1, le=50, description="A rental started in a period runs at least this many "
+                                "years (and at least that period); paid for the whole term")
+    max_accelerators: Annotated[CapPerYear | None, at_most(1e10, "rental caps (accelerators)")] = Field(
+        None, description="Most accelerators rented from the offer in a period (number or per year; absent: none)")
+    origin: str | None = Field(None, description="Country code the rules see as the capacity's origin "
+                               "(default: the chip's origin)")
 
 
 class PluginsSection(Strict):
@@ -197,6 +234,8 @@ class Problem(Strict):
     budget: BudgetSection = Field(default_factory=BudgetSection)
     supply_caps: list[SupplyCap] = Field(default_factory=list,
                                          description="Delivery caps by supply group (chips, regions) and year")
+    fleet: FleetSection = Field(default_factory=FleetSection)
+    rentals: list[RentalOffer] = Field(default_factory=list, description="Cloud capacity offered for rent")
     plugins: PluginsSection = Field(default_factory=PluginsSection)
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Rule id -> parameters (validated by the rule's plugin)")

@@ -58,7 +58,9 @@ class SolveOptions:
     portfolio: bool = False
     start: dict[str, float] | None = None  # variable name -> value (e.g. a previous plan)
     #: integer variables (component names) that count units: relaxed first for a bound and a plan to round
-    count_vars: tuple[str, ...] = ("buy",)
+    #: (``buy``: units bought; ``retire``: installed accelerators retired, ``[[fleet.installed]]``;
+    #: ``rent_start``: accelerators whose rental starts, ``[[rentals]]``)
+    count_vars: tuple[str, ...] = ("buy", "retire", "rent_start")
     kill_grace_s: float = KILL_GRACE_S
     #: start the next solver process ahead, while this one solves (many solves in a row: studies)
     keep_spare: bool = False
@@ -176,6 +178,16 @@ def count_keys(model: pyo.ConcreteModel, matrix: Matrix, count_cols: list[int]) 
     purchase (then there are no neighbourhoods)."""
     ctx = getattr(model, "tp_ctx", None)
     where = {id(p.var): p.key for p in ctx.purchases} if ctx is not None else {}
+    if ctx is not None and ctx.var.retire is not None:  # a retirement frees its entry's chip, site and period
+        d = ctx.data
+        where.update({id(ctx.var.retire[e.id, ctx.periods[t]]): (d.chip_ids[e.c], d.cooling_ids[e.k],
+                                                                  d.region_ids[e.r], ctx.periods[t])
+                      for e in d.installed if e.retirable for t in e.periods})
+    if ctx is not None and ctx.var.rent_start is not None:  # a rental frees its chip, offer and period
+        d = ctx.data
+        where.update({id(ctx.var.rent_start[o.id, ctx.periods[s]]): (d.chip_ids[o.c], f"rented:{o.id}",
+                                                                      d.region_ids[o.r], ctx.periods[s])
+                      for o in d.rentals for s in o.starts})
     keys = [where.get(id(matrix.columns[i])) for i in count_cols]
     return None if any(k is None for k in keys) else keys  # type: ignore[return-value]
 

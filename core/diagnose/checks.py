@@ -175,6 +175,22 @@ class _Best:
         return float(np.min(per_unit[idx][ok] / tps[ok])) if ok.any() else np.inf
 
 
+def residual_demand(data: Data) -> np.ndarray:
+    """[w, t] tokens/s that purchases must serve at least: the demand less what the whole installed fleet
+    in service (``[[fleet.installed]]``) and every rental offer up to its cap (``[[rentals]]``) could serve of
+    that workload alone (a bound, each workload taking all of them, so the checks below stay necessary
+    conditions)."""
+    demand = np.array(data.demand_tps, dtype=float)
+    for e in data.installed:
+        for t in e.periods:
+            demand[:, t] -= e.count * data.tps[e.c, :]
+    for o in data.rentals:  # rented accelerators serve without power, HBM, budget or delivery caps
+        for t in sorted({t for runs in o.runs.values() for t in runs}):
+            cap = float(o.cap[t]) if np.isfinite(o.cap[t]) else np.inf
+            demand[:, t] -= np.where(data.tps[o.c, :] > 0, cap * data.tps[o.c, :], 0.0)
+    return np.maximum(demand, 0.0)
+
+
 def capacity(data: Data) -> list[Cause]:
     """Demand against all grid caps, all HBM supply, the capex budgets and the delivery caps, each with the
     best chip per workload: a necessary condition for a plan."""
@@ -182,7 +198,7 @@ def capacity(data: Data) -> list[Cause]:
     best = _Best(data)
     causes: list[Cause] = []
     W = len(data.workload_ids)
-    demand = data.demand_tps
+    demand = residual_demand(data)
     regions = sorted({r for r, _ in data.build})
     currency = data.problem.problem.currency
     pool_of = [data.pools.index(data.chips[c].hbm_pool) if data.chips[c].hbm_pool in data.pools else -1

@@ -7,7 +7,9 @@ build with.
 - :class:`Data` (the coefficients a rule's ``adjust`` changes) and :data:`MONEY` (the model's money unit).
 
 One module per family (``demand``, ``assignment``, ``power``, ``hbm``, ``chip_supply``, ``cooling``,
-``budget``), ``shared`` for the sets, variables and shared expressions, ``costs`` for the core cost terms.
+``budget``), ``shared`` for the sets, variables and shared expressions, ``costs`` for the core cost terms;
+``installed`` (the installed fleet: ``retire`` variables, ``installed_retire`` rows, their cost terms) and
+``rentals`` (``rent_start`` variables, ``rental_cap`` rows, their cost terms).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tokenplan.model import installed, rentals
 from tokenplan.model.context import ModelContext
 from tokenplan.model.family import Family, Row
 
@@ -18,8 +19,12 @@ def rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
         in_service.setdefault((c, y), []).append(ctx.expr.fleet[c, k, r, y])
     for key, terms in _late(ctx).items():  # (chip, period) with a purchase online for part of the period
         in_service[key] = terms
-    return {key: Row(ctx.sum(serving[key]) - ctx.sum(in_service[key]), 0.0) for key in in_service
-            if key in serving}
+    # installed accelerators kept: count - retired, the count on the right-hand side
+    owned = installed.by_chip(ctx)
+    rented = rentals.by_chip(ctx)  # rented accelerators of the chip serve like its own
+    return {key: Row(ctx.sum(serving[key]) - ctx.sum(in_service.get(key, [])) + ctx.sum(owned.get(key, (0, []))[1])
+                     - ctx.sum(rented.get(key, [])), float(owned.get(key, (0.0, []))[0]))
+            for key in dict.fromkeys([*in_service, *owned, *rented]) if key in serving}
 
 
 def _late(ctx: ModelContext) -> dict[tuple[str, int], list[Any]]:

@@ -55,6 +55,22 @@ class Purchase:
         return (self.chip, self.cooling, self.region, self.year)
 
 
+@dataclass(frozen=True)
+class RentalStart:
+    """Rentals of one offer started in one period (``[[rentals]]``): what a rule sees of them. ``var``: the
+    accelerators whose rental starts then (``ctx.var.rent_start[offer, year]``); ``domestic``: the offer's
+    origin is its region's country."""
+
+    offer: str
+    chip: str
+    region: str
+    year: int
+    origin: str
+    var: Any
+    domestic: bool
+    years: tuple[int, ...]  # the periods the rentals run in
+
+
 @dataclass
 class Variables:
     """The core's decision variables (Pyomo components)."""
@@ -63,6 +79,8 @@ class Variables:
     serve: Any = None    # [chip, workload, year]: accelerators of the chip serving a workload
     blocks: Any = None   # [region, year]: facility blocks built in the period (integer)
     cool_on: Any = None  # [cooling, region]: the site has this cooling infrastructure (binary)
+    retire: Any = None   # [installed entry, year]: installed accelerators retired then (integer; None: none)
+    rent_start: Any = None  # [rental offer, year]: accelerators whose rental starts then (integer; None: none)
 
 
 @dataclass
@@ -194,6 +212,31 @@ class ModelContext:
     def active(self, region: str, year: int) -> list[Purchase]:
         """Purchases whose units are in service at ``region`` in the period starting in ``year``."""
         return self._active.get((region, year), [])
+
+    def rental_starts(self) -> list[RentalStart]:
+        """Every (offer, period) where a rental may start, in offer and period order (none without offers)."""
+        d = self.data
+        return [RentalStart(offer=o.id, chip=d.chip_ids[o.c], region=d.region_ids[o.r], year=self.periods[s],
+                            origin=o.origin, var=self.var.rent_start[o.id, self.periods[s]],
+                            domestic=o.origin == d.regions[o.r].country,
+                            years=tuple(self.periods[t] for t in o.runs[s]))
+                for o in d.rentals for s in o.starts]
+
+    def installed_mw(self, region: str, year: int, *, domestic: bool | None = None
+                     ) -> tuple[float, list[tuple[float, Any]]]:
+        """Facility MW of the installed fleet (``[[fleet.installed]]``) at a region in a period, as
+        ``(MW installed, [(MW per accelerator, retire variable), ...])``: the MW kept in service is the first
+        less the sum of the second; ``domestic`` keeps only the entries whose chip is (or is not) domestic."""
+        d = self.data
+        t = self.periods.index(year)
+        mw, terms = 0.0, []
+        for e in d.installed:
+            if d.region_ids[e.r] != region or t not in e.periods or (domestic is not None and e.domestic != domestic):
+                continue
+            mw += e.count * e.facility_mw
+            if e.retirable:
+                terms.extend((e.facility_mw, self.var.retire[e.id, self.periods[s]]) for s in e.periods if s <= t)
+        return mw, terms
 
     def sites(self, tag: str | None = None) -> list[str]:
         """Regions (carrying ``tag``) where something can be bought, in region order."""

@@ -9,12 +9,15 @@ from typing import Any
 import pyomo.core as pyo
 
 from tokenplan.coefficients import MONEY
+from tokenplan.model import installed, rentals
 from tokenplan.model.context import ModelContext
 
 
 def define(ctx: ModelContext) -> None:
     define_sets(ctx)
     define_variables(ctx)
+    installed.define_variables(ctx)
+    rentals.define_variables(ctx)
     ctx._index_purchases()
     define_expressions(ctx)
 

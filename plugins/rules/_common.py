@@ -113,20 +113,26 @@ def domestic_only_choice(ctx: ModelContext, sites: list[str]) -> dict[str, Any]:
     new: dict[tuple[str, int], Row] = {}
     for rid in sites:
         foreign = {y: [p for p in ctx.bought(rid, y) if not p.domestic] for y in ctx.periods}
-        if not any(foreign.values()):
+        # installed foreign accelerators still running count like foreign ones bought (docs/rules.md,
+        # "Installed and rented chips"): a domestic-only site must retire them first
+        owned = {y: ctx.installed_mw(rid, y, domestic=False) for y in ctx.periods}
+        if not any(foreign.values()) and not any(mw for mw, _ in owned.values()):
             out[rid] = 1.0
             continue
         out[rid] = var[rid]
         if rows is not None and any((rid, y) in rows for y in ctx.periods):
             continue  # another rule made the rows already
         for y, chosen in foreign.items():
-            if chosen:
-                bound = ctx.expr.headroom_mw[rid, y]
-                new[rid, y] = Row(ctx.sum(p.facility_mw * p.var for p in chosen) + bound * var[rid], bound)
+            mw, retired = owned[y]
+            if chosen or mw:
+                bound = max(ctx.expr.headroom_mw[rid, y], mw)
+                new[rid, y] = Row(ctx.sum(p.facility_mw * p.var for p in chosen) - ctx.sum(a * v for a, v in retired)
+                                  + bound * var[rid], bound - mw)
     if new:
         ctx.add_family(Family(
             name=DOMESTIC_ONLY_ROWS, index=("region", "period"), sense="<=", unit="MW", per="MW",
-            rows=lambda ctx: new, doc="foreign facility MW bought <= B x (1 - domestic_only_site) (MW)",
+            rows=lambda ctx: new,
+            doc="foreign facility MW bought or installed and kept <= B x (1 - domestic_only_site) (MW)",
             report_duals=False))
     return out
 
@@ -152,7 +158,8 @@ def take_link_family(ctx: ModelContext, name: str, benefit: Any, bound: dict[tup
 
 def _has_foreign(ctx: ModelContext, rid: str) -> bool:
     """Has the site a foreign option in some period (then its domestic-only choice is a binary)?"""
-    return any(not p.domestic for y in ctx.periods for p in ctx.bought(rid, y))
+    return any(not p.domestic for y in ctx.periods for p in ctx.bought(rid, y)) or \
+        any(ctx.installed_mw(rid, y, domestic=False)[0] for y in ctx.periods)
 
 
 def foreign_accelerators(ctx: ModelContext, region: str) -> int:

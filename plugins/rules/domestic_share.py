@@ -6,6 +6,10 @@ the purchases i in scope (regions of ``countries``; a period, or the whole horiz
 
     sum over i of (dom[i] - share) x w[i] x buy[i] >= 0       (one row per period, or one row)
 
+With ``measure = "accelerators"``, rentals (``[[rentals]]``) count too: each accelerator whose rental starts in
+scope (the offer's region in ``countries``) with ``w`` = 1 and ``dom`` = 1 when the offer's origin is that
+region's country. Rentals have no capex, so ``measure = "capex"`` does not see them.
+
 which is ``domestic >= share x total`` without a ratio. No big-M, no new variable. Disabled by default.
 """
 
@@ -53,6 +57,12 @@ class DomesticShare(Rule):
             w = float(pu.accelerators) if p.measure == "accelerators" else pu.capex_accel
             key = pu.year if p.scope == "period" else None
             out.setdefault(key, []).append((w, 1.0 if pu.domestic else 0.0, pu))
+        if p.measure == "accelerators":  # rentals count by their origin, when they start (no capex: not in "capex")
+            for rs in ctx.rental_starts():
+                if p.countries and ctx.regions[rs.region].country not in p.countries:
+                    continue
+                key = rs.year if p.scope == "period" else None
+                out.setdefault(key, []).append((1.0, 1.0 if rs.domestic else 0.0, rs))
         return out
 
     #: a new share remakes the rows (the same scopes and purchases: a patch while no term's coefficient
@@ -133,6 +143,14 @@ class DomesticShare(Rule):
             if pu.domestic:
                 row["domestic_accelerators"] += acc
                 row["domestic_capex"] += capex
+        for rs in ctx.rental_starts():  # rented accelerators, counted when their rental starts, by origin
+            units = round(ctx.value(rs.var))
+            if not units or (p.countries and ctx.regions[rs.region].country not in p.countries):
+                continue
+            row = per_period.setdefault(rs.year, {"domestic_accelerators": 0, "accelerators": 0,
+                                                  "domestic_capex": 0.0, "capex": 0.0})
+            row["accelerators"] += units
+            row["domestic_accelerators"] += units if rs.domestic else 0
         total = {"domestic_accelerators": 0, "accelerators": 0, "domestic_capex": 0.0, "capex": 0.0}
         for year, row in sorted(per_period.items()):
             for k in total:
