@@ -239,7 +239,7 @@ def sites(model: Any, data: Data, plan: pd.DataFrame) -> pd.DataFrame:
     for r, t in data.build:
         rid, year = data.region_ids[r], data.periods[t]
         built = float(data.existing_mw[r]) + sum(float(data.block_mw[r]) * _value(model.blocks[rid, data.periods[s]])
-                                                 for s in data.blocks_active(t))
+                                                 for s in data.blocks_active(t, r))
         it, fac = (load.loc[(year, rid)].tolist() if load is not None and (year, rid) in load.index else [0.0, 0.0])
         cap = float(data.power_mw[r, t])
         rows.append({"period": year, "region": rid, "it_mw": float(it), "facility_mw": float(fac),

@@ -22,7 +22,7 @@ import numpy as np
 
 from tokenplan.catalog import Selection
 from tokenplan.economics import Horizon, horizon
-from tokenplan.errors import InputError
+from tokenplan.errors import InputError, did_you_mean
 from tokenplan.installed import Installed, entries
 from tokenplan.records import Chip, Cooling, Region
 from tokenplan.rentals import Rental, offers
@@ -58,6 +58,8 @@ class BuyCosts:
     pv_cooling_opex: np.ndarray
     pv_salvage_accel: np.ndarray
     pv_salvage_cooling: np.ndarray
+    #: share of its purchase period a purchase serves (launch quarter and lead time; 1 = all of it)
+    online_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -104,6 +106,12 @@ class Data:
     load_factor: float = 0.7
     maintenance_rate: float = 0.03
     facility_lifetime: float = 20.0
+    # delivery caps by supply group ([[supply_caps]]): ids, (chip indices, region indices) and caps [g, t]
+    supply_cap_ids: list[str] = field(default_factory=list)
+    supply_cap_members: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    supply_cap: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    #: per region: years from ordering a facility block to its service (empty: 0 everywhere)
+    block_lead: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: why tuples were removed: (chip id, region id, year or None) -> reason (for reports)
     forbidden: dict[tuple[str, str, int | None], str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -188,7 +196,11 @@ class Data:
         in_service = (years[None, :] >= bought_in[:, None]) & (years[None, :] < bought_in[:, None] + life[:, None])
         pdf_sum = in_service @ np.array([h.period_df(t) for t in range(T)])
         energy = np.array([[energy_per_mw(self, r, t) for t in range(T)] for r in range(R)]).reshape(R, T)
-        pv_energy = facility_mw * (in_service * energy[r_, :]).sum(axis=1) if n else np.zeros(0)
+        share = online_shares(self.chips, h, c_, t_)
+        online = in_service.astype(float)
+        if n and (share < 1).any():  # the electricity of the purchase period: only while online
+            online[np.arange(n), t_] *= share
+        pv_energy = facility_mw * (online * energy[r_, :]).sum(axis=1) if n else np.zeros(0)
         pv_maint = self.maintenance_rate * capex_accel * pdf_sum
         pv_cool = self.opex_per_kw_it_year[k_] * it_mw * 1000.0 / MONEY * pdf_sum
         self.fleet = _fleet(in_service, c_, k_, r_)
@@ -197,7 +209,7 @@ class Data:
             hbm=np.nan_to_num(self.hbm_per_accel[c_]) * units,
             pv_capex_accel=df_buy * capex_accel, pv_capex_cooling=df_buy * capex_cooling,
             pv_energy=pv_energy, pv_maintenance=pv_maint, pv_cooling_opex=pv_cool,
-            pv_salvage_accel=salvage * capex_accel, pv_salvage_cooling=salvage * capex_cooling)
+            pv_salvage_accel=salvage * capex_accel, pv_salvage_cooling=salvage * capex_cooling, online_share=share)
         self.installed = entries(self)
         self.rentals = offers(self)
         regions = sorted({r for (_, _, r, _) in self.buy} | {e.r for e in self.installed})
@@ -218,9 +230,12 @@ class Data:
         """Nominal capex of one facility block at region r (MONEY)."""
         return self.block_mw[r] * self.facility_capex_per_mw[r] / MONEY
 
-    def blocks_active(self, t: int) -> list[int]:
-        """Periods s whose facility blocks are still in service in period t."""
-        return [s for s in range(self.horizon.n) if self.horizon.active(s, t, self.facility_lifetime)]
+    def blocks_active(self, t: int, r: int | None = None) -> list[int]:
+        """Periods s whose facility blocks (at region r) are in service in period t: built, ``block_lead``
+        years past their period's first year, and within the facility lifetime."""
+        h = self.horizon
+        lag = float(self.block_lead[r]) if r is not None and len(self.block_lead) else 0.0
+        return [s for s in range(h.n) if h.active(s, t, self.facility_lifetime) and h.years[s] + lag <= h.years[t]]
 
     def it_mw_upper_bound(self) -> float:
         """IT MW that serving all demand can take in any period, with the least efficient chip per
@@ -239,6 +254,23 @@ class Data:
     def cooling_big_m(self, k: int, r: int) -> float:
         """Most IT MW that cooling k can ever carry at region r: the grid cap over PUE x pue_factor."""
         return float(np.max(self.power_mw[r])) / (self.pue[k] * self.pue_factor[r])
+
+
+def online_shares(chips: list[Chip], h: Horizon, c_: np.ndarray, t_: np.ndarray) -> np.ndarray:
+    """Per buy tuple (chip ``c_``, period ``t_``): the share of the purchase period in which the purchase
+    serves. It comes online ``delay`` months after the period starts: in the chip's launch year the start of
+    its launch quarter (``3 (q - 1)`` months; none without ``quarter_available`` or in a later year) plus
+    ``lead_time_months``; the share is ``max(0, 1 - delay / (12 x the period's years))`` (0: it serves from
+    the next period). Capex is paid, and discounted, at the period's first year all the same."""
+    if not len(c_):
+        return np.zeros(0)
+    years = np.array(h.years)[t_]
+    months = 12.0 * np.array(h.durations, dtype=float)[t_]
+    launch = np.array([c.year_available for c in chips])[c_]
+    quarter = np.array([c.quarter_available or 1 for c in chips], dtype=float)[c_]
+    lead = np.array([c.lead_time_months for c in chips], dtype=float)[c_]
+    delay = np.where(years == launch, 3.0 * (quarter - 1.0), 0.0) + lead
+    return np.clip(1.0 - delay / months, 0.0, 1.0)
 
 
 def _fleet(in_service: np.ndarray, c_: np.ndarray, k_: np.ndarray, r_: np.ndarray) -> dict[tuple[int, ...], list[int]]:
@@ -280,7 +312,8 @@ def compute(selection: Selection) -> Data:
         workload_ids=[w.id for w in problem.workloads],
         pools=_pools(selection),
         **_chip_arrays(selection, fx), **_cooling_arrays(selection, fx), **_region_arrays(selection, fx),
-        **_demand(selection), **_caps(selection),
+        **_demand(selection), **_caps(selection), **_supply_caps(selection),
+        block_lead=np.array([r.block_lead_years for r in selection.regions], dtype=float),
         allowed=_allowed(selection, warnings),
         price_multiplier=np.ones((len(selection.chips), len(selection.regions), len(periods))),
         load_factor=p.load_factor, maintenance_rate=p.maintenance_rate,
@@ -309,7 +342,8 @@ def _chip_arrays(selection: Selection, fx: Any) -> dict[str, np.ndarray]:
     return {
         "unit_size": np.array([c.unit_size for c in chips], dtype=int),
         "it_kw": np.array([c.it_kw_per_accel for c in chips], dtype=float),
-        "price": np.array([c.price_per_accel * fx(c.price_currency) for c in chips], dtype=float),
+        "price": np.array([(c.price_per_accel + c.bill_price_per_accel) * fx(c.price_currency) for c in chips],
+                          dtype=float),
         "lifetime": np.array([c.lifetime_years for c in chips], dtype=float),
         "hbm_per_accel": np.array([math.nan if getattr(c, unit_hbm) is None else getattr(c, unit_hbm)
                                    for c in chips], dtype=float),
@@ -378,6 +412,39 @@ def _caps(selection: Selection) -> dict[str, np.ndarray]:
         "chip_supply": np.array([_per_year(problem.chips.supply_accelerators.get(c.id), periods) for c in chips]
                                 ).reshape(len(chips), T),
     }
+
+
+def _supply_caps(selection: Selection) -> dict[str, Any]:
+    """``[[supply_caps]]``: ids, members (indices of the problem's chips and regions) and caps [g, t] (nan:
+    no cap that period). A chip id that names no chip at all and a region id that names no region of the
+    problem are errors; a known chip the problem does not buy (denied, not allowed) is left out of the group."""
+    problem = selection.problem
+    periods = problem.problem.periods
+    known = {c.id for c in selection.catalog.chips()} | {c.id for c in problem.chips.custom}
+    chip_ix = {c.id: i for i, c in enumerate(selection.chips)}
+    region_ix = {r.id: i for i, r in enumerate(selection.regions)}
+    ids: list[str] = []
+    members: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    for cap in problem.supply_caps:
+        key = f"supply_caps[{cap.id}]"
+        if cap.id in ids:
+            raise InputError("two supply caps have this id", file=problem.source, key=f"{key}.id", value=cap.id)
+        for chip_id in cap.chips:
+            if chip_id not in known:
+                raise InputError(f"unknown chip id{did_you_mean(chip_id, sorted(known))}", file=problem.source,
+                                 key=f"{key}.chips", value=chip_id)
+        for region_id in cap.regions or []:
+            if region_id not in region_ix:
+                raise InputError(f"not a region of this problem{did_you_mean(region_id, region_ix)}",
+                                 file=problem.source, key=f"{key}.regions", value=region_id)
+        chips = tuple(sorted({chip_ix[c] for c in cap.chips if c in chip_ix}))
+        regions = tuple(sorted(region_ix[r] for r in set(cap.regions))) if cap.regions else tuple(
+            range(len(selection.regions)))
+        ids.append(cap.id)
+        members.append((chips, regions))
+    caps = np.array([_per_year(cap.accelerators, periods) for cap in problem.supply_caps]).reshape(
+        len(ids), len(periods))
+    return {"supply_cap_ids": ids, "supply_cap_members": members, "supply_cap": caps}
 
 
 def _allowed(selection: Selection, warnings: list[str]) -> np.ndarray:

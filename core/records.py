@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -145,6 +145,28 @@ class Record(BaseModel):
         return field in self.estimate or field.split(".")[0] in self.estimate
 
 
+#: the parts of a purchasable unit's system bill besides the accelerator (issue 13): ``server`` (chassis, CPUs,
+#: memory, baseboard), ``scale_up`` (NVLink/UB switches and cables of the scale-up domain), ``scale_out`` (NICs
+#: and switches of the cluster fabric), ``optics`` (optical modules of the fabric: a count per accelerator x a
+#: price each), ``storage`` (the share of the cluster's storage)
+BILL_PARTS = ("server", "scale_up", "scale_out", "optics", "storage")
+#: what a catalog price of each ``price_basis`` already includes: the bill adds only the other parts
+BASIS_INCLUDES: dict[str, tuple[str, ...]] = {"accelerator": (), "server": ("server", "scale_up"),
+                                              "system": ("server", "scale_up")}
+
+
+class BillLine(BaseModel):
+    """One part of a chip's system bill: ``count_per_accel`` x ``price_each`` (the chip's price currency) and
+    x ``w_each`` (watts), per accelerator."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+    count_per_accel: float = Field(1.0, ge=0, le=1000, description="Items per accelerator (optical modules: "
+                                   "e.g. 2 per GPU on a two-tier 800G fabric)")
+    price_each: float = Field(0.0, ge=0, le=1e9, description="Price of one item, the chip's price currency")
+    w_each: float = Field(0.0, ge=0, le=5000, description="Power of one item, W")
+
+
 class Chip(Record):
     """An accelerator as it is bought: specs per accelerator, sold in units of ``unit_size``."""
 
@@ -155,6 +177,10 @@ class Chip(Record):
                                         "region's country")
     year_available: int = Field(ge=1990, le=2100)
     year_last: int | None = Field(None, ge=1990, le=2100, description="Last year it can be bought")
+    quarter_available: int | None = Field(None, ge=1, le=4, description="Quarter of year_available in which it "
+                                          "ships: a purchase in that year serves (5 - q) / 4 of it (absent: all)")
+    lead_time_months: float = Field(0.0, ge=0, le=120, description="Order (or shipping) to online, months: a "
+                                    "purchase serves its period less this time")
     tflops: dict[str, Annotated[float, Field(gt=0, le=100_000)]] = Field(
         default_factory=dict, description="Dense peak TFLOPS by precision (no sparsity)")
     hbm_gb: float | None = Field(None, ge=0, le=10_000)
@@ -172,6 +198,11 @@ class Chip(Record):
                                   description="Rack power; default: IT kW of one purchasable unit")
     lifetime_years: float = Field(5.0, gt=0, le=30)
     cloud_only: bool = Field(False, description="Rented only, not purchasable unless the problem allows it")
+    price_basis: Literal["accelerator", "server", "system"] | None = Field(
+        None, description="What price_per_accel includes: the bare accelerator, its share of a server (with its "
+        "in-server scale-up), or of a whole rack/super-node system; the bill adds the rest")
+    bill: dict[str, BillLine] = Field(default_factory=dict, description=f"System bill: part ({', '.join(BILL_PARTS)}) "
+                                      "-> count, price and power per accelerator")
 
     @field_validator("tflops")
     @classmethod
@@ -181,6 +212,35 @@ class Chip(Record):
                 raise ValueError(f"unknown precision {key!r} (known: {', '.join(PRECISIONS)})")
         return value
 
+    @field_validator("bill")
+    @classmethod
+    def _known_parts(cls, value: dict[str, BillLine]) -> dict[str, BillLine]:
+        for key in value:
+            if key not in BILL_PARTS:
+                raise ValueError(f"unknown bill part {key!r} (known: {', '.join(BILL_PARTS)})")
+        return value
+
+    @model_validator(mode="after")
+    def _bill_needs_basis(self) -> Chip:
+        if self.bill and self.price_basis is None:
+            raise ValueError("a bill needs price_basis (accelerator, server or system): what the price includes")
+        return self
+
+    def bill_added(self) -> list[str]:
+        """The bill's parts the price does not include (``BASIS_INCLUDES``), in ``BILL_PARTS`` order."""
+        included = BASIS_INCLUDES.get(self.price_basis or "", ())
+        return [p for p in BILL_PARTS if p in self.bill and p not in included]
+
+    @property
+    def bill_price_per_accel(self) -> float:
+        """Price per accelerator the bill adds to ``price_per_accel`` (its currency)."""
+        return sum(self.bill[p].count_per_accel * self.bill[p].price_each for p in self.bill_added())
+
+    @property
+    def bill_w_per_accel(self) -> float:
+        """Power per accelerator the bill adds to ``tdp_w + host_w_per_accel``, W."""
+        return sum(self.bill[p].count_per_accel * self.bill[p].w_each for p in self.bill_added())
+
     @model_validator(mode="after")
     def _years_ordered(self) -> Chip:
         if self.year_last is not None and self.year_last < self.year_available:
@@ -189,10 +249,10 @@ class Chip(Record):
 
     @property
     def it_kw_per_accel(self) -> float | None:
-        """IT kW per accelerator: (tdp + host overhead) / 1000."""
+        """IT kW per accelerator: (tdp + host overhead + the bill's added parts) / 1000."""
         if self.tdp_w is None:
             return None
-        return (self.tdp_w + self.host_w_per_accel) / 1000.0
+        return (self.tdp_w + self.host_w_per_accel + self.bill_w_per_accel) / 1000.0
 
     def effective_tflops(self, precision: str) -> tuple[float, str] | None:
         """Peak TFLOPS at ``precision``, or at the next wider precision the chip supports."""
@@ -227,6 +287,8 @@ class Region(Record):
     block_mw: float = Field(10.0, ge=1e-4, le=1e5, description="Facility build granularity, MW (at least 100 W: "
                                                                   "smaller blocks make numbers HiGHS drops)")
     facility_capex_per_mw: float | None = Field(None, ge=0, le=1e12)
+    block_lead_years: float = Field(0.0, ge=0, le=20, description="Build-out lead time of a facility block, "
+                                    "years: a block ordered (and paid) in a period serves from its year + this")
     power_price_per_kwh: Annotated[PerYear | None, at_most(1e5, "power prices (per kWh)")] = None
     pue_cap: float | None = Field(None, ge=1.0, le=3.0, description="Regulatory PUE ceiling")
     pue_factor: float = Field(1.0, gt=0.5, le=2.0, description="Climate factor on the cooling's PUE")
@@ -321,9 +383,11 @@ class Rule:
         return f"<Rule {self.id}>"
 
 
-#: Chip fields that need a source whenever they are set (``host_w_per_accel`` only when not 0).
+#: Chip fields that need a source whenever they are set (``host_w_per_accel``, ``lead_time_months`` only when
+#: not 0).
 CHIP_FIGURES = ("year_available", "year_last", "hbm_gb", "hbm_stacks", "mem_bw_tbs", "tdp_w", "host_w_per_accel",
-                "unit_size", "price_per_accel", "rack_kw", "lifetime_years", "hbm_pool", "cooling")
+                "unit_size", "price_per_accel", "rack_kw", "lifetime_years", "hbm_pool", "cooling",
+                "quarter_available", "lead_time_months")
 COOLING_FIGURES = ("pue", "max_rack_kw", "capex_per_kw_it", "opex_per_kw_it_year", "water_l_per_kwh")
 REGION_FIGURES = ("power_price_per_kwh", "pue_cap")
 
@@ -339,7 +403,7 @@ def missing_sources(record: Record) -> list[str]:
     figures = {Chip: CHIP_FIGURES, Cooling: COOLING_FIGURES, Region: REGION_FIGURES}.get(type(record), ())
     for name in figures:
         value = getattr(record, name)
-        if value is None or (name == "host_w_per_accel" and value == 0):
+        if value is None or (name in ("host_w_per_accel", "lead_time_months") and value == 0):
             continue
         if not sourced(name):
             missing.append(name)

@@ -328,7 +328,8 @@ CHIP_COLUMNS = [Col("id"), Col("origin", drop=6), Col("FP8 TF", "right", whole=T
                 Col("BF16 TF", "right", drop=5, whole=True), Col("HBM GB", "right", whole=True),
                 Col("TB/s", "right", drop=1, whole=True), Col("W", "right", drop=2, whole=True),
                 Col("unit", "right", drop=4, whole=True), Col("price", "right"), Col("cooling", drop=3),
-                Col("plugin", drop=7)]
+                Col("plugin", drop=7), Col("host W", "right", drop=9, whole=True), Col("basis", drop=10),
+                Col("+bill", "right", drop=8)]
 
 
 def chips_table(catalog: Catalog) -> Fitted:
@@ -343,8 +344,20 @@ def chips_table(catalog: Catalog) -> Fitted:
             mark("tflops.fp8", _num(chip.tflops.get("fp8"))), mark("tflops.bf16", _num(chip.tflops.get("bf16"))),
             mark("hbm_gb", _num(chip.hbm_gb)), mark("mem_bw_tbs", _num(chip.mem_bw_tbs, "{:,.2f}")),
             mark("tdp_w", _num(chip.tdp_w)), mark("unit_size", str(chip.unit_size)), mark("price_per_accel", price),
-            mark("cooling", ", ".join(chip.cooling)), catalog.provider.get(("chip", chip.id), "?")))
+            mark("cooling", ", ".join(chip.cooling)), catalog.provider.get(("chip", chip.id), "?"),
+            mark("host_w_per_accel", _num(chip.host_w_per_accel)), chip.price_basis or "-", _bill(chip, mark)))
     return Fitted("Chips (* = estimate)", CHIP_COLUMNS, rows)
+
+
+def _bill(chip: Any, mark: Any) -> str:
+    """What the system bill adds per accelerator: price (the chip's currency) and W, with its parts."""
+    added = chip.bill_added()
+    if not added:
+        return "-"
+    text = f"{per_unit(chip.bill_price_per_accel)} {chip.price_currency or ''}".strip()
+    if chip.bill_w_per_accel:
+        text += f", {chip.bill_w_per_accel:,.0f} W"
+    return mark("bill", f"{text} ({', '.join(added)})")
 
 
 #: narrow: plugin goes first, then water, site fixed cost, opex, max rack kW (id, PUE and capex stay)

@@ -164,6 +164,19 @@ class BudgetSection(Strict):
     capex_per_period: Annotated[CapPerYear | None, at_most(1e18, "budgets")] = None
 
 
+class SupplyCap(Strict):
+    """``[[supply_caps]]``: a delivery cap by supply group and year that may span several chips and regions
+    (vendor allocation, an import approval): accelerators of the group's chips bought in the group's regions
+    in a period <= the cap of that period (absent year = no cap that period)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    chips: list[str] = Field(min_length=1, description="Chip ids the cap covers (together)")
+    regions: list[str] | None = Field(None, min_length=1,
+                                      description="Region ids the cap covers (absent: every region)")
+    accelerators: Annotated[CapPerYear, at_most(1e10, "supply caps (accelerators)")] = Field(
+        description="Most accelerators of the group bought per period (a number or a table by year)")
+    source: str | None = Field(None, description="Where the cap comes from")
+    note: str | None = None
 class InstalledEntry(Strict):
     """``[[fleet.installed]]``: accelerators already owned at a region (design: issue 13 item 1)."""
 
@@ -219,6 +232,8 @@ class Problem(Strict):
     coolings: CoolingsSection = Field(default_factory=CoolingsSection)
     hbm: HbmSection = Field(default_factory=HbmSection)
     budget: BudgetSection = Field(default_factory=BudgetSection)
+    supply_caps: list[SupplyCap] = Field(default_factory=list,
+                                         description="Delivery caps by supply group (chips, regions) and year")
     fleet: FleetSection = Field(default_factory=FleetSection)
     rentals: list[RentalOffer] = Field(default_factory=list, description="Cloud capacity offered for rent")
     plugins: PluginsSection = Field(default_factory=PluginsSection)

@@ -48,6 +48,7 @@ class Purchase:
     salvage_fraction: float  # book value left at the horizon end, as a share of the capex
     domestic: bool          # the chip's origin is the region's country
     active_years: tuple[int, ...]
+    online_share: float = 1.0  # share of the purchase period it serves (launch quarter, lead time)
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -258,7 +259,7 @@ class ModelContext:
                 pv_capex=float(cost.pv_capex_accel[i] + cost.pv_capex_cooling[i]),
                 pv_salvage=float(cost.pv_salvage_accel[i] + cost.pv_salvage_cooling[i]),
                 salvage_fraction=h.salvage_fraction(t, d.lifetime[c]),
-                domestic=d.is_domestic(c, r), active_years=years)
+                domestic=d.is_domestic(c, r), active_years=years, online_share=float(cost.online_share[i]))
             self.purchases.append(p)
             self._bought[p.region, p.year].append(p)
         for (_c, _k, r, t), idx in d.fleet.items():

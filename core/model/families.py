@@ -3,7 +3,18 @@ is one module with a ``Family`` and one line here."""
 
 from __future__ import annotations
 
-from tokenplan.model import assignment, budget, chip_supply, cooling, demand, hbm, installed, power, rentals
+from tokenplan.model import (
+    assignment,
+    budget,
+    chip_supply,
+    cooling,
+    demand,
+    hbm,
+    installed,
+    power,
+    rentals,
+    supply_caps,
+)
 from tokenplan.model.family import Family
 
 FAMILIES: tuple[Family, ...] = (
@@ -13,6 +24,7 @@ FAMILIES: tuple[Family, ...] = (
     power.POWER_CAP,
     hbm.FAMILY,
     chip_supply.FAMILY,
+    supply_caps.FAMILY,
     cooling.FAMILY,
     budget.FAMILY,
     installed.RETIRE,

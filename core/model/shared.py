@@ -92,7 +92,7 @@ def capacity(ctx: ModelContext, rid: str, year: int) -> Any:
     """MW of facility blocks in service at a region in a period (excluding existing_mw)."""
     d = ctx.data
     r, t = d.region_index(rid), ctx.periods.index(year)
-    return pyo.quicksum(float(d.block_mw[r]) * ctx.var.blocks[rid, ctx.periods[s]] for s in d.blocks_active(t))
+    return pyo.quicksum(float(d.block_mw[r]) * ctx.var.blocks[rid, ctx.periods[s]] for s in d.blocks_active(t, r))
 
 
 def whole_blocks(headroom_mw: float, block_mw: float) -> float:

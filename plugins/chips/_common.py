@@ -42,8 +42,15 @@ HOPPER_HOST_W = 575.0
 HOPPER_HOST_SOURCE = (f"EST: DGX H100 node ~10.2 kW ({DOMAIN_DATA} section 3, [W] kshirol) "
                       "minus 8 x 700 W GPU TDP, divided by 8")
 #: Said in ``notes`` where no source gives the server overhead.
-NO_HOST_W_NOTE = ("host_w_per_accel left at 0: no source gives the server overhead per accelerator; "
-                  "set it in [chips.overrides] if known")
+NO_HOST_W_NOTE = ("host_w_per_accel: no source gives this part's server overhead, so the DGX H100 host share "
+                  "(575 W per accelerator) stands in for it (estimate); set it in [chips.overrides] if known")
+#: The server-class host power an accelerator without a published figure gets (issue 13: every such part had
+#: 0 W against 575 W for the H200): CPUs, NICs, fans and storage of an 8-accelerator server, from the DGX
+#: H100 (the one server whose whole-node power the reference gives).
+SERVER_HOST_W = HOPPER_HOST_W
+SERVER_HOST_SOURCE = (f"EST (no figure for this part's server): the host share of an 8-GPU DGX H100, "
+                      f"{HOPPER_HOST_SOURCE} = 575 W; CPUs, NICs, fans and storage do not scale with the "
+                      "accelerator's own TDP")
 
 #: Said in ``notes`` of chips without a published price.
 NO_PRICE_NOTE = "no price found in the reference: give price_per_accel in [chips.overrides] to buy it"
@@ -52,9 +59,40 @@ NO_PRICE_NOTE = "no price found in the reference: give price_per_accel in [chips
 CLOUD_ONLY_SOURCE = f"{REF} (export column 'n/a-cloud-only'): rented, not sold"
 
 
+#: The server around 8 accelerators priced per card (chassis, CPUs, memory, baseboard with its NVLink/UB
+#: scale-up), per accelerator: an 8 x H20 server costs CNY 1.2-1.4 M against $12-15k per card (both in
+#: {DOMAIN_DATA} section 1, H20 row: Reuters Jan-2024): (1.3 M / 7.1 - 8 x $13.5k) / 8 = $9,387 per
+#: accelerator, CNY 66,648 at 7.1 CNY per USD (the fx of the shipped problems).
+SERVER_SHARE_USD = round((1_300_000 / 7.1 - 8 * 13_500) / 8)
+SERVER_SHARE_CNY = round(SERVER_SHARE_USD * 7.1)
+SERVER_SHARE_SOURCE = (f"EST: server share per accelerator of an 8-card server, from the H20 row of {DOMAIN_DATA} "
+                       "section 1 (8-GPU server CNY 1.2-1.4 M vs $12-15k per card, Reuters Jan-2024 [R]): "
+                       "(1.3 M / 7.1 - 8 x 13.5k) / 8 = $9,387 (CNY 66,648); scale-out network, optics and "
+                       "storage have no figure in the reference and are not in the bill")
+PER_CARD_BASIS_SOURCE = "the price source quotes a price per card (accelerator), not per server or system"
+
+
 def chip(**fields: Any) -> dict[str, Any]:
-    """A chip record as a dict, with the shared lifetime and its source filled in."""
+    """A chip record as a dict, with the shared lifetime and its source filled in, and, where the module gives
+    no ``host_w_per_accel``, the server-class estimate ``SERVER_HOST_W`` (flagged, with its basis)."""
     fields.setdefault("lifetime_years", LIFETIME_YEARS)
     fields.setdefault("sources", {})
     fields["sources"].setdefault("lifetime_years", LIFETIME_SOURCE)
+    if "price_basis" not in fields and not fields.get("cloud_only") and fields.get("unit_size", 1) <= 16:
+        # every built-in server-class price is a per-card price: the bill adds the server around it
+        if fields.get("price_currency") is None:  # no price published: the vendor's home currency, so that
+            # the server share below has one (an override's price is read in it unless it gives price_currency)
+            fields["price_currency"] = "CNY" if fields.get("origin") == "CN" else "USD"
+        currency = fields["price_currency"]
+        if currency in ("USD", "CNY"):
+            fields["price_basis"] = "accelerator"
+            fields["sources"].setdefault("price_basis", PER_CARD_BASIS_SOURCE)
+            share = SERVER_SHARE_USD if currency == "USD" else SERVER_SHARE_CNY
+            fields.setdefault("bill", {"server": {"price_each": share}})
+            fields["sources"].setdefault("bill", SERVER_SHARE_SOURCE)
+            fields["estimate"] = [*fields.get("estimate", []), "bill"]
+    if "host_w_per_accel" not in fields:
+        fields["host_w_per_accel"] = SERVER_HOST_W
+        fields["sources"].setdefault("host_w_per_accel", SERVER_HOST_SOURCE)
+        fields["estimate"] = [*fields.get("estimate", []), "host_w_per_accel"]
     return fields

@@ -42,7 +42,7 @@ CHIPS = [
         estimate=["tdp_w", "cooling"],
         notes="cloud-only: rented through EC2, never sold, so no price_per_accel. To study it as if it could be "
               "bought, set chips.allow_cloud_only and give price_per_accel in [chips.overrides]. hbm_gb is the "
-              "documented 96 GiB in GB. host_w_per_accel left at 0: no source.",
+              "documented 96 GiB in GB. host_w_per_accel: the server-class estimate (see sources).",
     ),
 ]
 

@@ -97,15 +97,17 @@ CHIPS = [
               f"huawei.cloudmatrix-384), left out here. {NO_PRICE_NOTE}. {_HBM2E_NOTE} {NO_HOST_W_NOTE}",
     ),
     chip(
-        id="huawei.cloudmatrix-384", vendor="Huawei", name="Huawei CloudMatrix 384 (Ascend 910C super-node)",
+        id="huawei.cloudmatrix-384", price_basis="system",
+        vendor="Huawei", name="Huawei CloudMatrix 384 (Ascend 910C super-node)",
         family="Ascend", origin="CN", year_available=2025, tflops=dict(_910C_TFLOPS), hbm_gb=128, hbm_stacks=8,
-        hbm_pool="cn", mem_bw_tbs=3.2, tdp_w=CM384_W_PER_CHIP, unit_size=384,
+        hbm_pool="cn", mem_bw_tbs=3.2, tdp_w=CM384_W_PER_CHIP, host_w_per_accel=0, unit_size=384,
         price_per_accel=CM384_CNY_PER_CHIP, price_currency="CNY", price_year=2025, cooling=AIR_AND_LIQUID,
         sources={
             **_910C_SOURCES,
             "tdp_w": f"EST: ~559 kW per CloudMatrix 384 / 384 chips, system-level (NPUs, CPUs, optics, switches) "
                      f"({_SEMIANALYSIS}; {DOMAIN_DATA} section 1)",
             "unit_size": f"{SEED_004} (Ascend 384 super-node, sold per set); {DOMAIN_DATA} (CM384 = 384 x 910C)",
+            "price_basis": f"{SEED_004}: the price is the super-node set's (NPUs, CPUs, optical scale-up fabric)",
             "price_per_accel": f"EST: {SEED_004} (about CNY 70-80 M per super-node set; project discounts up to "
                                "50%) -> midpoint 75 M / 384",
             "cooling": UNKNOWN_COOLING_SOURCE.format(ref=REF),
@@ -121,7 +123,8 @@ CHIPS = [
     ),
     chip(
         id="huawei.ascend-950pr", vendor="Huawei", name="Huawei Ascend 950PR (planned)", family="Ascend",
-        origin="CN", year_available=2026, tflops={"fp8": 1000, "fp4": 2000}, hbm_gb=128, hbm_stacks=8,
+        origin="CN", year_available=2026, quarter_available=1, tflops={"fp8": 1000, "fp4": 2000}, hbm_gb=128,
+        hbm_stacks=8,
         hbm_pool="cn", mem_bw_tbs=1.6, unit_size=8, cooling=AIR_AND_LIQUID,
         sources={
             "tflops": f"{_ROADMAP} (1 PF FP8, 2 PF FP4); {SEED_004} (~1,000 TFLOPS FP8); BF16 not announced",
@@ -133,6 +136,7 @@ CHIPS = [
             "unit_size": _UNIT8,
             "cooling": UNKNOWN_COOLING_SOURCE.format(ref=REF),
             "year_available": f"{_ROADMAP} (Q1-2026)",
+            "quarter_available": f"{_ROADMAP} (Q1-2026; {DOMAIN_DATA} section 1, roadmap line)",
         },
         estimate=["unit_size", "cooling"],
         notes=f"Roadmap part: TDP not announced. {NO_PRICE_NOTE} (one blog's ~CNY 10k per card is implausible "
@@ -140,7 +144,8 @@ CHIPS = [
     ),
     chip(
         id="huawei.ascend-950dt", vendor="Huawei", name="Huawei Ascend 950DT (planned)", family="Ascend",
-        origin="CN", year_available=2026, tflops={"fp8": 1000, "fp4": 2000}, hbm_gb=144, hbm_stacks=6,
+        origin="CN", year_available=2026, quarter_available=4, tflops={"fp8": 1000, "fp4": 2000}, hbm_gb=144,
+        hbm_stacks=6,
         hbm_pool="cn", mem_bw_tbs=4.0, unit_size=8, cooling=AIR_AND_LIQUID,
         sources={
             "tflops": f"{_ROADMAP} (1 PF FP8, 2 PF FP4); BF16 not announced",
@@ -152,13 +157,15 @@ CHIPS = [
             "unit_size": _UNIT8,
             "cooling": UNKNOWN_COOLING_SOURCE.format(ref=REF),
             "year_available": f"{_ROADMAP} (Q4-2026)",
+            "quarter_available": f"{_ROADMAP} (Q4-2026; {DOMAIN_DATA} section 1, roadmap line)",
         },
         estimate=["hbm_stacks", "unit_size", "cooling"],
         notes=f"Roadmap part: TDP not announced. {NO_PRICE_NOTE}. {NO_HOST_W_NOTE}",
     ),
     chip(
         id="huawei.ascend-960", vendor="Huawei", name="Huawei Ascend 960 (roadmap)", family="Ascend",
-        origin="CN", year_available=2027, tflops={"fp8": 2000, "fp4": 4000}, hbm_gb=288, hbm_pool="cn",
+        origin="CN", year_available=2027, quarter_available=4, tflops={"fp8": 2000, "fp4": 4000}, hbm_gb=288,
+        hbm_pool="cn",
         mem_bw_tbs=9.6,
         unit_size=8, cooling=AIR_AND_LIQUID,
         sources={
@@ -171,6 +178,7 @@ CHIPS = [
             "unit_size": _UNIT8,
             "cooling": UNKNOWN_COOLING_SOURCE.format(ref=REF),
             "year_available": f"{_ROADMAP} (Q4-2027)",
+            "quarter_available": f"{_ROADMAP} (Q4-2027; {DOMAIN_DATA} section 1, roadmap line)",
         },
         estimate=["hbm_pool", "unit_size", "cooling"],
         notes=f"Roadmap part: HBM stack count, TDP and price not announced (hbm_stacks None: give it in "

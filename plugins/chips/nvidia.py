@@ -160,7 +160,8 @@ CHIPS = [
               f"+ 4,200 B200 + 1,100 MI350X). {NO_HOST_W_NOTE}",
     ),
     chip(
-        id="nvidia.gb200-nvl72", vendor="NVIDIA", name="NVIDIA GB200 NVL72 (per GPU)", family="Blackwell",
+        id="nvidia.gb200-nvl72", price_basis="system",
+        vendor="NVIDIA", name="NVIDIA GB200 NVL72 (per GPU)", family="Blackwell",
         origin="US", year_available=2024, tflops={"fp4": 10000, "fp8": 5000, "bf16": 2500}, hbm_gb=186, hbm_stacks=8,
         hbm_pool="global", mem_bw_tbs=8.0, tdp_w=1200, host_w_per_accel=GB200_HOST_W, unit_size=72,
         rack_kw=GB200_RACK_KW, price_per_accel=round(2_500_000 / 72), price_currency="USD", price_year=2025,
@@ -179,6 +180,7 @@ CHIPS = [
                                 "NVSwitch, NICs)",
             "rack_kw": "introl.com GB200 NVL72 deployment (120 kW; cudo: up to 132 kW) [R]",
             "unit_size": "NVL72 rack: 72 GPUs, sold as one system",
+            "price_basis": "the price is the NVL72 rack's (Grace CPUs, NVSwitch trays included) per GPU slot",
             "price_per_accel": "EST: $2.5 M rack / 72 (rack $2-3 M: awesomeagents.ai/hardware/nvidia-gb200-nvl72, "
                                "kshirol-dev.github.io) [W]; includes Grace and NVSwitch",
             "cooling": "introl.com, kshirol: liquid cooling mandatory; the rack is built around cold plates [R]",
@@ -187,7 +189,8 @@ CHIPS = [
         estimate=["price_per_accel", "host_w_per_accel"],
     ),
     chip(
-        id="nvidia.gb300-nvl72", vendor="NVIDIA", name="NVIDIA GB300 NVL72 (per GPU)", family="Blackwell",
+        id="nvidia.gb300-nvl72", price_basis="system",
+        vendor="NVIDIA", name="NVIDIA GB300 NVL72 (per GPU)", family="Blackwell",
         origin="US", year_available=2025, tflops={"fp4": 15000, "fp8": 5000, "bf16": 2500}, hbm_gb=279, hbm_stacks=8,
         hbm_pool="global", mem_bw_tbs=8.0, tdp_w=1400, host_w_per_accel=GB300_HOST_W, unit_size=72,
         rack_kw=GB300_RACK_KW, price_per_accel=round(3_500_000 / 72), price_currency="USD", price_year=2025,
@@ -204,6 +207,7 @@ CHIPS = [
             "host_w_per_accel": f"EST: ({GB300_RACK_KW:g} kW rack - 72 x 1,400 W GPU) / 72",
             "rack_kw": "ai-infrastructure.net (rack 120-140 kW) [W]; midpoint",
             "unit_size": "NVL72 rack: 72 GPUs, sold as one system",
+            "price_basis": "the price is the NVL72 rack's (Grace CPUs, NVSwitch trays included) per GPU slot",
             "price_per_accel": "EST: $3.5 M rack / 72 (rack $3-4 M: awesomeagents.ai/hardware/nvidia-gb300-nvl72) "
                                "[W]",
             "cooling": f"{_LOCKWOOD_B300} ('100% liquid-cooled') [R]",
