@@ -29,7 +29,7 @@ OUT_FILES = ("plan.csv", "plan.parquet", "kpis.json", *(f"{t}.{ext}" for t in TA
 
 PLAN_COLUMNS = ["period", "region", "chip", "cooling", "units_bought", "accelerators_bought",
                 "accelerators_active", "it_mw", "facility_mw", "accelerators_serving",
-                "accelerators_installed", "accelerators_retired", "accelerators_rented"]
+                "accelerators_installed", "accelerators_retired", "accelerators_rented", "accelerators_online"]
 
 def _value(expr: Any) -> float:
     v = pyo.value(expr, exception=False)
@@ -303,7 +303,8 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
             rows[key] = {"period": year, "region": region, "chip": chip, "cooling": cooling,
                          "units_bought": 0, "accelerators_bought": 0, "accelerators_active": 0,
                          "it_mw": 0.0, "facility_mw": 0.0, "accelerators_serving": 0.0,
-                         "accelerators_installed": 0, "accelerators_retired": 0, "accelerators_rented": 0}
+                         "accelerators_installed": 0, "accelerators_retired": 0, "accelerators_rented": 0,
+                         "accelerators_online": 0.0}
         return rows[key]
 
     units = [0 if (v := p.var.value) is None else round(v) for p in purchases]  # .value: 20x pyo.value
@@ -314,11 +315,16 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
             r["accelerators_bought"] = n * p.accelerators
     # the fleet in service: each purchase made, in every period it serves (in purchase order, as the sums
     # over ``data.fleet`` run)
+    offline: dict[tuple[Any, ...], float] = {}
     for p, n in zip(purchases, units):
         if n:
             for year in p.active_years:
                 r = row(p.chip, p.cooling, p.region, year)
                 r["accelerators_active"] += n * p.accelerators
+                # a purchase due late in its period (launch quarter, lead time) serves part of that period
+                offline[r["period"], r["region"], r["chip"], r["cooling"]] = offline.get(
+                    (r["period"], r["region"], r["chip"], r["cooling"]), 0.0) + (
+                    n * p.accelerators * (1.0 - p.online_share) if year == p.year else 0.0)
                 r["it_mw"] += n * p.it_mw
                 r["facility_mw"] += n * p.facility_mw
     _installed_rows(model, data, row)
@@ -329,14 +335,18 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
     for chip, workload, year in model.SERVE:
         value = model.serve[chip, workload, year].value
         serving[chip, year] = serving.get((chip, year), 0.0) + (0.0 if value is None else float(value))
-    active_total: dict[tuple[str, int], int] = {}
+    # serving capacity in full-period equivalents: what is in service, less the part of its first period a
+    # late purchase is not yet online
+    online_total: dict[tuple[str, int], float] = {}
+    for key, r in rows.items():
+        r["accelerators_online"] = max(0.0, r["accelerators_active"] - offline.get(key, 0.0))
+        cp = (r["chip"], r["period"])
+        online_total[cp] = online_total.get(cp, 0.0) + r["accelerators_online"]
     for r in rows.values():
-        active_total[r["chip"], r["period"]] = active_total.get((r["chip"], r["period"]), 0) + r["accelerators_active"]
-    for r in rows.values():
-        total = active_total.get((r["chip"], r["period"]), 0)
+        total = online_total.get((r["chip"], r["period"]), 0.0)
         served = serving.get((r["chip"], r["period"]), 0.0)
-        if total and served > 1e-9:
-            r["accelerators_serving"] = min(served, total) * r["accelerators_active"] / total
+        if total > 1e-9 and served > 1e-9:
+            r["accelerators_serving"] = min(served, total) * r["accelerators_online"] / total
     table = pd.DataFrame(sorted(rows.values(), key=lambda r: (r["period"], r["region"], r["chip"],
                                                               r["cooling"])), columns=PLAN_COLUMNS)
     return table.astype({"units_bought": "int64", "accelerators_bought": "int64",
@@ -374,6 +384,7 @@ def _installed_rows(model: Any, data: Data, row: Any) -> None:
 
 
 IDLE_COLUMNS = ["period", "region", "chip", "accelerators_active", "accelerators_serving", "accelerators_idle"]
+#: idle = online (in service, less the part of its first period a late purchase is not yet online) - serving
 
 
 def idle_table(plan: pd.DataFrame) -> pd.DataFrame:
@@ -381,9 +392,10 @@ def idle_table(plan: pd.DataFrame) -> pd.DataFrame:
     active, serving and idle accelerators. An optimal plan should have none beyond the MIP gap's rounding."""
     if plan.empty:
         return pd.DataFrame(columns=IDLE_COLUMNS)
+    online = "accelerators_online" if "accelerators_online" in plan.columns else "accelerators_active"
     grouped = plan.groupby(["period", "region", "chip"], as_index=False)[
-        ["accelerators_active", "accelerators_serving"]].sum()
-    grouped["accelerators_idle"] = grouped["accelerators_active"] - grouped["accelerators_serving"]
+        list(dict.fromkeys(["accelerators_active", online, "accelerators_serving"]))].sum()
+    grouped["accelerators_idle"] = grouped[online] - grouped["accelerators_serving"]
     return grouped[grouped["accelerators_idle"] >= 1.0 - 1e-6][IDLE_COLUMNS].reset_index(drop=True)
 
 

@@ -112,3 +112,13 @@ def test_bad_launch_inputs_are_one_line_with_exit_2(problem, tmp_path, capsys, f
     err = capsys.readouterr().err.strip().splitlines()
     assert info.value.code == 2 and len(err) == 1, err
     assert path in err[0] and field in err[0] and str(value) in err[0], err[0]
+
+
+def test_the_part_of_its_first_year_a_late_purchase_is_offline_is_not_idle(new):
+    # Q3: 8 q serve 8 x 250 x 1/2 = 1,000 tokens/s, all of it online capacity; in service are 8, online 4
+    new["chips"]["custom"][1]["quarter_available"] = 3
+    r = solve(new)
+    row = r.plan[r.plan["chip"] == "t.q"].iloc[0]
+    assert (row["accelerators_active"], row["accelerators_online"]) == (8, pytest.approx(4.0))
+    assert row["accelerators_serving"] == pytest.approx(4.0)
+    assert r.idle.empty and not [w for w in r.warnings if "serve no workload" in w]

@@ -115,12 +115,19 @@ def test_programme_cash_cap_is_shared_by_its_sites():
 
 # -- the two problems of the issue ----------------------------------------------------------------------------
 def _cn_2030() -> dict:
-    return tomllib.loads((ROOT / "problems" / "cn-2030.toml").read_text())
+    """cn-2030's sites, chips and rules without its installed base, rentals and import cap (these tests cut
+    the problem down to single sites and chips, which those refer beyond)."""
+    p = tomllib.loads((ROOT / "problems" / "cn-2030.toml").read_text())
+    for key in ("fleet", "rentals", "supply_caps"):
+        p.pop(key, None)
+    p["regions"] = [r for r in p["regions"] if r["id"] != "johor"]
+    return p
 
 
 def _idle(result) -> float:
     plan = result.plan
-    return float((plan["accelerators_active"] - plan["accelerators_serving"]).clip(lower=0).max())
+    # online: in service less the part of its first period a late purchase (launch quarter) is not yet online
+    return float((plan["accelerators_online"] - plan["accelerators_serving"]).clip(lower=0).max())
 
 
 def test_a_one_site_ai_city_buys_what_demand_needs():
@@ -153,12 +160,16 @@ def test_a_seventy_percent_hub_subsidy_buys_no_idle_hardware():
     r = tokenplan.solve(p)
     assert r.solved and r.objective > 0
     assert r.kpis["accelerators"] < 720_000
-    # what is left idle is the MIP gap's dust (a server here and there, issue 9), not a subsidy play:
-    # at most two servers of 8 per tuple, under 0.05% of the fleet in any period
-    assert _idle(r) <= 16
-    by_period = r.plan.groupby("period")[["accelerators_active", "accelerators_serving"]].sum()
-    assert ((by_period["accelerators_active"] - by_period["accelerators_serving"])
-            <= 5e-4 * by_period["accelerators_active"]).all()
+    # what is left idle is the lumpiness of units (a CloudMatrix 384 is one unit of 384) and the MIP gap's
+    # dust, not a subsidy play: less than one purchasable unit per row, under 1% of the fleet in any period
+    unit = {c.id: c.unit_size for c in r.data.chips}
+    plan = r.plan
+    idle = (plan["accelerators_online"] - plan["accelerators_serving"]).clip(lower=0)
+    assert (idle < plan["chip"].map(unit)).all()
+    assert r.kpis["accelerators"] > 0 and not [w for w in r.warnings if "serve no workload" in w]
+    by_period = r.plan.groupby("period")[["accelerators_online", "accelerators_serving"]].sum()
+    assert ((by_period["accelerators_online"] - by_period["accelerators_serving"])
+            <= 1e-2 * by_period["accelerators_online"]).all()
     assert r.rules[HUB]["took"]
 
 
