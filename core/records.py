@@ -167,6 +167,14 @@ class BillLine(BaseModel):
     w_each: float = Field(0.0, ge=0, le=5000, description="Power of one item, W")
 
 
+def _known_keys(value: dict[str, Any], known: Any, what: str) -> dict[str, Any]:
+    """``value`` when every key is one of ``known``; else a ValueError naming the first that is not."""
+    for key in value:
+        if key not in known:
+            raise ValueError(f"unknown {what} {key!r} (known: {', '.join(known)})")
+    return value
+
+
 class Chip(Record):
     """An accelerator as it is bought: specs per accelerator, sold in units of ``unit_size``."""
 
@@ -207,18 +215,12 @@ class Chip(Record):
     @field_validator("tflops")
     @classmethod
     def _known_precisions(cls, value: dict[str, float]) -> dict[str, float]:
-        for key in value:
-            if key not in PRECISIONS:
-                raise ValueError(f"unknown precision {key!r} (known: {', '.join(PRECISIONS)})")
-        return value
+        return _known_keys(value, PRECISIONS, "precision")
 
     @field_validator("bill")
     @classmethod
     def _known_parts(cls, value: dict[str, BillLine]) -> dict[str, BillLine]:
-        for key in value:
-            if key not in BILL_PARTS:
-                raise ValueError(f"unknown bill part {key!r} (known: {', '.join(BILL_PARTS)})")
-        return value
+        return _known_keys(value, BILL_PARTS, "bill part")
 
     @model_validator(mode="after")
     def _bill_needs_basis(self) -> Chip:

@@ -281,6 +281,18 @@ class ModelContext:
         self.model.add_component(name, var)
         return var
 
+    def add_counts(self, name: str, index: list[tuple[Any, ...]], *, set_name: str, set_doc: str,
+                   doc: str) -> Any:
+        """Integer counts ``name`` over the index set ``set_name`` (2-tuples, in order), or None (and no
+        component) when ``index`` is empty: e.g. retirements of installed units, rental starts."""
+        if not index:
+            return None
+        m = self.model
+        m.add_component(set_name, pyo.Set(initialize=index, dimen=2, ordered=True, doc=set_doc))
+        var = pyo.Var(m.component(set_name), domain=pyo.NonNegativeIntegers, doc=doc)
+        m.add_component(name, var)
+        return var
+
     def add_expression(self, name: str, index: Any, rule: Any, doc: str = "") -> Any:
         """A named expression component (readable in LP files): ``rule(*index) -> expression``."""
         expr = pyo.Expression(list(index), rule=lambda m, *i: rule(*i), doc=doc)

@@ -23,12 +23,8 @@ def define_variables(ctx: ModelContext) -> None:
     """``retire[e, y]`` for the retirable entries (none: no component)."""
     d = ctx.data
     index = [(e.id, ctx.periods[t]) for e in d.installed if e.retirable for t in e.periods]
-    ctx.var.retire = None
-    if index:
-        m = ctx.model
-        m.RETIRE = pyo.Set(initialize=index, dimen=2, ordered=True, doc="(installed entry, period) retirements")
-        m.retire = ctx.var.retire = pyo.Var(m.RETIRE, domain=pyo.NonNegativeIntegers,
-                                            doc="installed accelerators retired at the start of the period")
+    ctx.var.retire = ctx.add_counts("retire", index, set_name="RETIRE", set_doc="(installed entry, period) retirements",
+                                    doc="installed accelerators retired at the start of the period")
 
 
 def retired_by(ctx: ModelContext, e: Any, t: int) -> list[Any]:

@@ -23,12 +23,9 @@ from tokenplan.model.family import Family, Row
 def define_variables(ctx: ModelContext) -> None:
     d = ctx.data
     index = [(o.id, ctx.periods[s]) for o in d.rentals for s in o.starts]
-    ctx.var.rent_start = None
-    if index:
-        m = ctx.model
-        m.RENT = pyo.Set(initialize=index, dimen=2, ordered=True, doc="(rental offer, period) rental starts")
-        m.rent_start = ctx.var.rent_start = pyo.Var(m.RENT, domain=pyo.NonNegativeIntegers,
-                                                    doc="accelerators whose rental starts in the period")
+    ctx.var.rent_start = ctx.add_counts("rent_start", index, set_name="RENT",
+                                        set_doc="(rental offer, period) rental starts",
+                                        doc="accelerators whose rental starts in the period")
 
 
 def starts_running(ctx: ModelContext, o: Any, t: int) -> list[Any]:
