@@ -51,7 +51,7 @@ INT_TOL = 1e-6
 #: whatever the load and whichever machine runs it
 NODES = {"floor": 500, "support": 500, "relaxed": 1000, "repair": 300, "neighbourhood": 2000, "dust": 500,
          "polish": 500}
-#: A purchase of at most this share of all the units a plan buys is "dust" (:meth:`Worker.clear_dust`)
+#: A purchase of at most this share of all the accelerators a plan buys is "dust" (:meth:`Worker.clear_dust`)
 DUST_SHARE = 1e-3
 #: A plan within this of the best bound hands branch and bound the bound alone (:func:`bound_search`)
 BOUND_SEARCH_GAP = 0.02
@@ -566,7 +566,7 @@ class Worker:
             self.offer(polished, "polished")
 
     def clear_dust(self) -> None:
-        """Remove "dust" from the best plan: purchases of at most :data:`DUST_SHARE` of all the units the plan
+        """Remove "dust" from the best plan: purchases of at most :data:`DUST_SHARE` of all the accelerators the plan
         buys (one server of a chip beside thousands, which a buyer reads as noise). The MIP over the plan's
         other purchases (every count outside them fixed at 0, the structure free) replaces the plan when its
         plan is still within the MIP gap of the bound, so the result stays optimal within the tolerance the
@@ -575,7 +575,10 @@ class Worker:
         if self.best_x is None or not len(counts) or not math.isfinite(self.lower_bound):
             return
         units = np.round(self.best_x[counts])
-        dust = (units > 0) & (units <= DUST_SHARE * units.sum())
+        sizes = np.asarray(self.payload.get("count_sizes") or np.ones(len(counts)), dtype=float)
+        accelerators = units * (sizes if len(sizes) == len(counts) else 1.0)
+        # measured in accelerators: one CloudMatrix 384 beside thousands of 8-GPU servers is not dust
+        dust = (units > 0) & (accelerators <= DUST_SHARE * accelerators.sum())
         if not dust.any():
             return
         seconds = self.last_mip_seconds()

@@ -163,8 +163,9 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None, *, matrix
     if counts is None:
         cols = [i for i, v in enumerate(matrix.columns)
                 if v.parent_component().local_name in options.count_vars and not v.is_continuous()]
-        counts = matrix.positions[("counts", tuple(options.count_vars))] = (cols, count_keys(model, matrix, cols))
-    payload["count_cols"], payload["count_keys"] = counts
+        counts = matrix.positions[("counts", tuple(options.count_vars))] = (
+            cols, count_keys(model, matrix, cols), count_sizes(model, matrix, cols))
+    payload["count_cols"], payload["count_keys"], payload["count_sizes"] = counts
     solution = _run_worker(payload, matrix, options)
     solution.timings["compile_s"] = t_compile
     if solution.x is not None:
@@ -190,6 +191,14 @@ def count_keys(model: pyo.ConcreteModel, matrix: Matrix, count_cols: list[int]) 
                       for o in d.rentals for s in o.starts})
     keys = [where.get(id(matrix.columns[i])) for i in count_cols]
     return None if any(k is None for k in keys) else keys  # type: ignore[return-value]
+
+
+def count_sizes(model: pyo.ConcreteModel, matrix: Matrix, count_cols: list[int]) -> list[float]:
+    """Per count column, the accelerators one count stands for: a purchase's unit size (8 for an HGX server,
+    384 for a CloudMatrix 384), 1 for a retired or rented accelerator; the worker's dust is measured in them."""
+    ctx = getattr(model, "tp_ctx", None)
+    size = {id(p.var): float(p.accelerators) for p in ctx.purchases} if ctx is not None else {}
+    return [size.get(id(matrix.columns[i]), 1.0) for i in count_cols]
 
 
 def load_values(matrix: Matrix, x: np.ndarray) -> None:

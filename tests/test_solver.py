@@ -385,6 +385,22 @@ def test_dust_is_kept_beyond_the_gap_or_where_nothing_can_replace_it():
     assert round(worker.best_x[col["t.b"]]) == 1
 
 
+def test_dust_is_measured_in_accelerators_not_units():
+    # the same plan, counted in accelerators: b's one unit is 1 of 10,001 accelerators (dust, cleared as
+    # above); were a unit of b a 384-accelerator system, it would be 3.7 % of them: not dust, kept
+    worker, col = _dust_worker(mip_gap=1e-3)
+    sizes = {col["t.a"]: 8.0, col["t.b"]: 1.0}
+    worker.payload["count_sizes"] = [sizes[j] for j in worker.payload["count_cols"]]
+    worker.clear_dust()
+    assert round(worker.best_x[col["t.b"]]) == 0
+    worker, col = _dust_worker(mip_gap=1e-3)
+    sizes = {col["t.a"]: 8.0, col["t.b"]: 384.0}
+    worker.payload["count_sizes"] = [sizes[j] for j in worker.payload["count_cols"]]
+    worker.clear_dust()
+    assert worker.best == pytest.approx(10_001.001)
+    assert round(worker.best_x[col["t.b"]]) == 1
+
+
 def test_a_phase_gets_all_the_time_left_but_the_reserve_and_its_work_limit_ends_it():
     # a phase's time cap is only the deadline less the reserve (10 % of the limit, at least 1 s), never a share
     # of the time left that a busy machine would reach first; the work limit (nodes) is what ends it
