@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.core as pyo
 
 from tokenplan.coefficients import HOURS_PER_YEAR, MONEY, Data
+from tokenplan.model.context import value_of as _value
 from tokenplan.model.installed import installed_kept
-from tokenplan.model.rentals import rental_cooling, rented_counts
+from tokenplan.model.rentals import rented_rows
 
 PLAN_MONEY = ["capex_accelerators", "licence_fees", "capex_cooling", "subsidy", "opex_per_year"]
 PERIOD_COLUMNS = ["period", "capex_accelerators", "licence_fees", "capex_cooling", "capex_facility",
@@ -40,9 +40,6 @@ HBM_COLUMNS = ["pool", "period", "used", "supply", "unit", "share_of_supply"]
 RULE_COLUMNS = ["rule", "action", "chip", "region", "period", "amount", "note"]
 
 
-def _value(expr: Any) -> float:
-    v = pyo.value(expr, exception=False)
-    return 0.0 if v is None else float(v)
 
 
 def tables(model: Any, data: Data, plan: pd.DataFrame, reports: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -112,10 +109,7 @@ class _Money:
 def _installed_money(money: _Money, data: Data, model: Any) -> None:
     """The installed fleet (``[[fleet.installed]]``): the opex per year of the kept accelerators in their
     plan rows, and the proceeds of the retired ones (their book value then) in their period."""
-    by_id = {o.id: o for o in data.rentals}
-    for (oid, year), n in rented_counts(model, data).items():
-        o = by_id[oid]
-        key = (year, data.region_ids[o.r], data.chip_ids[o.c], rental_cooling(oid))
+    for key, n, o in rented_rows(model, data):
         money.rental[key] = money.rental.get(key, 0.0) + n * o.price_year * MONEY
     kept = installed_kept(model, data)
     for e in data.installed:

@@ -21,16 +21,14 @@ from typing import Any
 import numpy as np
 
 from tokenplan.catalog import Selection
-from tokenplan.economics import Horizon, horizon
+from tokenplan.economics import HOURS_PER_YEAR, MONEY, Horizon, horizon
 from tokenplan.errors import InputError, did_you_mean
 from tokenplan.installed import Installed, entries
 from tokenplan.records import Chip, Cooling, Region
 from tokenplan.rentals import Rental, offers
 
-#: Model money unit: millions of the problem currency.
-MONEY = 1e6
+#: Model money unit (``MONEY``, millions of the problem currency) and hours per year: tokenplan.economics.
 SECONDS_PER_DAY = 86400.0
-HOURS_PER_YEAR = 8760.0
 
 
 def _per_year(value: float | dict[int, float] | None, periods: list[int], default: float = math.nan

@@ -14,6 +14,24 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass
+from typing import Any
+
+from tokenplan.errors import InputError
+
+#: Model money unit: millions of the problem currency.
+MONEY = 1e6
+HOURS_PER_YEAR = 8760.0
+
+
+def rate_into_problem(problem: Any, currency: str | None, *, key: str) -> float:
+    """Problem-currency units per unit of ``currency`` (1 for none or the problem's own), from ``problem.fx``;
+    a one-line ``InputError`` naming ``key`` when the file gives no rate."""
+    p = problem.problem
+    rate = 1.0 if currency is None or currency == p.currency else p.fx.get(currency)
+    if rate is None:
+        raise InputError(f"no exchange rate for {currency} in problem.fx", file=problem.source, key=key,
+                         value=currency)
+    return float(rate)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,13 @@ class InputError(TokenplanError):
         super().__init__(": ".join(parts))
 
 
+def unknown_in_selection(kind: str, value: Any, known: list[str], *, file: str | None, key: str) -> InputError:
+    """The error for an id that is not one of the problem's selection (``known``: its ids, the first 12 shown)."""
+    shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+    return InputError(f"unknown {kind} (known in this problem's selection: {shown})", file=file, key=key,
+                      value=value)
+
+
 class OutputError(InputError):
     """An output path that cannot be written (``--out``, ``--write-model``): ``OPTION PATH: reason``.
 

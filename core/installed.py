@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tokenplan.errors import InputError
+from tokenplan.economics import HOURS_PER_YEAR, MONEY, rate_into_problem
+from tokenplan.errors import InputError, unknown_in_selection
 
 if TYPE_CHECKING:
     from tokenplan.coefficients import Data
 
-MONEY = 1e6
-HOURS_PER_YEAR = 8760.0
 
 
 @dataclass(frozen=True)
@@ -93,11 +92,7 @@ def entries(data: Data) -> list[Installed]:
         if left <= 0:
             raise InputError(f"the units are past their lifetime of {life:g} years (chip {chip.id}) by the first "
                              f"period {y0}", file=problem.source, key=f"{where}.year_bought", value=e.year_bought)
-        p = problem.problem
-        rate = 1.0 if e.currency is None or e.currency == p.currency else p.fx.get(e.currency)
-        if rate is None:
-            raise InputError(f"no exchange rate for {e.currency} in problem.fx", file=problem.source,
-                             key=f"{where}.currency", value=e.currency)
+        rate = rate_into_problem(problem, e.currency, key=f"{where}.currency")
         out.append(_numbers(data, eid, c, k, r, e, left, rate))
         banned = [why for (cid, rid, _y), why in data.forbidden.items() if cid == chip.id and rid == e.region]
         if banned:
@@ -113,9 +108,7 @@ def _index(data: Data, e: Any, where: str) -> tuple[int, int, int]:
     for key, value, known in (("region", e.region, data.region_ids), ("chip", e.chip, data.chip_ids),
                               ("cooling", e.cooling, data.cooling_ids)):
         if value not in known:
-            shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
-            raise InputError(f"unknown {key} (known in this problem's selection: {shown})", file=problem.source,
-                             key=f"{where}.{key}", value=value)
+            raise unknown_in_selection(key, value, known, file=problem.source, key=f"{where}.{key}")
     return data.chip_index(e.chip), data.cooling_ids.index(e.cooling), data.region_index(e.region)
 
 

@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenplan.errors import InputError
+from tokenplan.economics import HOURS_PER_YEAR, MONEY, rate_into_problem
+from tokenplan.errors import InputError, unknown_in_selection
 
 if TYPE_CHECKING:
     from tokenplan.coefficients import Data
 
-MONEY = 1e6
-HOURS_PER_YEAR = 8760.0
 
 
 @dataclass(frozen=True)
@@ -61,14 +60,8 @@ def offers(data: Data) -> list[Rental]:
         seen.add(o.id)
         for key, value, known in (("chip", o.chip, data.chip_ids), ("region", o.region, data.region_ids)):
             if value not in known:
-                shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
-                raise InputError(f"unknown {key} (known in this problem's selection: {shown})", file=problem.source,
-                                 key=f"{where}.{key}", value=value)
-        p = problem.problem
-        rate = 1.0 if o.currency is None or o.currency == p.currency else p.fx.get(o.currency)
-        if rate is None:
-            raise InputError(f"no exchange rate for {o.currency} in problem.fx", file=problem.source,
-                             key=f"{where}.currency", value=o.currency)
+                raise unknown_in_selection(key, value, known, file=problem.source, key=f"{where}.{key}")
+        rate = rate_into_problem(problem, o.currency, key=f"{where}.currency")
         c, r = data.chip_index(o.chip), data.region_index(o.region)
         chip = data.chips[c]
         price_year = o.price_per_accel_hour * rate * HOURS_PER_YEAR / MONEY

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyomo.core as pyo
 
 from tokenplan.coefficients import MONEY, Data
 from tokenplan.files import WriteError, atomic_set
 from tokenplan.model.installed import installed_kept
-from tokenplan.model.rentals import rental_cooling, rented_counts
+from tokenplan.model.rentals import rented_rows
 from tokenplan.solver import Solution, loaded
 
 #: the tidy tables of a result besides the plan (:mod:`tokenplan.accounts`), in ``--out`` as CSV and Parquet
@@ -31,9 +30,6 @@ PLAN_COLUMNS = ["period", "region", "chip", "cooling", "units_bought", "accelera
                 "accelerators_active", "it_mw", "facility_mw", "accelerators_serving",
                 "accelerators_installed", "accelerators_retired", "accelerators_rented", "accelerators_online"]
 
-def _value(expr: Any) -> float:
-    v = pyo.value(expr, exception=False)
-    return 0.0 if v is None else float(v)
 
 
 @dataclass
@@ -321,10 +317,9 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
             for year in p.active_years:
                 r = row(p.chip, p.cooling, p.region, year)
                 r["accelerators_active"] += n * p.accelerators
-                # a purchase due late in its period (launch quarter, lead time) serves part of that period
-                offline[r["period"], r["region"], r["chip"], r["cooling"]] = offline.get(
-                    (r["period"], r["region"], r["chip"], r["cooling"]), 0.0) + (
-                    n * p.accelerators * (1.0 - p.online_share) if year == p.year else 0.0)
+                if year == p.year and p.online_share < 1:  # due late in its period: serves part of it
+                    key = (year, p.region, p.chip, p.cooling)
+                    offline[key] = offline.get(key, 0.0) + n * p.accelerators * (1.0 - p.online_share)
                 r["it_mw"] += n * p.it_mw
                 r["facility_mw"] += n * p.facility_mw
     _installed_rows(model, data, row)
@@ -357,10 +352,8 @@ def plan_table(model: Any, data: Data) -> pd.DataFrame:
 def _rental_rows(model: Any, data: Data, row: Any) -> None:
     """Rented accelerators in the plan rows (cooling ``rented:ID``, the offer's region): active and serving
     like the chip's own, without site MW (the cloud's power)."""
-    by_id = {o.id: o for o in data.rentals}
-    for (oid, year), n in rented_counts(model, data).items():
-        o = by_id[oid]
-        r = row(data.chip_ids[o.c], rental_cooling(oid), data.region_ids[o.r], year)
+    for (year, region, chip, cooling), n, _offer in rented_rows(model, data):
+        r = row(chip, cooling, region, year)
         r["accelerators_active"] += n
         r["accelerators_rented"] += n
 

@@ -538,6 +538,12 @@ class ModelContext:
         return self.elastic == role
 
 
+def value_of(expr: Any) -> float:
+    """The value of a variable or expression in a solved model (0 where it has none)."""
+    v = pyo.value(expr, exception=False)
+    return 0.0 if v is None else float(v)
+
+
 def _row_scale(values: Any) -> float:
     """A power of ten that brings the largest finite right-hand side of a family into [100, 1000)."""
     arr = np.abs(np.asarray(values, dtype=float).ravel())

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyomo.core as pyo
-
-from tokenplan.model.context import ModelContext
+from tokenplan.model.context import ModelContext, value_of
 from tokenplan.model.family import Family, Row
 
 
@@ -50,19 +48,6 @@ def by_chip(ctx: ModelContext) -> dict[tuple[str, int], tuple[float, list[Any]]]
             key = (d.chip_ids[e.c], ctx.periods[t])
             count, retired = out.get(key, (0.0, []))
             out[key] = (count + e.count, retired + retired_by(ctx, e, t))
-    return out
-
-
-def by_site(ctx: ModelContext) -> dict[tuple[str, int], tuple[float, list[tuple[float, Any]]]]:
-    """(region id, year) -> (facility MW of the installed accelerators before retirements, (MW, retire var)
-    terms to subtract)."""
-    d = ctx.data
-    out: dict[tuple[str, int], tuple[float, list[tuple[float, Any]]]] = {}
-    for e in d.installed:
-        for t in e.periods:
-            key = (d.region_ids[e.r], ctx.periods[t])
-            mw, terms = out.get(key, (0.0, []))
-            out[key] = (mw + e.count * e.facility_mw, terms + [(e.facility_mw, v) for v in retired_by(ctx, e, t)])
     return out
 
 
@@ -112,12 +97,8 @@ def installed_kept(model: Any, data: Any) -> dict[tuple[str, int], tuple[int, in
         gone = 0
         for t in e.periods:
             year = data.periods[t]
-            now = round(_value(retire[e.id, year])) if e.retirable and retire is not None else 0
+            now = round(value_of(retire[e.id, year])) if e.retirable and retire is not None else 0
             gone += now
             out[e.id, year] = (e.count - gone, now)
     return out
 
-
-def _value(expr: Any) -> float:
-    v = pyo.value(expr, exception=False)
-    return 0.0 if v is None else float(v)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tokenplan.model import installed
 from tokenplan.model.context import ModelContext
 from tokenplan.model.family import Family, Row
 from tokenplan.model.shared import whole_blocks
@@ -21,10 +20,9 @@ def _sites(ctx: ModelContext) -> list[tuple[str, int]]:
 def power_rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
     d = ctx.data
     out = {}
-    owned = installed.by_site(ctx)  # installed MW kept: MW - MW retired, the MW on the right-hand side
     for rid, y in _sites(ctx):
         active = ctx.active(rid, y)
-        mw, retired = owned.get((rid, y), (0.0, []))
+        mw, retired = ctx.installed_mw(rid, y)  # installed MW kept: MW - MW retired, the MW on the right-hand side
         if not active and not mw:
             continue
         load = ctx.sum(p.facility_mw * p.var for p in active) - ctx.sum(a * v for a, v in retired)

@@ -14,9 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pyomo.core as pyo
-
-from tokenplan.model.context import ModelContext
+from tokenplan.model.context import ModelContext, value_of
 from tokenplan.model.family import Family, Row
 
 
@@ -92,6 +90,14 @@ def rental_cooling(offer_id: str) -> str:
     return f"rented:{offer_id}"
 
 
+def rented_rows(model: Any, data: Any) -> list[tuple[tuple[int, str, str, str], int, Any]]:
+    """The rented accelerators as plan rows: ((period year, region id, chip id, ``rented:ID``), accelerators,
+    the offer), where any."""
+    by_id = {o.id: o for o in data.rentals}
+    return [((year, data.region_ids[by_id[oid].r], data.chip_ids[by_id[oid].c], rental_cooling(oid)), n, by_id[oid])
+            for (oid, year), n in rented_counts(model, data).items()]
+
+
 def rented_counts(model: Any, data: Any) -> dict[tuple[str, int], int]:
     """(rental offer id, period year) -> accelerators rented then (``[[rentals]]``), where any."""
     start = getattr(model, "rent_start", None)
@@ -100,12 +106,8 @@ def rented_counts(model: Any, data: Any) -> dict[tuple[str, int], int]:
         return out
     for o in data.rentals:
         for s in o.starts:
-            n = round(_value(start[o.id, data.periods[s]]))
+            n = round(value_of(start[o.id, data.periods[s]]))
             for t in o.runs[s] if n else ():
                 out[o.id, data.periods[t]] = out.get((o.id, data.periods[t]), 0) + n
     return out
 
-
-def _value(expr: Any) -> float:
-    v = pyo.value(expr, exception=False)
-    return 0.0 if v is None else float(v)
