@@ -306,3 +306,21 @@ def test_prestart_starts_the_next_solves_process_and_that_solve_takes_it():
     assert result.objective == pytest.approx(7.5 * M / 1e6, rel=1e-9)
     assert key not in solver._SPARES  # taken, and without keep_spare not kept
     assert spare.proc.poll() is not None  # it solved, then ended
+
+
+def test_a_kept_process_is_replaced_after_its_reuse_limit(monkeypatch):
+    from tokenplan import solver
+
+    monkeypatch.setattr(solver, "REUSE_LIMIT", 2)
+    solver._discard_spares()  # no process kept by an earlier test
+    model = _model(_two_chip_problem())
+    options = SolveOptions(time_limit_s=30, mip_gap=0.0, keep_spare=True)
+    key = solver._env_key(solver._worker_env(1))
+    spares = []
+    for _ in range(4):
+        run(model, options)
+        spares.append((solver._SPARES[key].proc.pid, solver._SPARES[key].solves))
+    # a process serves at most 2 solves: after its second, a fresh spare (0 solves) replaces it
+    (a, n1), (b, n2), (b2, n3), (c, n4) = spares
+    assert (n1, n2, n3, n4) == (1, 0, 1, 0)
+    assert a != b == b2 != c
