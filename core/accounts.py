@@ -28,14 +28,16 @@ import pandas as pd
 
 from tokenplan.coefficients import HOURS_PER_YEAR, MONEY, Data
 from tokenplan.model.context import value_of as _value
+from tokenplan.model.grid import ordered as grid_ordered
 from tokenplan.model.installed import installed_kept
 from tokenplan.model.rentals import rented_rows
 
 PLAN_MONEY = ["capex_accelerators", "licence_fees", "capex_cooling", "subsidy", "opex_per_year"]
 PERIOD_COLUMNS = ["period", "capex_accelerators", "licence_fees", "capex_cooling", "capex_facility",
-                  "capex_cooling_fixed", "capex", "opex", "subsidies", "retirement_proceeds", "cash_out", "cash_out_pv"]
-SITE_COLUMNS = ["period", "region", "it_mw", "facility_mw", "grid_cap_mw", "built_mw", "blocks_built",
-                "facility_share_of_cap", "facility_share_of_built"]
+                  "capex_grid", "capex_cooling_fixed", "capex", "opex", "subsidies", "retirement_proceeds", "cash_out",
+                  "cash_out_pv"]
+SITE_COLUMNS = ["period", "region", "it_mw", "facility_mw", "grid_cap_mw", "grid_raised_mw", "grid_ordered_mw",
+                "built_mw", "blocks_built", "facility_share_of_cap", "facility_share_of_built"]
 HBM_COLUMNS = ["pool", "period", "used", "supply", "unit", "share_of_supply"]
 RULE_COLUMNS = ["rule", "action", "chip", "region", "period", "amount", "note"]
 
@@ -181,6 +183,8 @@ def costs_by_period(model: Any, data: Data, money: _Money,
     for r, t in data.build:
         rows[h.years[t]]["capex_facility"] += _value(model.blocks[data.region_ids[r], h.years[t]]) * \
             data.block_capex(r) * MONEY
+    for (rid, y), n in grid_ordered(model, data).items():
+        rows[y]["capex_grid"] += n * data.grid_capex(data.region_index(rid)) * MONEY
     for k, r in data.cool_sites:  # the fixed costs of a site's cooling, counted in the first period
         on = _value(model.cool_on[data.cooling_ids[k], data.region_ids[r]])
         rows[h.years[0]]["capex_cooling_fixed"] += round(on) * float(data.site_fixed_cost[k])
@@ -200,7 +204,7 @@ def costs_by_period(model: Any, data: Data, money: _Money,
     for y in h.years:
         row = rows[y]
         row["capex"] = (row["capex_accelerators"] + row["capex_cooling"] + row["capex_facility"]
-                        + row["capex_cooling_fixed"])
+                        + row["capex_grid"] + row["capex_cooling_fixed"])
         row["cash_out"] = row["capex"] + row["opex"] - row["subsidies"] - row["retirement_proceeds"]
         capex_pv = (row["capex"] - row["capex_cooling_fixed"]) * h.df(y) + row["capex_cooling_fixed"]
         row["cash_out_pv"] = capex_pv + pv_opex[y] - pv_subsidy[y] - row["retirement_proceeds"] * h.df(y)
@@ -220,24 +224,32 @@ def costs_by_period(model: Any, data: Data, money: _Money,
 
 
 #: the core's own capex and opex terms (core/model/costs.py), which the period table computes itself
-CORE_TERMS = ("accelerator_capex", "cooling_capex", "facility_capex", "cooling_fixed", "energy", "maintenance",
+CORE_TERMS = ("accelerator_capex", "cooling_capex", "facility_capex", "grid_capex", "cooling_fixed", "energy",
+              "maintenance",
               "installed_opex", "rental", "rental_commitment",
               "cooling_opex")
 
 
 def sites(model: Any, data: Data, plan: pd.DataFrame) -> pd.DataFrame:
-    """Per site and period: IT and facility MW of the fleet in service against the grid cap and the built
-    capacity (existing MW plus the facility blocks in service), and the blocks built in the period."""
+    """Per site and period: IT and facility MW of the fleet in service against the grid cap (``power_mw`` plus
+    the grid increases energised by then, ``grid_raised_mw``) and the built capacity (existing MW plus the
+    facility blocks in service), the blocks built and the grid MW ordered in the period."""
     rows = []
+    increases = grid_ordered(model, data)
     load = plan.groupby(["period", "region"])[["it_mw", "facility_mw"]].sum() if len(plan) else None
     for r, t in data.build:
         rid, year = data.region_ids[r], data.periods[t]
         built = float(data.existing_mw[r]) + sum(float(data.block_mw[r]) * _value(model.blocks[rid, data.periods[s]])
                                                  for s in data.blocks_active(t, r))
         it, fac = (load.loc[(year, rid)].tolist() if load is not None and (year, rid) in load.index else [0.0, 0.0])
-        cap = float(data.power_mw[r, t])
+        step = float(data.grid_step[r]) if increases else math.nan
+        raised = (sum(increases[rid, data.periods[s]] for s in data.grid_active(t, r)) * step
+                  if (rid, year) in increases else 0.0)
+        cap = float(data.power_mw[r, t]) + raised
         rows.append({"period": year, "region": rid, "it_mw": float(it), "facility_mw": float(fac),
-                     "grid_cap_mw": cap, "built_mw": built,
+                     "grid_cap_mw": cap, "grid_raised_mw": raised,
+                     "grid_ordered_mw": increases.get((rid, year), 0) * step if (rid, year) in increases else 0.0,
+                     "built_mw": built,
                      "blocks_built": round(_value(model.blocks[rid, year])),
                      "facility_share_of_cap": fac / cap if cap > 0 else math.nan,
                      "facility_share_of_built": fac / built if built > 0 else math.nan})

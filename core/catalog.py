@@ -473,6 +473,7 @@ def _regions(problem: Problem, catalog: Catalog) -> list[Region]:
         except ValidationError as exc:
             where, message, value, _ = first_error(exc, data)
             raise _err(problem, f"{key}.{where}", message, value) from None
+        _check_grid_increase(problem, key, region)
         for name in ("power_mw", "power_price_per_kwh"):
             value = getattr(region, name)
             if isinstance(value, dict):
@@ -483,6 +484,23 @@ def _regions(problem: Problem, catalog: Catalog) -> list[Region]:
                                f"{', '.join(map(str, problem.periods))}", value)
         out.append(region)
     return out
+
+
+GRID_KEYS = ("grid_increase_max_mw", "grid_capex_per_mw")
+
+
+def _check_grid_increase(problem: Problem, key: str, region: Region) -> None:
+    """A grid increase needs its size, its most MW and its cost together; its other keys need its size."""
+    if region.grid_increase_mw is not None:
+        for name in GRID_KEYS:
+            if getattr(region, name) is None:
+                raise _err(problem, f"{key}.{name}", "missing required key (grid_increase_mw is set)")
+        return
+    for name in (*GRID_KEYS, "grid_lead_years"):
+        value = getattr(region, name)
+        if value:  # None, or the lead's default 0
+            raise _err(problem, f"{key}.{name}", "set without grid_increase_mw (the size of one grid increase), "
+                       "so it would do nothing", value)
 
 
 def _rules(problem: Problem, catalog: Catalog) -> list[Rule]:

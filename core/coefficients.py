@@ -110,6 +110,12 @@ class Data:
     supply_cap: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     #: per region: years from ordering a facility block to its service (empty: 0 everywhere)
     block_lead: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: per region, grid-connection increases: MW of one (nan: the grid cap cannot be raised), most MW in all,
+    #: capex per MW (problem currency), years from ordering one to its energising (empty: none anywhere)
+    grid_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    grid_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    grid_capex_per_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    grid_lead: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: why tuples were removed: (chip id, region id, year or None) -> reason (for reports)
     forbidden: dict[tuple[str, str, int | None], str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -235,6 +241,32 @@ class Data:
         lag = float(self.block_lead[r]) if r is not None and len(self.block_lead) else 0.0
         return [s for s in range(h.n) if h.active(s, t, self.facility_lifetime) and h.years[s] + lag <= h.years[t]]
 
+    def grid_regions(self) -> list[int]:
+        """Regions whose grid connection can be raised (``grid_increase_mw`` set)."""
+        return [r for r in range(len(self.grid_step)) if math.isfinite(self.grid_step[r])]
+
+    def grid_steps_max(self, r: int) -> int:
+        """Most grid increases region r can order over the horizon."""
+        return math.floor(float(self.grid_max[r]) / float(self.grid_step[r]) + 1e-9)
+
+    def grid_capex(self, r: int) -> float:
+        """Nominal capex of one grid increase at region r (MONEY)."""
+        return float(self.grid_step[r]) * float(self.grid_capex_per_mw[r]) / MONEY
+
+    def grid_active(self, t: int, r: int) -> list[int]:
+        """Periods s whose grid increases (at region r) are energised in period t: ordered in s, ``grid_lead``
+        years past its first year (an increase stays)."""
+        h = self.horizon
+        return [s for s in range(h.n) if h.years[s] + float(self.grid_lead[r]) <= h.years[t]]
+
+    def grid_cap_max(self, r: int, t: int) -> float:
+        """The most the grid cap of region r can be in period t: ``power_mw`` plus every increase that can be
+        energised by then."""
+        cap = float(self.power_mw[r, t])
+        if r in self.grid_regions() and self.grid_active(t, r):
+            cap += self.grid_steps_max(r) * float(self.grid_step[r])
+        return cap
+
     def it_mw_upper_bound(self) -> float:
         """IT MW that serving all demand can take in any period, with the least efficient chip per
         workload and a spare unit of every chip (a loose bound, for the elastic model)."""
@@ -250,8 +282,10 @@ class Data:
         return 2.0 * need + spare
 
     def cooling_big_m(self, k: int, r: int) -> float:
-        """Most IT MW that cooling k can ever carry at region r: the grid cap over PUE x pue_factor."""
-        return float(np.max(self.power_mw[r])) / (self.pue[k] * self.pue_factor[r])
+        """Most IT MW that cooling k can ever carry at region r: the grid cap (with every grid increase) over
+        PUE x pue_factor."""
+        cap = max(self.grid_cap_max(r, t) for t in range(self.horizon.n))
+        return cap / (self.pue[k] * self.pue_factor[r])
 
 
 def online_shares(chips: list[Chip], h: Horizon, c_: np.ndarray, t_: np.ndarray) -> np.ndarray:
@@ -312,6 +346,7 @@ def compute(selection: Selection) -> Data:
         **_chip_arrays(selection, fx), **_cooling_arrays(selection, fx), **_region_arrays(selection, fx),
         **_demand(selection), **_caps(selection), **_supply_caps(selection),
         block_lead=np.array([r.block_lead_years for r in selection.regions], dtype=float),
+        **_grid_arrays(selection, fx),
         allowed=_allowed(selection, warnings),
         price_multiplier=np.ones((len(selection.chips), len(selection.regions), len(periods))),
         load_factor=p.load_factor, maintenance_rate=p.maintenance_rate,
@@ -376,6 +411,18 @@ def _region_arrays(selection: Selection, fx: Any) -> dict[str, np.ndarray]:
         "power_price": np.array([_per_year(r.power_price_per_kwh, periods) * fx(r.currency) for r in regions]),
         "pue_factor": np.array([r.pue_factor for r in regions]),
     }
+
+
+def _grid_arrays(selection: Selection, fx: Any) -> dict[str, np.ndarray]:
+    """Grid-connection increases per region (nan where a region has none)."""
+    regions = selection.regions
+
+    def column(get: Any) -> np.ndarray:
+        return np.array([math.nan if r.grid_increase_mw is None else float(get(r)) for r in regions], dtype=float)
+
+    return {"grid_step": column(lambda r: r.grid_increase_mw), "grid_max": column(lambda r: r.grid_increase_max_mw),
+            "grid_capex_per_mw": column(lambda r: r.grid_capex_per_mw * fx(r.currency)),
+            "grid_lead": column(lambda r: r.grid_lead_years)}
 
 
 def _demand(selection: Selection) -> dict[str, np.ndarray]:

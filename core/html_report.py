@@ -33,7 +33,7 @@ REPORT = "report.html"
 #: the columns shown in the problem currency, per table
 MONEY_COLUMNS = {
     "plan": {"capex_accelerators", "licence_fees", "capex_cooling", "subsidy", "opex_per_year"},
-    "costs_by_period": {"capex_accelerators", "licence_fees", "capex_cooling", "capex_facility",
+    "costs_by_period": {"capex_accelerators", "licence_fees", "capex_cooling", "capex_facility", "capex_grid",
                         "capex_cooling_fixed", "capex", "opex", "subsidies", "retirement_proceeds", "cash_out",
                         "cash_out_pv"},
     "rules": {"amount"},

@@ -291,6 +291,14 @@ class Region(Record):
     facility_capex_per_mw: float | None = Field(None, ge=0, le=1e12)
     block_lead_years: float = Field(0.0, ge=0, le=20, description="Build-out lead time of a facility block, "
                                     "years: a block ordered (and paid) in a period serves from its year + this")
+    grid_increase_mw: float | None = Field(None, gt=0, le=1e5, description="Size of one grid-connection "
+                                           "increase, MW: with it the grid cap can be raised, step by step")
+    grid_increase_max_mw: float | None = Field(None, ge=0, le=1e6, description="Most MW the grid connection can "
+                                               "be raised by over the horizon")
+    grid_capex_per_mw: float | None = Field(None, ge=0, le=1e12, description="Cost of raising the grid "
+                                            "connection, per MW (paid when ordered)")
+    grid_lead_years: float = Field(0.0, ge=0, le=20, description="Lead time of a grid increase, years: ordered "
+                                   "(and paid) in a period, it is energised from its year + this")
     power_price_per_kwh: Annotated[PerYear | None, at_most(1e5, "power prices (per kWh)")] = None
     pue_cap: float | None = Field(None, ge=1.0, le=3.0, description="Regulatory PUE ceiling")
     pue_factor: float = Field(1.0, gt=0.5, le=2.0, description="Climate factor on the cooling's PUE")

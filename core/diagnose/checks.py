@@ -210,7 +210,7 @@ def capacity(data: Data) -> list[Cause]:
             continue
         # power: the grid caps of period t hold the whole fleet in service in t
         need = sum(best(t, w, cost.facility_mw) * demand[w, t] for w in live)
-        have = float(np.sum(data.power_mw[regions, t])) if regions else 0.0
+        have = sum(data.grid_cap_max(r, t) for r in regions)  # grid caps with every increase that can be energised
         if need > have * (1 + 1e-9):
             causes.append(Cause(
                 family="power_cap", constraint="power_cap", where={"period": year}, amount=need - have, unit="MW",

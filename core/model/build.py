@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyomo.core as pyo
 
 from tokenplan.coefficients import Data
-from tokenplan.model import costs, families, installed, rentals, shared
+from tokenplan.model import costs, families, grid, installed, rentals, shared
 from tokenplan.model.context import ModelContext
 from tokenplan.model.family import Elastic, Family
 from tokenplan.model.reads import DataView, Recorder
@@ -37,6 +37,7 @@ def build(data: Data, *, elastic: Elastic | None = None, family_list: tuple[Fami
     costs.define(ctx)
     installed.define_costs(ctx)
     rentals.define_costs(ctx)
+    grid.define_costs(ctx)
     for rule in data.selection.rules:
         reading(f"rule:{rule.id}")
         with data.selection.blame(rule, "apply()"):

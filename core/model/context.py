@@ -81,6 +81,7 @@ class Variables:
     cool_on: Any = None  # [cooling, region]: the site has this cooling infrastructure (binary)
     retire: Any = None   # [installed entry, year]: installed accelerators retired then (integer; None: none)
     rent_start: Any = None  # [rental offer, year]: accelerators whose rental starts then (integer; None: none)
+    grid: Any = None     # [region, year]: grid-connection increases ordered then (integer; None: none)
 
 
 @dataclass
@@ -199,6 +200,8 @@ class ModelContext:
             bound += block * math.ceil((mw - float(d.existing_mw[r])) / float(d.block_mw[r]) - 1e-9)
         if year == self.periods[0]:
             bound += sum(float(d.site_fixed_cost[k]) / MONEY for k, rr in d.cool_sites if rr == r)
+        if r in d.grid_regions():
+            bound += d.grid_capex(r) * d.grid_steps_max(r)
         return bound
 
     def site_periods(self) -> list[tuple[str, int]]:

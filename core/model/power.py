@@ -1,11 +1,13 @@
 """power[r, t]: facility MW of the fleet <= existing MW + facility blocks in service;
-power_cap[r, t]: facility blocks in service <= the whole blocks that fit under the grid cap."""
+power_cap[r, t]: facility blocks in service <= the whole blocks that fit under the grid cap (where the grid
+can be raised: blocks in service - grid increases energised <= power_mw - existing MW)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+from tokenplan.model import grid
 from tokenplan.model.context import ModelContext
 from tokenplan.model.family import Family, Row
 from tokenplan.model.shared import whole_blocks
@@ -37,9 +39,13 @@ def cap_rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
     out = {}
     for rid, y in _sites(ctx):
         r, t = d.region_index(rid), ctx.periods.index(y)
-        headroom = whole_blocks(float(d.power_mw[r, t] - d.existing_mw[r]), float(d.block_mw[r]))
-        if math.isfinite(headroom):
-            out[rid, y] = Row(ctx.expr.capacity_mw[rid, y], headroom)
+        raised = grid.energised_mw(ctx, rid, y)
+        if isinstance(raised, (int, float)):
+            headroom = whole_blocks(float(d.power_mw[r, t] - d.existing_mw[r]), float(d.block_mw[r]))
+            if math.isfinite(headroom):
+                out[rid, y] = Row(ctx.expr.capacity_mw[rid, y], headroom)
+        else:  # the cap moves with the increases: no whole-block rounding of a constant
+            out[rid, y] = Row(ctx.expr.capacity_mw[rid, y] - raised, float(d.power_mw[r, t] - d.existing_mw[r]))
     return out
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pyomo.core as pyo
 
 from tokenplan.coefficients import MONEY
-from tokenplan.model import installed, rentals
+from tokenplan.model import grid, installed, rentals
 from tokenplan.model.context import ModelContext
 
 
@@ -18,6 +18,7 @@ def define(ctx: ModelContext) -> None:
     define_variables(ctx)
     installed.define_variables(ctx)
     rentals.define_variables(ctx)
+    grid.define_variables(ctx)
     ctx._index_purchases()
     define_expressions(ctx)
 
@@ -104,11 +105,12 @@ def whole_blocks(headroom_mw: float, block_mw: float) -> float:
 
 def headroom_mw(ctx: ModelContext, rid: str, year: int) -> float:
     """Most facility MW the site can carry in the period: existing MW plus the whole blocks that fit under the
-    grid cap. In a diagnosis where caps may give, at least what serving all demand can take."""
+    grid cap (raised by every grid increase that can be energised by then). In a diagnosis where caps may
+    give, at least what serving all demand can take."""
     d = ctx.data
     r, t = d.region_index(rid), ctx.periods.index(year)
     existing = float(d.existing_mw[r])
-    bound = existing + whole_blocks(float(d.power_mw[r, t]) - existing, float(d.block_mw[r]))
+    bound = existing + whole_blocks(d.grid_cap_max(r, t) - existing, float(d.block_mw[r]))
     if ctx.is_elastic("cap") or not math.isfinite(bound):
         loose = existing + d.it_mw_upper_bound() * float(max(d.pue)) * float(d.pue_factor[r])
         bound = loose if not math.isfinite(bound) else max(bound, loose)
@@ -117,11 +119,11 @@ def headroom_mw(ctx: ModelContext, rid: str, year: int) -> float:
 
 def site_capex(ctx: ModelContext, rid: str, year: int) -> Any:
     """Nominal capex at a site in a period before subsidies (model money): accelerators, cooling, facility
-    blocks built, and in the first period the fixed costs of its coolings."""
+    blocks built, grid increases ordered, and in the first period the fixed costs of its coolings."""
     d = ctx.data
     r = d.region_index(rid)
     expr = pyo.quicksum((p.capex_accel + p.capex_cooling) * p.var for p in ctx.bought(rid, year))
-    expr += d.block_capex(r) * ctx.var.blocks[rid, year]
+    expr += d.block_capex(r) * ctx.var.blocks[rid, year] + grid.capex(ctx, rid, year)
     if year == ctx.periods[0]:
         expr += pyo.quicksum(float(d.site_fixed_cost[k]) / MONEY * ctx.var.cool_on[d.cooling_ids[k], rid]
                              for k, rr in d.cool_sites if rr == r)
@@ -134,6 +136,7 @@ def site_net_capex(ctx: ModelContext, rid: str, year: int) -> Any:
     sdf, df = ctx.salvage_df(), ctx.df(year)
     expr = pyo.quicksum((p.pv_capex - p.pv_salvage) * p.var for p in ctx.bought(rid, year))
     expr += (df - sdf * ctx.facility_salvage_fraction(year)) * ctx.block_capex(rid) * ctx.var.blocks[rid, year]
+    expr += grid.net_capex(ctx, rid, year)
     if year == ctx.periods[0]:
         expr += pyo.quicksum(df * cost * on for cost, on in ctx.cooling_fixed_costs(rid))
     return expr
