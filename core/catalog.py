@@ -396,12 +396,13 @@ def _chips(problem: Problem, catalog: Catalog, warnings: list[str], excluded: di
             excluded[chip.id] = f"{', '.join(missing)} unknown (give them in [chips.overrides])"
             continue
         out.append(chip)
-    for chip_id in problem.chips.supply_accelerators:
-        if chip_id not in {c.id for c in out}:
-            key = f'chips.supply_accelerators."{chip_id}"'
-            if chip_id not in known:
-                raise _err(problem, key, f"unknown chip id{did_you_mean(chip_id, known)}")
-            raise _err(problem, key, f"not a chip this problem can buy ({excluded.get(chip_id, 'not allowed')})")
+    for table in ("supply_accelerators", "min_lot_accelerators"):
+        for chip_id in getattr(problem.chips, table):
+            if chip_id not in {c.id for c in out} and not (table == "min_lot_accelerators" and chip_id == "*"):
+                key = f'chips.{table}."{chip_id}"'
+                if chip_id not in known:
+                    raise _err(problem, key, f"unknown chip id{did_you_mean(chip_id, known)}")
+                raise _err(problem, key, f"not a chip this problem can buy ({excluded.get(chip_id, 'not allowed')})")
     if excluded:
         warnings.append("chips not used: " + "; ".join(f"{k}: {v}" for k, v in sorted(excluded.items())))
     if not out:

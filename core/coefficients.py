@@ -116,6 +116,8 @@ class Data:
     grid_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
     grid_capex_per_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
     grid_lead: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: per chip: least accelerators of one purchase when it is made (``[chips] min_lot_accelerators``; 0: none)
+    min_lot: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: why tuples were removed: (chip id, region id, year or None) -> reason (for reports)
     forbidden: dict[tuple[str, str, int | None], str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -347,6 +349,8 @@ def compute(selection: Selection) -> Data:
         **_demand(selection), **_caps(selection), **_supply_caps(selection),
         block_lead=np.array([r.block_lead_years for r in selection.regions], dtype=float),
         **_grid_arrays(selection, fx),
+        min_lot=np.array([_min_lot(selection.problem.chips.min_lot_accelerators, c.id) for c in selection.chips],
+                         dtype=float),
         allowed=_allowed(selection, warnings),
         price_multiplier=np.ones((len(selection.chips), len(selection.regions), len(periods))),
         load_factor=p.load_factor, maintenance_rate=p.maintenance_rate,
@@ -411,6 +415,11 @@ def _region_arrays(selection: Selection, fx: Any) -> dict[str, np.ndarray]:
         "power_price": np.array([_per_year(r.power_price_per_kwh, periods) * fx(r.currency) for r in regions]),
         "pue_factor": np.array([r.pue_factor for r in regions]),
     }
+
+
+def _min_lot(lots: dict[str, int], chip_id: str) -> float:
+    """A chip's minimum lot: its own entry, else the ``"*"`` entry, else none (0)."""
+    return float(lots.get(chip_id, lots.get("*", 0)))
 
 
 def _grid_arrays(selection: Selection, fx: Any) -> dict[str, np.ndarray]:

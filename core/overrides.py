@@ -24,7 +24,7 @@ from tokenplan.errors import InputError
 
 #: Tables whose keys are ids (which may contain dots): the last path segment is the field.
 ID_KEYED = {("rules",), ("chips", "overrides"), ("coolings", "overrides"), ("chips", "supply_accelerators"),
-            ("hbm", "supply")}
+            ("chips", "min_lot_accelerators"), ("hbm", "supply")}
 
 
 def parse(text: str) -> tuple[list[str], Any]:

@@ -139,6 +139,9 @@ class ChipsSection(Strict):
                                                description="Chip id -> fields to change")
     supply_accelerators: dict[str, Annotated[CapPerYear, at_most(1e10, "supply caps (accelerators)")]] = Field(
         default_factory=dict, description="Chip id -> most accelerators that can be bought per period")
+    min_lot_accelerators: dict[str, Annotated[int, Field(ge=1, le=10_000_000)]] = Field(
+        default_factory=dict, description="Chip id (or '*' for every chip) -> least accelerators of one purchase "
+                                          "(a chip, cooling, region and period) when it is made")
 
 
 class CoolingsSection(Strict):

@@ -82,6 +82,7 @@ class Variables:
     retire: Any = None   # [installed entry, year]: installed accelerators retired then (integer; None: none)
     rent_start: Any = None  # [rental offer, year]: accelerators whose rental starts then (integer; None: none)
     grid: Any = None     # [region, year]: grid-connection increases ordered then (integer; None: none)
+    lot_on: Any = None   # [chip, cooling, region, year]: a purchase with a minimum lot is made (binary; None: none)
 
 
 @dataclass

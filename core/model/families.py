@@ -12,6 +12,7 @@ from tokenplan.model import (
     grid,
     hbm,
     installed,
+    lots,
     power,
     rentals,
     supply_caps,
@@ -29,6 +30,8 @@ FAMILIES: tuple[Family, ...] = (
     supply_caps.FAMILY,
     cooling.FAMILY,
     budget.FAMILY,
+    lots.MIN_LOT,
+    lots.LOT_OPEN,
     installed.RETIRE,
     rentals.CAP,
 )

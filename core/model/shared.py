@@ -9,7 +9,7 @@ from typing import Any
 import pyomo.core as pyo
 
 from tokenplan.coefficients import MONEY
-from tokenplan.model import grid, installed, rentals
+from tokenplan.model import grid, installed, lots, rentals
 from tokenplan.model.context import ModelContext
 
 
@@ -21,6 +21,7 @@ def define(ctx: ModelContext) -> None:
     grid.define_variables(ctx)
     ctx._index_purchases()
     define_expressions(ctx)
+    lots.define_variables(ctx)
 
 
 def define_sets(ctx: ModelContext) -> None:
