@@ -67,9 +67,43 @@ SERVER_SHARE_USD = round((1_300_000 / 7.1 - 8 * 13_500) / 8)
 SERVER_SHARE_CNY = round(SERVER_SHARE_USD * 7.1)
 SERVER_SHARE_SOURCE = (f"EST: server share per accelerator of an 8-card server, from the H20 row of {DOMAIN_DATA} "
                        "section 1 (8-GPU server CNY 1.2-1.4 M vs $12-15k per card, Reuters Jan-2024 [R]): "
-                       "(1.3 M / 7.1 - 8 x 13.5k) / 8 = $9,387 (CNY 66,648); scale-out network, optics and "
-                       "storage have no figure in the reference and are not in the bill")
+                       "(1.3 M / 7.1 - 8 x 13.5k) / 8 = $9,387 (CNY 66,648)")
 PER_CARD_BASIS_SOURCE = "the price source quotes a price per card (accelerator), not per server or system"
+
+#: The scale-out fabric every accelerator of a cluster reaches the others over (one 400G NIC per GPU on HGX/DGX
+#: H100, H200 and B200: NVIDIA DGX H100 user guide; SemiAnalysis, "MI300X vs H100 vs H200", Dec 2024), which no
+#: catalog price includes (an 8-GPU server's price includes its NICs; NVL72 and CloudMatrix 384 prices their
+#: scale-up fabric, not the scale-out one). Per accelerator, all estimates (issue 13 item 4):
+#: - optics: 2 modules of 800G (equivalent): one 400G module at the NIC (half an 800G) and, in a two-tier
+#:   non-blocking fat tree, half an 800G twin-port module at each of the leaf's down and up ports and the
+#:   spine's port (NVIDIA's 400G transceiver docs: "linked to a single 800Gb/s Twin-port 2x400G OSFP
+#:   transceiver ... in a Quantum-2 InfiniBand or Spectrum-4 Ethernet switch"); 16 W each (NVIDIA datasheets:
+#:   800G twin-port 15 W multimode, 17 W single-mode; 400G 8-9 W); $1,600 each with its fibre: $3.2k of
+#:   "connector & cable" per GPU (midpoint of $2.6-3.8k) in a public cost sheet of InfiniBand clusters of
+#:   1,024-32,768 H100 (Aug 2024, FS.com/Thinkmate quotes; weak source) over the 2 modules;
+#: - scale_out: the switches, $2,250 per accelerator (midpoint of $1.7-2.8k of 400G InfiniBand switches per GPU in
+#:   the same sheet; weak source), and 110 W: storage servers, switches and optics draw about 10 % of an H100
+#:   cluster's power (SemiAnalysis, "100,000 H100 Clusters", Jun 2024), 0.1 / 0.9 x 1,275 W = 142 W per GPU, less
+#:   the optics' 32 W. Storage has no price in any source found, so its price is not in the bill (its power is).
+USD_PER_CNY = 1 / 7.1
+SCALE_OUT_USD = 2250.0
+SCALE_OUT_W = 110.0
+OPTICS_PER_ACCEL = 2.0
+OPTICS_USD = 1600.0
+OPTICS_W = 16.0
+SCALE_OUT_SOURCE = ("EST (plugins/chips/_common.py): scale_out = 400G switches $2,250 per accelerator (midpoint of "
+                    "$1.7-2.8k per GPU, Aug-2024 InfiniBand cluster cost sheet, weak) and 110 W (storage, switches "
+                    "and optics ~10 % of an H100 cluster's power, SemiAnalysis Jun-2024, less the optics); optics = "
+                    "2 x 800G-equivalent modules per accelerator (two-tier fat tree, NVIDIA transceiver docs), "
+                    "16 W each (NVIDIA datasheets 15-17 W), $1,600 each with fibre (weak); storage unpriced")
+
+
+def scale_out_bill(currency: str) -> dict[str, dict[str, float]]:
+    """The scale-out and optics lines of a sold chip's bill, in its price currency (USD or CNY at 7.1)."""
+    rate = 1.0 if currency == "USD" else 1 / USD_PER_CNY
+    return {"scale_out": {"price_each": round(SCALE_OUT_USD * rate), "w_each": SCALE_OUT_W},
+            "optics": {"count_per_accel": OPTICS_PER_ACCEL, "price_each": round(OPTICS_USD * rate),
+                       "w_each": OPTICS_W}}
 
 
 def chip(**fields: Any) -> dict[str, Any]:
@@ -90,6 +124,14 @@ def chip(**fields: Any) -> dict[str, Any]:
             share = SERVER_SHARE_USD if currency == "USD" else SERVER_SHARE_CNY
             fields.setdefault("bill", {"server": {"price_each": share}})
             fields["sources"].setdefault("bill", SERVER_SHARE_SOURCE)
+            fields["estimate"] = [*fields.get("estimate", []), "bill"]
+    if fields.get("price_basis") is not None and not fields.get("cloud_only") \
+            and fields.get("price_currency", "USD") in ("USD", "CNY"):
+        bill = fields.setdefault("bill", {})
+        for part, line in scale_out_bill(fields.get("price_currency", "USD")).items():
+            bill.setdefault(part, line)
+        fields["sources"]["bill"] = "; ".join(s for s in (fields["sources"].get("bill"), SCALE_OUT_SOURCE) if s)
+        if "bill" not in fields.get("estimate", []):
             fields["estimate"] = [*fields.get("estimate", []), "bill"]
     if "host_w_per_accel" not in fields:
         fields["host_w_per_accel"] = SERVER_HOST_W
