@@ -118,6 +118,18 @@ def test_the_source_check_can_fail() -> None:
     assert "gemm_tflops.fp8" not in missing_sources(sourced)
 
 
+def test_measured_gemm_rates_are_below_the_peaks_and_carry_their_source(chips: dict[str, Chip]) -> None:
+    measured = {c.id: c.gemm_tflops for c in chips.values() if c.gemm_tflops}
+    # the microbenchmark figures of the catalog (SemiAnalysis Dec 2024; Azure for GB200)
+    assert measured == {"nvidia.h100": {"fp8": 1280, "bf16": 720}, "nvidia.h200": {"fp8": 1280, "bf16": 720},
+                        "amd.mi300x": {"fp8": 990, "bf16": 620}, "nvidia.gb200-nvl72": {"fp8": 2744}}
+    for chip_id, rates in measured.items():
+        chip = chips[chip_id]
+        assert chip.sources.get("gemm_tflops"), chip_id
+        assert all(v < chip.tflops[p] for p, v in rates.items()), chip_id
+    assert "VIP" in chips["amd.mi300x"].sources["gemm_tflops"]
+
+
 def test_a_measured_gemm_rate_above_the_peak_is_refused() -> None:
     fields = dict(id="x.y", vendor="X", origin="US", year_available=2025, tflops={"fp8": 100.0}, cooling=["air"])
     with pytest.raises(ValueError, match=r"gemm_tflops fp8 = 150 is above the dense peak \(tflops fp8 = 100\)"):
