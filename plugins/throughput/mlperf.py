@@ -313,6 +313,10 @@ NOT_FITTED: dict[str, str] = {
                          "larger than one unit pays scale_up_efficiency x scale_out_efficiency",
 }
 
+#: Azure ND GB200 v6, Llama-2-70B on one GB200 NVL72 (72 GPUs), tokens/s (an unverified MLPerf v4.1-style run;
+#: techcommunity.microsoft.com, domain-data.md section 2a): a held-out check, not used by the calibration.
+AZURE_GB200_NVL72_TOKENS_PER_S = 865_000.0
+
 #: Published throughput not used by the calibration (listed in docs/throughput.md as test sets).
 HELD_OUT: tuple[str, ...] = (
     "MLPerf Inference v5.0 (April 2025; e.g. GB200 NVL72, MI325X and B200 rows in "
@@ -563,6 +567,17 @@ def render(chips: dict[str, Chip] | None = None, calibration: Calibration | None
     for item in HELD_OUT:
         add(f"- {item}")
     add("")
+    if gb is not None:
+        w4 = _workload("fp4", MEAN_INPUT_TOKENS, "Offline")
+        est = roofline.estimate(gb, w4, defaults)
+        modelled = est.tokens_per_s * w4.output_fraction
+        azure = AZURE_GB200_NVL72_TOKENS_PER_S / 72
+        add(f"One of them, checked (not fitted): Azure's {AZURE_GB200_NVL72_TOKENS_PER_S:,.0f} tok/s on one GB200 "
+            f"NVL72 is {azure:,.0f} per GPU; the shipped defaults give {modelled:,.0f} (FP4 Offline workload of "
+            f"the rows above, {est.compute_basis}: {modelled / azure - 1:+.0%}). The carried-over FP4 share is "
+            "an estimate (no FP4 GEMM measurement is in the catalog), and the run's scenario and precision are "
+            "not verified.")
+        add("")
     add("## Sensitivity to the estimated prompt length")
     add("")
     add("| mean prompt tokens | largest error, shipped defaults | re-fitted largest error | re-fitted "
