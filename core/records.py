@@ -191,6 +191,10 @@ class Chip(Record):
                                     "purchase serves its period less this time")
     tflops: dict[str, Annotated[float, Field(gt=0, le=100_000)]] = Field(
         default_factory=dict, description="Dense peak TFLOPS by precision (no sparsity)")
+    gemm_tflops: dict[str, Annotated[float, Field(gt=0, le=100_000)]] = Field(
+        default_factory=dict, description="Measured sustained dense GEMM TFLOP/s by precision (an independent "
+        "microbenchmark of the chip and its software stack, not a datasheet peak); at most the peak at that "
+        "precision; the roofline model computes at it where given")
     hbm_gb: float | None = Field(None, ge=0, le=10_000)
     hbm_stacks: int | None = Field(None, ge=0, le=64)
     hbm_pool: str | None = Field(None, description="HBM supply pool, e.g. 'global' or 'cn'")
@@ -212,10 +216,19 @@ class Chip(Record):
     bill: dict[str, BillLine] = Field(default_factory=dict, description=f"System bill: part ({', '.join(BILL_PARTS)}) "
                                       "-> count, price and power per accelerator")
 
-    @field_validator("tflops")
+    @field_validator("tflops", "gemm_tflops")
     @classmethod
     def _known_precisions(cls, value: dict[str, float]) -> dict[str, float]:
         return _known_keys(value, PRECISIONS, "precision")
+
+    @model_validator(mode="after")
+    def _gemm_within_peak(self) -> Chip:
+        for precision, measured in self.gemm_tflops.items():
+            peak = self.tflops.get(precision)
+            if peak is not None and measured > peak:
+                raise ValueError(f"gemm_tflops {precision} = {measured:g} is above the dense peak (tflops "
+                                 f"{precision} = {peak:g}): a measured sustained rate cannot exceed it")
+        return self
 
     @field_validator("bill")
     @classmethod
@@ -418,7 +431,9 @@ def missing_sources(record: Record) -> list[str]:
         if not sourced(name):
             missing.append(name)
     if isinstance(record, Chip):
-        missing += [f"tflops.{p}" for p in record.tflops if not (sourced(f"tflops.{p}") or sourced("tflops"))]
+        for field in ("tflops", "gemm_tflops"):
+            missing += [f"{field}.{p}" for p in getattr(record, field)
+                        if not (sourced(f"{field}.{p}") or sourced(field))]
     return missing
 
 

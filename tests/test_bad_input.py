@@ -84,7 +84,7 @@ KINDS = [
     "unknown chip id", "unknown rule", "unknown region", "no chip draws on this HBM pool", "is not a period",
     "no value for period", "duplicate id", "already defined by plugin", "no exchange rate", "unknown plugin",
     "(from scenario", "no such scenario", "no installed plugin provides this throughput model",
-    "is before year_available", "sources names unknown field", "String should match pattern",
+    "is before year_available", "is above the dense peak", "sources names unknown field", "String should match pattern",
     "contains the control character", "No such option", "Invalid value for", "expected KEY=VALUE",
     "not a valid dotted key", "not a valid TOML value", "scale must be a finite number", "nothing to scale",
     "cannot scale", "only a number or a table of numbers can be scaled", "Missing option", "--out",

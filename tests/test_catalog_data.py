@@ -111,6 +111,35 @@ def test_the_source_check_can_fail() -> None:
     chip = Chip(id="x.y", vendor="X", origin="US", year_available=2025, tflops={"fp8": 1.0, "bf16": 0.5},
                 tdp_w=100, cooling=["air"], sources={"tdp_w": "datasheet", "tflops.fp8": "datasheet"})
     assert missing_sources(chip) == ["year_available", "unit_size", "lifetime_years", "cooling", "tflops.bf16"]
+    # a measured GEMM rate needs its own source (the microbenchmark), like a peak
+    measured = chip.model_copy(update={"gemm_tflops": {"fp8": 0.6}})
+    assert missing_sources(measured)[-1] == "gemm_tflops.fp8"
+    sourced = measured.model_copy(update={"sources": {**chip.sources, "gemm_tflops": "a microbenchmark"}})
+    assert "gemm_tflops.fp8" not in missing_sources(sourced)
+
+
+def test_measured_gemm_rates_are_below_the_peaks_and_carry_their_source(chips: dict[str, Chip]) -> None:
+    measured = {c.id: c.gemm_tflops for c in chips.values() if c.gemm_tflops}
+    # the microbenchmark figures of the catalog (SemiAnalysis Dec 2024; Azure for GB200)
+    assert measured == {"nvidia.h100": {"fp8": 1280, "bf16": 720}, "nvidia.h200": {"fp8": 1280, "bf16": 720},
+                        "amd.mi300x": {"fp8": 990, "bf16": 620}, "nvidia.gb200-nvl72": {"fp8": 2744}}
+    for chip_id, rates in measured.items():
+        chip = chips[chip_id]
+        assert chip.sources.get("gemm_tflops"), chip_id
+        assert all(v < chip.tflops[p] for p, v in rates.items()), chip_id
+    assert "VIP" in chips["amd.mi300x"].sources["gemm_tflops"]
+
+
+def test_a_measured_gemm_rate_above_the_peak_is_refused() -> None:
+    fields = dict(id="x.y", vendor="X", origin="US", year_available=2025, tflops={"fp8": 100.0}, cooling=["air"])
+    with pytest.raises(ValueError, match=r"gemm_tflops fp8 = 150 is above the dense peak \(tflops fp8 = 100\)"):
+        Chip(**fields, gemm_tflops={"fp8": 150.0})
+    with pytest.raises(ValueError, match="unknown precision 'fp7'"):
+        Chip(**fields, gemm_tflops={"fp7": 50.0})
+    with pytest.raises(ValueError, match="less than or equal to 100000"):
+        Chip(**{**fields, "tflops": {"fp8": 1e5}}, gemm_tflops={"fp8": 1e6})
+    # equal to the peak, or at a precision without a peak: accepted
+    assert Chip(**fields, gemm_tflops={"fp8": 100.0, "bf16": 40.0}).gemm_tflops["bf16"] == 40.0
 
 
 def test_estimates_name_real_fields(catalog: Catalog) -> None:

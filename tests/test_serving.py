@@ -45,6 +45,8 @@ def test_the_fleet_is_the_demand_over_the_served_rate(serving: dict[str, Any]) -
 def test_a_prefix_cache_buys_fewer_accelerators_and_a_latency_target_more() -> None:
     offline, cached, interactive = expected(), expected(prefix_cache_hit=0.6), expected(tpot_ms=30.0)
     assert cached < offline < interactive
-    assert offline < expected(ttft_ms=100.0) < interactive
+    # a TTFT target also buys more (its order against the TPOT target depends on the parameters: with the
+    # defaults calibrated on measured GEMM rates both need 14 here)
+    assert offline < expected(ttft_ms=100.0) <= interactive
     assert by_chip(solve(problem(prefix_cache_hit=0.6)))["t.a"] == cached
     assert by_chip(solve(problem(tpot_ms=30.0)))["t.a"] == interactive

@@ -138,3 +138,12 @@ def chip(**fields: Any) -> dict[str, Any]:
         fields["sources"].setdefault("host_w_per_accel", SERVER_HOST_SOURCE)
         fields["estimate"] = [*fields.get("estimate", []), "host_w_per_accel"]
     return fields
+
+#: Measured sustained dense GEMM throughput (``Chip.gemm_tflops``): an independent microbenchmark of the
+#: chip and its software stack, not a datasheet peak. H100, H200, MI300X: one article, one method.
+SEMIANALYSIS_GEMM = ("SemiAnalysis, 'MI300X vs H100 vs H200 Benchmark Part 1: Training - CUDA Moat Still Alive', "
+                     "22 Dec 2024, https://semianalysis.com/2024/12/22/mi300x-vs-h100-vs-h200-benchmark-part-1-"
+                     "training/ (Triton do_bench, median over Llama-70B training GEMM shapes such as (16384, "
+                     "8192, 7168) and (8192, 8192, 8192)) [R]")
+GEMM_NOTE = ("gemm_tflops: measured sustained dense GEMM TFLOP/s (microbenchmark, not a datasheet peak), "
+             "approximate, read from the article's text")

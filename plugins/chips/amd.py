@@ -9,10 +9,12 @@ from tokenplan import hookimpl
 from tokenplan.plugins.chips._common import (
     AIR_AND_LIQUID,
     AIR_AND_LIQUID_SOURCE,
+    GEMM_NOTE,
     LIQUID_ONLY,
     NO_HOST_W_NOTE,
     NO_PRICE_NOTE,
     REF,
+    SEMIANALYSIS_GEMM,
     chip,
 )
 from tokenplan.records import Chip
@@ -31,11 +33,13 @@ _AMD_MI350 = "amd.com/en/products/accelerators/instinct/mi350 (vendor page, not 
 CHIPS = [
     chip(
         id="amd.mi300x", vendor="AMD", name="AMD Instinct MI300X", family="CDNA3", origin="US",
-        year_available=2023, tflops={"fp8": 2615, "bf16": 1307}, hbm_gb=192, hbm_stacks=8, hbm_pool="global",
-        mem_bw_tbs=5.3, tdp_w=750, unit_size=8,
+        year_available=2023, tflops={"fp8": 2615, "bf16": 1307}, gemm_tflops={"fp8": 990, "bf16": 620}, hbm_gb=192,
+        hbm_stacks=8, hbm_pool="global", mem_bw_tbs=5.3, tdp_w=750, unit_size=8,
         price_per_accel=12500, price_currency="USD", price_year=2025, cooling=AIR_AND_LIQUID,
         sources={
             "tflops": _CDNA3_TFLOPS,
+            "gemm_tflops": f"{SEMIANALYSIS_GEMM}: MI300X ~990 FP8, ~620 BF16, on AMD's custom 'VIP' image (Nov "
+                           "2024; out of the box it was slower)",
             "hbm_gb": "servethehome.com MI300X launch [R]",
             "hbm_stacks": "servethehome.com MI300X launch p3 (eight HBM3 stacks) [R]",
             "hbm_pool": "HBM3 from global suppliers",
@@ -47,7 +51,7 @@ CHIPS = [
             "year_available": REF,
         },
         estimate=["price_per_accel", "tflops", "cooling"],
-        notes=NO_HOST_W_NOTE,
+        notes=f"{GEMM_NOTE}; taken on AMD's tuned image. {NO_HOST_W_NOTE}",
     ),
     chip(
         id="amd.mi325x", vendor="AMD", name="AMD Instinct MI325X", family="CDNA3", origin="US",

@@ -11,6 +11,7 @@ from tokenplan.plugins.chips._common import (
     AIR_AND_LIQUID,
     AIR_AND_LIQUID_SOURCE,
     DOMAIN_DATA,
+    GEMM_NOTE,
     HOPPER_HOST_SOURCE,
     HOPPER_HOST_W,
     LIQUID_ONLY,
@@ -18,6 +19,7 @@ from tokenplan.plugins.chips._common import (
     NO_PRICE_NOTE,
     REF,
     SEED_004,
+    SEMIANALYSIS_GEMM,
     chip,
 )
 from tokenplan.records import Chip
@@ -53,12 +55,14 @@ GB300_HOST_W = round((GB300_RACK_KW * 1000 - 72 * 1400) / 72)
 CHIPS = [
     chip(
         id="nvidia.h100", vendor="NVIDIA", name="NVIDIA H100 SXM", family="Hopper", origin="US",
-        year_available=2022, tflops={"fp8": 1979, "bf16": 989}, hbm_gb=80, hbm_stacks=5, hbm_pool="global",
+        year_available=2022, tflops={"fp8": 1979, "bf16": 989},
+        gemm_tflops={"fp8": 1280, "bf16": 720}, hbm_gb=80, hbm_stacks=5, hbm_pool="global",
         mem_bw_tbs=3.35, tdp_w=700, host_w_per_accel=HOPPER_HOST_W, unit_size=8,
         price_per_accel=27500, price_currency="USD", price_year=2025, cooling=AIR_AND_LIQUID,
         sources={
             "tflops.fp8": "lzwjava.github.io/nvidia-h200-gpu-specs-en (3958 sparse -> 1979 dense) [R]",
             "tflops.bf16": "codesota.com/hardware/h100 (989 FP16 dense) [R]; Glenn Lockwood [R]",
+            "gemm_tflops": f"{SEMIANALYSIS_GEMM}: H100 SXM ~1,280 FP8, ~720 BF16",
             "hbm_gb": "glennklockwood.com/garden/processors/h100 [R]",
             "hbm_stacks": "glennklockwood.com/garden/processors/h100 (5 active stacks) [R]",
             "hbm_pool": "SK hynix/Samsung/Micron HBM3 (global pool)",
@@ -71,14 +75,17 @@ CHIPS = [
             "year_available": REF,
         },
         estimate=["price_per_accel", "host_w_per_accel", "cooling"],
+        notes=GEMM_NOTE,
     ),
     chip(
         id="nvidia.h200", vendor="NVIDIA", name="NVIDIA H200 SXM", family="Hopper", origin="US",
-        year_available=2024, tflops={"fp8": 1979, "bf16": 989}, hbm_gb=141, hbm_stacks=6, hbm_pool="global",
+        year_available=2024, tflops={"fp8": 1979, "bf16": 989},
+        gemm_tflops={"fp8": 1280, "bf16": 720}, hbm_gb=141, hbm_stacks=6, hbm_pool="global",
         mem_bw_tbs=4.8, tdp_w=700, host_w_per_accel=HOPPER_HOST_W, unit_size=8,
         price_per_accel=30000, price_currency="USD", price_year=2025, cooling=AIR_AND_LIQUID,
         sources={
             "tflops": "lzwjava.github.io/nvidia-h200-gpu-specs-en; same die as H100 [R]",
+            "gemm_tflops": f"{SEMIANALYSIS_GEMM}: H200 ~1,280 FP8, ~720 BF16 (as H100)",
             "hbm_gb": "lzwjava.github.io/nvidia-h200-gpu-specs-en [R]",
             "hbm_stacks": "geektopia.es 2023-11-13 (six 1024-bit controllers) [R]",
             "hbm_pool": "SK hynix/Samsung/Micron HBM3e (global pool)",
@@ -91,6 +98,7 @@ CHIPS = [
             "year_available": REF,
         },
         estimate=["price_per_accel", "host_w_per_accel", "cooling"],
+        notes=GEMM_NOTE,
     ),
     chip(
         id="nvidia.h20", vendor="NVIDIA", name="NVIDIA H20", family="Hopper", origin="US",
@@ -162,7 +170,8 @@ CHIPS = [
     chip(
         id="nvidia.gb200-nvl72", price_basis="system",
         vendor="NVIDIA", name="NVIDIA GB200 NVL72 (per GPU)", family="Blackwell",
-        origin="US", year_available=2024, tflops={"fp4": 10000, "fp8": 5000, "bf16": 2500}, hbm_gb=186, hbm_stacks=8,
+        origin="US", year_available=2024, tflops={"fp4": 10000, "fp8": 5000, "bf16": 2500}, gemm_tflops={"fp8": 2744},
+        hbm_gb=186, hbm_stacks=8,
         hbm_pool="global", mem_bw_tbs=8.0, tdp_w=1200, host_w_per_accel=GB200_HOST_W, unit_size=72,
         rack_kw=GB200_RACK_KW, price_per_accel=round(2_500_000 / 72), price_currency="USD", price_year=2025,
         cooling=LIQUID_ONLY,
@@ -171,6 +180,8 @@ CHIPS = [
                       "FP8 sparse / 72 / 2) [R]",
             "tflops.fp4": f"{_NV_GB200} (rack: 1,440 PF FP4 with sparsity -> 720 PF dense / 72 = 10,000 TFLOPS "
                           "per GPU) [V]",
+            "gemm_tflops": f"Azure ND GB200 v6 microbenchmark, techcommunity.microsoft.com ({DOMAIN_DATA} section "
+                           "2: 'sustained 2,744 TFLOPS FP8 GEMM') [R]",
             "hbm_gb": f"{_MLPERF_GB200} ('GB200-186GB') [V]",
             "hbm_stacks": f"{_LOCKWOOD_B200} (8 stacks) [R]",
             "hbm_pool": "HBM3e from global suppliers",
@@ -187,6 +198,8 @@ CHIPS = [
             "year_available": f"{REF} (racks ship Dec-2024/2025)",
         },
         estimate=["price_per_accel", "host_w_per_accel"],
+        notes="gemm_tflops: measured sustained dense FP8 GEMM TFLOP/s (Azure's microbenchmark, not a datasheet "
+              "peak); the roofline carries its share of the FP8 peak (55 %) over to FP4 and BF16",
     ),
     chip(
         id="nvidia.gb300-nvl72", price_basis="system",

@@ -28,12 +28,22 @@ Symbols (per accelerator unless said otherwise)::
     BW     = mem_bw_tbs * 1e12 * mbu          achieved HBM bandwidth, bytes/s
     peak   = chip.effective_tflops(precision) dense peak at the workload precision, or at the next
                                               precision the chip has (fp4 -> fp6 -> fp8 -> int8 -> bf16 ...)
-    b_c    = bytes per value of that compute precision
-    F      = min(peak, tdp_w * tflops_per_watt_8bit / b_c) * 1e12 * mfu
-                                              achieved FLOP/s: the dense peak, capped by what the chip's
-                                              power budget sustains (energy per operation proportional to
-                                              the width of the format the chip computes in; no cap if
-                                              tdp_w is unknown), times the model FLOPs utilisation
+    c      = the precision of that peak (the one computed in); b_c = its bytes per value
+    G      = chip.gemm_tflops                 measured sustained dense GEMM TFLOP/s by precision (an
+                                              independent microbenchmark of the chip and its software
+                                              stack, not a datasheet peak); optional
+    sus    = G[c]                             if the chip has a measured figure at c; else
+           = peak * G[q] / peak_q             if it has one at another precision q (with a peak there):
+                                              the same share of peak carries over (q: the measured
+                                              precision nearest in width to c, the narrower on ties);
+                                              else
+           = min(peak * gemm_share, tdp_w * tflops_per_watt_8bit / b_c)
+                                              estimate: the share of the dense peak a GEMM sustains,
+                                              capped by what the chip's power budget sustains (energy per
+                                              operation proportional to the width of the format computed
+                                              in; no cap if tdp_w is unknown)
+    F      = sus * 1e12 * mfu                 achieved FLOP/s: the sustained GEMM rate times the model
+                                              FLOPs utilisation (the share of it a whole serving step keeps)
     t_c    = 2 * P_a / F                      compute time of one token (2 FLOP per active parameter)
 
 Replica (a group of n accelerators holding one model copy: tensor/expert parallel inside a purchasable
@@ -97,24 +107,28 @@ BYTES_PER_VALUE: dict[str, float] = {
 #: Calibrated defaults (one global set for all chips): ``python -m tokenplan.plugins.throughput.mlperf``
 #: re-runs the calibration and ``tests/test_roofline.py`` checks that these are its result.
 DEFAULTS: dict[str, float] = {
-    "mfu": 0.6,
-    "mbu": 0.9,
-    "tflops_per_watt_8bit": 2.6,
-    "max_batch": 512,
+    "mfu": 1.0,
+    "mbu": 0.75,
+    "tflops_per_watt_8bit": 2.0,
+    "gemm_share": 0.6,
+    "max_batch": 1024,
     "hbm_usable": 0.9,
-    "scale_up_efficiency": 0.9,
+    "scale_up_efficiency": 0.85,
     "scale_out_efficiency": 0.8,
     "max_replica_units": 32,
-    "latency_tail": 3.0,
+    "latency_tail": 4.0,
 }
 
 #: What each parameter means (shown by ``docs/throughput.md``).
 PARAM_DOCS: dict[str, str] = {
-    "mfu": "model FLOPs utilisation: share of the (power-capped) dense peak achieved, prefill and decode",
+    "mfu": "model FLOPs utilisation: share of the chip's sustained GEMM rate (measured, or estimated from "
+           "its peak and power) that whole serving steps achieve, prefill and decode",
     "mbu": "memory-bandwidth utilisation: share of the peak HBM bandwidth achieved while decoding",
     "tflops_per_watt_8bit": "dense TFLOPS one watt of TDP sustains on 8-bit operands (x2 for fp4, /2 for "
                             "bf16; the width is that of the format the chip computes in): the power cap on "
-                            "compute",
+                            "compute of chips without a measured GEMM figure",
+    "gemm_share": "share of its dense peak a chip without a measured GEMM figure (gemm_tflops) sustains on "
+                  "dense GEMMs, before the power cap",
     "max_batch": "most sequences one replica decodes together (scheduler limit)",
     "hbm_usable": "share of HBM usable for weights and KV cache (vLLM's default gpu_memory_utilization)",
     "scale_up_efficiency": "share of its rate a replica of several accelerators inside one purchasable unit "
@@ -131,6 +145,7 @@ PARAM_BOUNDS: dict[str, tuple[float, float]] = {
     "mfu": (1e-6, 1.0),
     "mbu": (1e-6, 1.0),
     "tflops_per_watt_8bit": (1e-6, 1e6),
+    "gemm_share": (1e-6, 1.0),
     "max_batch": (1, 1e9),
     "hbm_usable": (1e-6, 1.0),
     "scale_up_efficiency": (1e-6, 1.0),
@@ -177,6 +192,10 @@ class Estimate:
     ttft_s: float = 0.0
     """Mean time to first token, s."""
     power_capped: bool = False
+    compute_basis: str | None = None
+    """Where the sustained compute rate came from: ``"measured"`` (the chip's ``gemm_tflops`` at the
+    precision computed in), ``"measured at <q>"`` (its measured share of peak at q), ``"power-capped"`` or
+    ``"peak"`` (the estimate)."""
     reason: str | None = None
     """Why the chip cannot serve the workload, when tokens_per_s is 0."""
 
@@ -213,6 +232,43 @@ def prompt_tokens(context_tokens: float, output_fraction: float) -> float:
     (I + half the output) and whose share of generated tokens is ``output_fraction`` (O / (I + O))."""
     f = output_fraction
     return context_tokens * 2 * (1 - f) / (2 - f)
+
+
+def measured_share(chip: Chip, precision: str) -> tuple[float, str] | None:
+    """The measured sustained GEMM rate of ``chip`` at ``precision`` as a share of its peak there, and the
+    precision it was measured at: ``gemm_tflops`` at ``precision`` itself if the chip has it, else the
+    measured precision (with a peak) nearest in width (the narrower on ties); None if it has none."""
+    measured = [q for q in chip.gemm_tflops if q in chip.tflops]
+    if precision in measured:
+        return chip.gemm_tflops[precision] / chip.tflops[precision], precision
+    if not measured:
+        return None
+    width = BYTES_PER_VALUE[precision]
+    q = min(measured, key=lambda q: (abs(math.log(BYTES_PER_VALUE[q] / width)), BYTES_PER_VALUE[q]))
+    return chip.gemm_tflops[q] / chip.tflops[q], q
+
+
+def sustained_tflops(chip: Chip, peak: tuple[float, str], tflops_per_watt_8bit: Any,
+                     gemm_share: Any) -> tuple[Any, str]:
+    """The sustained dense TFLOP/s of ``chip`` computing at the precision of ``peak`` (its value, precision)
+    and the basis of that figure: ``"measured"`` (its ``gemm_tflops`` there), ``"measured at <q>"`` (the
+    share of peak measured at q), ``"power-capped"`` or ``"share of peak"`` (the estimate; the parameters
+    may be numpy arrays, and the basis then says ``"power-capped"`` if the chip has a TDP)."""
+    tflops, precision = peak
+    if precision in chip.gemm_tflops:
+        return chip.gemm_tflops[precision], "measured"
+    share = measured_share(chip, precision)
+    if share is not None:
+        return tflops * share[0], f"measured at {share[1]}"
+    estimate = tflops * gemm_share
+    if chip.tdp_w is None:
+        return estimate, "share of peak"
+    cap = chip.tdp_w * tflops_per_watt_8bit / bytes_per_value(precision)
+    if isinstance(cap, int | float) and isinstance(estimate, int | float):
+        return (cap, "power-capped") if cap < estimate else (estimate, "share of peak")
+    import numpy as np
+
+    return np.minimum(estimate, cap), "power-capped"
 
 
 def _serving_inputs(chip: Any, workload: Any, p: Any, b: Any, flops: Any) -> tuple[Any, ...]:
@@ -257,17 +313,13 @@ def estimate_checked(chip: Chip, workload: Any, p: dict[str, float]) -> Estimate
         return Estimate(0.0, reason=f"no peak TFLOPS at {workload.precision} or a wider precision")
     if not chip.hbm_gb or not chip.mem_bw_tbs:
         return Estimate(0.0, compute_precision=peak[1], reason="HBM size or bandwidth unknown")
-    tflops = peak[0]
-    power_capped = False
-    if chip.tdp_w is not None:
-        cap = chip.tdp_w * p["tflops_per_watt_8bit"] / bytes_per_value(peak[1])
-        if cap < tflops:
-            tflops, power_capped = cap, True
+    tflops, basis = sustained_tflops(chip, peak, p["tflops_per_watt_8bit"], p["gemm_share"])
     flops = tflops * 1e12 * p["mfu"]
     (bandwidth, weights, seq, usable, f, h, tpot, ttft, tail, t_c, g, prompt,
      unit) = _serving_inputs(chip, workload, p, b, flops)
     max_units = int(p["max_replica_units"])
-    common = dict(compute_precision=peak[1], flops_per_s=flops, power_capped=power_capped)
+    common = dict(compute_precision=peak[1], flops_per_s=flops, power_capped=basis == "power-capped",
+                  compute_basis=basis)
 
     n_min = math.ceil((weights + seq) / usable)
     if n_min > unit * max_units:
@@ -336,9 +388,7 @@ def rates(chip: Chip, workload: Any, grid: dict[str, Any]) -> Any:
     if peak is None or not chip.hbm_gb or not chip.mem_bw_tbs:
         return zero
     p = {k: np.asarray(v, dtype=float) for k, v in grid.items()}
-    tflops = np.full(shape, peak[0])
-    if chip.tdp_w is not None:
-        tflops = np.minimum(tflops, chip.tdp_w * p["tflops_per_watt_8bit"] / bytes_per_value(peak[1]))
+    tflops = sustained_tflops(chip, peak, p["tflops_per_watt_8bit"], p["gemm_share"])[0] + zero
     flops = tflops * 1e12 * p["mfu"]
     (bandwidth, weights, seq, usable, f, h, tpot, ttft, tail, t_c, g, prompt,
      unit) = _serving_inputs(chip, workload, p, b, flops)
@@ -381,8 +431,8 @@ def tokenplan_throughput_models() -> list[ThroughputModel]:
     return [ThroughputModel(
         name=NAME,
         description="Continuous batching: FLOPs, weight and KV reads per step; batch limited by HBM and "
-                    "latency targets; replicas across units; MFU/MBU, a power cap and communication shares "
-                    "calibrated on MLPerf v4.1",
+                    "latency targets; replicas across units; measured GEMM rates (else a power-capped "
+                    "share of peak); MFU/MBU and communication shares calibrated on MLPerf v4.1",
         workload_fields=list(WORKLOAD_FIELDS),
         params=dict(DEFAULTS),
         param_bounds=dict(PARAM_BOUNDS),

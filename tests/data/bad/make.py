@@ -374,6 +374,9 @@ case("cli-study-missing-out", "Missing option '--out'", None, args="--grid probl
 case("cli-study-out-under-a-file", "--out {tmp}/bad/x: cannot create it", None,
      args="--grid problem.seed=1,2 --out {tmp}/bad/x", command="study")
 case("cli-solve-out-under-a-file", "--out {tmp}/bad/x: cannot create it", None, args="--out {tmp}/bad/x")
+# (appended here, not among the references above, so that no earlier case is renumbered)
+case("ref-gemm-above-peak", "chips.custom[t.a].gemm_tflops = {'fp8': 150.0}: gemm_tflops fp8 = 150 is above the "
+     "dense peak (tflops fp8 = 100)", at("chips.custom.0.gemm_tflops", {"fp8": 150.0}))
 
 
 def write() -> int:
