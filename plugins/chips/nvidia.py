@@ -52,12 +52,21 @@ GB300_RACK_KW = 130.0
 GB200_HOST_W = round((GB200_RACK_KW * 1000 - 72 * 1200) / 72)
 GB300_HOST_W = round((GB300_RACK_KW * 1000 - 72 * 1400) / 72)
 
+#: Order to delivery of an HGX H100/H200 server in 2024 (issue 13 item 3): 3-4 months (UBS, Feb 2024, via
+#: Wccftech: "8-11 months ... shortened to 3-4 months"), 8-12 weeks at Dell (Apr 2024, Dell Taiwan via United
+#: Daily News; about 40 weeks at the end of 2023), 36-52 weeks in Q3/Q4 2023 (Omdia via Tom's Hardware): 3 months
+#: for the supply of 2024 on, an estimate (a shortage such as 2023's, or Blackwell's 12-month backlog of late
+#: 2024, is a what-if: set lead_time_months in [chips.overrides])
+HOPPER_LEAD_SOURCE = ("EST: 3 months from order to an HGX server delivered (2024: UBS Feb-2024 3-4 months via "
+                      "Wccftech [R]; Dell Apr-2024 8-12 weeks via UDN/The Register [R]; Omdia Q4-2023 36-52 weeks "
+                      "via Tom's Hardware [R])")
+
 CHIPS = [
     chip(
         id="nvidia.h100", vendor="NVIDIA", name="NVIDIA H100 SXM", family="Hopper", origin="US",
         year_available=2022, tflops={"fp8": 1979, "bf16": 989},
         gemm_tflops={"fp8": 1280, "bf16": 720}, hbm_gb=80, hbm_stacks=5, hbm_pool="global",
-        mem_bw_tbs=3.35, tdp_w=700, host_w_per_accel=HOPPER_HOST_W, unit_size=8,
+        mem_bw_tbs=3.35, tdp_w=700, host_w_per_accel=HOPPER_HOST_W, unit_size=8, lead_time_months=3,
         price_per_accel=27500, price_currency="USD", price_year=2025, cooling=AIR_AND_LIQUID,
         sources={
             "tflops.fp8": "lzwjava.github.io/nvidia-h200-gpu-specs-en (3958 sparse -> 1979 dense) [R]",
@@ -69,19 +78,20 @@ CHIPS = [
             "mem_bw_tbs": "glennklockwood.com/garden/processors/h100 [R]",
             "tdp_w": "glennklockwood.com/garden/processors/h100 (700 W) [R]",
             "host_w_per_accel": HOPPER_HOST_SOURCE,
+            "lead_time_months": HOPPER_LEAD_SOURCE,
             "unit_size": "HGX H100 8-GPU baseboard",
             "price_per_accel": "awesomeagents.ai/hardware/nvidia-h100 ($25-30k) [W]; midpoint",
             "cooling": _air(f"MLPerf system description 'Air-cooled' ({_MLPERF_H100}) [V]"),
             "year_available": REF,
         },
-        estimate=["price_per_accel", "host_w_per_accel", "cooling"],
+        estimate=["price_per_accel", "host_w_per_accel", "cooling", "lead_time_months"],
         notes=GEMM_NOTE,
     ),
     chip(
         id="nvidia.h200", vendor="NVIDIA", name="NVIDIA H200 SXM", family="Hopper", origin="US",
         year_available=2024, tflops={"fp8": 1979, "bf16": 989},
         gemm_tflops={"fp8": 1280, "bf16": 720}, hbm_gb=141, hbm_stacks=6, hbm_pool="global",
-        mem_bw_tbs=4.8, tdp_w=700, host_w_per_accel=HOPPER_HOST_W, unit_size=8,
+        mem_bw_tbs=4.8, tdp_w=700, host_w_per_accel=HOPPER_HOST_W, unit_size=8, lead_time_months=3,
         price_per_accel=30000, price_currency="USD", price_year=2025, cooling=AIR_AND_LIQUID,
         sources={
             "tflops": "lzwjava.github.io/nvidia-h200-gpu-specs-en; same die as H100 [R]",
@@ -92,12 +102,13 @@ CHIPS = [
             "mem_bw_tbs": "lzwjava.github.io/nvidia-h200-gpu-specs-en [R]",
             "tdp_w": f"{_MLPERF_H200} ('H200 TGP 700W') [V]",
             "host_w_per_accel": HOPPER_HOST_SOURCE,
+            "lead_time_months": HOPPER_LEAD_SOURCE,
             "unit_size": "HGX H200 8-GPU baseboard",
             "price_per_accel": "awesomeagents.ai/hardware/nvidia-h200 ($25-35k) [W]; midpoint",
             "cooling": _air(f"MLPerf system description 'Air-cooled' ({_MLPERF_H200}) [V]"),
             "year_available": REF,
         },
-        estimate=["price_per_accel", "host_w_per_accel", "cooling"],
+        estimate=["price_per_accel", "host_w_per_accel", "cooling", "lead_time_months"],
         notes=GEMM_NOTE,
     ),
     chip(
