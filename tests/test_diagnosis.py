@@ -230,9 +230,9 @@ def test_the_shipped_infeasible_example_explains_itself_on_one_screen(capsys):
     assert lines[:4] == [
         "status: infeasible  (precheck)",
         "diagnosis (before solving):",
-        "  - demand 2028 needs at least 48 MW with the most power-efficient chip allowed; all sites together "
+        "  - demand 2028 needs at least 52 MW with the most power-efficient chip allowed; all sites together "
         "have 35 MW",
-        "    to fix: raise regions' power_mw for 2028 by at least 13 MW in all, or lower the demand"]
+        "    to fix: raise regions' power_mw for 2028 by at least 17 MW in all, or lower the demand"]
     assert len(lines) <= 24
 
 

@@ -541,3 +541,27 @@ def test_doc_prints_every_row_error() -> None:
     text = DOC.read_text(encoding="utf-8")
     for result in mlperf.evaluate(roofline.DEFAULTS):
         assert f"| {result.error:+.1%} |" in text
+
+
+def test_a_measured_gemm_rate_changes_the_plan(problem) -> None:
+    # Prefill only (output_fraction 0), 10 B active parameters at fp8: R = F / 2e10 with F = rate x mfu (0.5),
+    # no power cap (huge TFLOPS/W), gemm_share 1. Demand 10,000 tokens/s.
+    # t.a: peak 100 -> 2,500 tokens/s, 1 M. t.b: peak 150 -> 3,750 tokens/s, 1.2 M. Best: 2 t.b + 1 t.a (7,500 +
+    # 2,500) = 3.4 M (3 t.b 3.6 M, 4 t.a 4 M, 1 t.b + 3 t.a 4.2 M). Measured, t.b sustains 90 -> 2,250 tokens/s
+    # at 1.2 M, dearer per token than t.a, and no mix with it reaches 10,000 below 4 M: 4 t.a.
+    from builders import by_chip, solve
+    from builders import chip as test_chip
+
+    problem["problem"]["throughput_model"] = "roofline"
+    problem["throughput"] = {"mfu": 0.5, "gemm_share": 1.0, "tflops_per_watt_8bit": 1e6}
+    problem["workloads"][0] = {"id": "w", "tokens_per_day": 86400 * 10_000.0, "precision": "fp8",
+                               "active_params_b": 10, "total_params_b": 10, "kv_bytes_per_token": 0,
+                               "context_tokens": 100, "output_fraction": 0.0}
+    problem["chips"]["custom"] = [test_chip(mem_bw_tbs=2.0),
+                                  test_chip(id="t.b", tflops={"fp8": 150.0}, price_per_accel=1.2e6, mem_bw_tbs=2.0)]
+    r = solve(problem)
+    assert by_chip(r) == {"t.a": 1, "t.b": 2} and r.objective == pytest.approx(3.4e6, rel=1e-9)
+    problem["chips"]["custom"][1]["gemm_tflops"] = {"fp8": 90.0}
+    problem["chips"]["custom"][1]["sources"] = {"gemm_tflops": "test"}
+    r = solve(problem)
+    assert by_chip(r) == {"t.a": 4} and r.objective == pytest.approx(4e6, rel=1e-9)
