@@ -80,3 +80,35 @@ def test_a_bad_lot_is_one_line_with_exit_2(problem, tmp_path, capsys, lots, need
     err = capsys.readouterr().err.strip().splitlines()
     assert info.value.code == 2 and len(err) == 1, err
     assert path in err[0] and needle in err[0], err[0]
+
+
+def test_a_rental_start_is_held_to_the_chip_s_lot():
+    # 1,050 tokens/s for 2030 (11 accelerators of 100 tokens/s), no discounting. t.b: servers of 8 at 0.8 M an
+    # accelerator, 4-year life, so a one-year plan loses 0.2 M an accelerator (1.6 M a server). t.a: rented
+    # at 30 CNY/h (262,800 a year; bought it would cost 10 M). Without a lot: 1 server + 3 rented = 2.3884 M.
+    # Rentals of t.a in lots of 8: 1 server + 8 rented = 3.7024 M, 2 servers = 3.2 M, 11 rented = 2.8908 M.
+    # In lots of 16: 16 rented = 4.2048 M, so 2 servers = 3.2 M.
+    from builders import base_problem
+    from test_rentals import offer, rented
+
+    p = base_problem()
+    p["workloads"][0]["tokens_per_day"] = 86400 * 1050.0
+    p["chips"]["custom"][0]["price_per_accel"] = 10 * M
+    p["chips"]["custom"].append(chip(id="t.b", unit_size=8, price_per_accel=0.8 * M, lifetime_years=4))
+    p["rentals"] = [offer(30.0)]
+    r = solve(p)
+    assert r.objective == pytest.approx(1.6 * M + 3 * 30.0 * 8760, rel=1e-9)
+    assert bought(r) == {(2030, "r1", "t.b", "t.air"): 8} and rented(r) == {(2030, "rented:cloud"): 3}
+    p["chips"]["min_lot_accelerators"] = {"t.a": 8}
+    r = solve(p)
+    assert r.objective == pytest.approx(11 * 30.0 * 8760, rel=1e-9)
+    assert bought(r) == {} and rented(r) == {(2030, "rented:cloud"): 11}
+    p["chips"]["min_lot_accelerators"] = {"t.a": 16}
+    r = solve(p)
+    assert r.objective == pytest.approx(3.2 * M, rel=1e-9)
+    assert bought(r) == {(2030, "r1", "t.b", "t.air"): 16} and rented(r) == {}
+    # an offer with a cap below the lot cannot start at all
+    p["rentals"] = [offer(30.0, max_accelerators=12)]
+    assert solve(p).objective == pytest.approx(3.2 * M, rel=1e-9)
+    p["chips"]["min_lot_accelerators"] = {"t.a": 8}
+    assert solve(p).objective == pytest.approx(11 * 30.0 * 8760, rel=1e-9)

@@ -83,6 +83,7 @@ class Variables:
     rent_start: Any = None  # [rental offer, year]: accelerators whose rental starts then (integer; None: none)
     grid: Any = None     # [region, year]: grid-connection increases ordered then (integer; None: none)
     lot_on: Any = None   # [chip, cooling, region, year]: a purchase with a minimum lot is made (binary; None: none)
+    rent_on: Any = None  # [rental offer, year]: a rental start with a minimum lot is made (binary; None: none)
 
 
 @dataclass

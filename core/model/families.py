@@ -34,4 +34,6 @@ FAMILIES: tuple[Family, ...] = (
     lots.LOT_OPEN,
     installed.RETIRE,
     rentals.CAP,
+    lots.RENT_MIN,
+    lots.RENT_OPEN,
 )

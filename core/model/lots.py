@@ -9,6 +9,11 @@ Binary ``lot_on[c, k, r, t]`` for each purchase tuple whose chip has a lot above
 with ``U_i`` the most units of the tuple the site can carry in every period it is in service (its facility-MW
 headroom, ``ctx.expr.headroom_mw``, over the facility MW of one unit): a valid bound, so the rows cut off
 exactly the purchases of fewer than ``u_c`` units. A tuple with ``U_i < u_c`` can buy nothing.
+
+A rental start (``rent_start[o, y]``, accelerators) of a chip with a lot above one accelerator is held to the
+same lot, with its own binary ``rent_on[o, y]``; its rows are indexed ``("rented", o, y)``, and its ``U`` is
+the offer's smallest cap over the periods the start runs in, or, without a cap, the accelerators of the chip
+that would serve all the demand of every period at once (more are never worth renting).
 """
 
 from __future__ import annotations
@@ -48,17 +53,51 @@ def _lotted(ctx: ModelContext) -> list[tuple[Purchase, int, float]]:
     return out
 
 
+def _rented(ctx: ModelContext) -> list[tuple[tuple[str, int], Any, int, float]]:
+    """Rental starts of a chip with a lot above one accelerator: ((offer, year), rent_start, lot, U)."""
+    d = ctx.data
+    out = []
+    if ctx.var.rent_start is None:
+        return out
+    for o in d.rentals:
+        lot = max(1, math.ceil(float(d.min_lot[o.c]) - 1e-9))
+        if lot <= 1:
+            continue
+        for s in o.starts:
+            caps = [float(o.cap[t]) for t in o.runs[s] if math.isfinite(o.cap[t])]
+            most = min(caps) if caps else rental_need(ctx, o.c)
+            key = (o.id, ctx.periods[s])
+            out.append((key, ctx.var.rent_start[key], lot, math.floor(most + 1e-9)))
+    return out
+
+
+def rental_need(ctx: ModelContext, c: int) -> float:
+    """Accelerators of chip c that would serve all the demand of every period at once: more are never rented
+    (a rental costs money), so this bounds a start of an offer without a cap."""
+    d = ctx.data
+    need = sum(float(d.demand_tps[w].max()) / float(d.tps[c, w]) for w in range(len(d.workload_ids))
+               if d.tps[c, w] > 0)
+    return math.ceil(need) + 1.0
+
+
 def define_variables(ctx: ModelContext) -> None:
-    """``lot_on`` over the purchase tuples with a lot (none: no component)."""
+    """``lot_on`` over the purchase tuples with a lot and ``rent_on`` over the rental starts with one (none:
+    no component)."""
     lotted = _lotted(ctx)
+    rented = _rented(ctx)
     ctx.shared["core.lots"] = lotted
-    if not lotted:
-        ctx.var.lot_on = None
-        return
+    ctx.shared["core.rent_lots"] = rented
     m = ctx.model
-    m.LOT = pyo.Set(initialize=[p.key for p, _, _ in lotted], dimen=4, ordered=True,
-                    doc="purchase tuples with a minimum lot")
-    m.lot_on = ctx.var.lot_on = pyo.Var(m.LOT, domain=pyo.Binary, doc="the purchase is made (at least its lot)")
+    ctx.var.lot_on = ctx.var.rent_on = None
+    if lotted:
+        m.LOT = pyo.Set(initialize=[p.key for p, _, _ in lotted], dimen=4, ordered=True,
+                        doc="purchase tuples with a minimum lot")
+        m.lot_on = ctx.var.lot_on = pyo.Var(m.LOT, domain=pyo.Binary, doc="the purchase is made (at least its lot)")
+    if rented:
+        m.RENT_LOT = pyo.Set(initialize=[k for k, _, _, _ in rented], dimen=2, ordered=True,
+                             doc="rental starts with a minimum lot")
+        m.rent_on = ctx.var.rent_on = pyo.Var(m.RENT_LOT, domain=pyo.Binary,
+                                              doc="the rental starts (at least its lot)")
 
 
 def min_rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
@@ -71,6 +110,16 @@ def open_rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
                        0.0) for p, u, most in ctx.shared.get("core.lots", [])}
 
 
+def rent_min_rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
+    return {key: Row(var - float(lot) * ctx.var.rent_on[key], 0.0)
+            for key, var, lot, _ in ctx.shared.get("core.rent_lots", [])}
+
+
+def rent_open_rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
+    return {key: Row(var - float(max(most, 0.0)) * ctx.var.rent_on[key], 0.0)
+            for key, var, _, most in ctx.shared.get("core.rent_lots", [])}
+
+
 MIN_LOT = Family(
     name="min_lot", index=("chip", "cooling", "region", "period"), sense=">=", unit="units", per="unit",
     rows=min_rows, doc="units bought >= the lot x lot_on (a purchase is none or at least its lot)",
@@ -79,3 +128,10 @@ LOT_OPEN = Family(
     name="lot_open", index=("chip", "cooling", "region", "period"), sense="<=", unit="units", per="unit",
     rows=open_rows, doc="units bought <= the most the site can carry x lot_on", report_duals=False,
     input_key="chips.min_lot_accelerators.{0}")
+RENT_MIN = Family(
+    name="rent_lot", index=("rental", "period"), sense=">=", unit="accelerators", per="accelerator",
+    rows=rent_min_rows, doc="accelerators whose rental starts >= the chip's lot x rent_on", report_duals=False)
+RENT_OPEN = Family(
+    name="rent_lot_open", index=("rental", "period"), sense="<=", unit="accelerators", per="accelerator",
+    rows=rent_open_rows, doc="accelerators whose rental starts <= the offer's cap (or all demand) x rent_on",
+    report_duals=False)
