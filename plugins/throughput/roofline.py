@@ -195,7 +195,7 @@ class Estimate:
     compute_basis: str | None = None
     """Where the sustained compute rate came from: ``"measured"`` (the chip's ``gemm_tflops`` at the
     precision computed in), ``"measured at <q>"`` (its measured share of peak at q), ``"power-capped"`` or
-    ``"peak"`` (the estimate)."""
+    ``"share of peak"`` (the estimate)."""
     reason: str | None = None
     """Why the chip cannot serve the workload, when tokens_per_s is 0."""
 
