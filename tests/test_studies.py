@@ -367,6 +367,13 @@ def test_progress_shows_done_failed_running_eta_best_and_worst():
     assert "failed 1, running 2" in info and "ETA" in info
     assert "best 98.43 B, worst 134.8 B CNY" in info
     assert money(462_496_468.6) == "462.5 M" and money(1234.0) == "1.234 k"
+    # at the end there is no time left to show, and no empty field: "running 0; best", not "running 0, ; best"
+    for _ in range(7):
+        progress.record({"objective": 100e9})
+    progress.running = 0
+    live.update(progress)
+    info = live.progress.tasks[0].fields["info"]
+    assert info == "failed 1, running 0; best 98.43 B, worst 134.8 B CNY", info
 
 
 def test_study_show_of_a_directory_without_results_is_a_clear_error(tmp_path):

@@ -50,8 +50,8 @@ class Live:
         eta = f"ETA {_seconds(elapsed / ran * left)}" if ran and left else ("ETA -" if left else "")
         best = "-" if p.best is None else money(p.best)
         worst = "-" if p.worst is None else money(p.worst)
-        info = (f"failed {p.failed}, running {p.running}, {eta}; best {best}, worst {worst} "
-                f"{escape(self.currency)}").strip()
+        counts = ", ".join(part for part in (f"failed {p.failed}", f"running {p.running}", eta) if part)
+        info = f"{counts}; best {best}, worst {worst} {escape(self.currency)}".strip()
         self.progress.update(self.task, completed=p.done, info=info)
 
 
