@@ -128,3 +128,24 @@ def test_a_bad_grid_increase_is_one_line_with_exit_2(problem, tmp_path, capsys, 
     err = capsys.readouterr().err.strip().splitlines()
     assert info.value.code == 2 and len(err) == 1, err
     assert path in err[0] and key in err[0], err[0]
+
+
+def test_a_site_capex_subsidy_of_the_whole_project_sees_the_grid_increases(two_sites):
+    # base "project": the subsidy's groups (by salvage fraction) add up to the site's capex, grid included,
+    # and the grid increase sits in the facility's group
+    import pyomo.core as pyo
+
+    import tokenplan
+    from tokenplan.catalog import select
+    from tokenplan.coefficients import compute
+    from tokenplan.model import build
+    from tokenplan.plugins.rules._common import capex_groups
+
+    m = build(compute(select(tokenplan.load(two_sites))))
+    ctx = m.tp_ctx
+    for v in m.component_data_objects(pyo.Var):
+        v.set_value(1, skip_validation=True)
+    for year in (2030, 2031):
+        groups = capex_groups(ctx, "r1", year, "project")
+        assert sum(pyo.value(e) for e in groups.values()) == pytest.approx(pyo.value(ctx.expr.capex["r1", year]))
+        assert pyo.value(groups[round(ctx.facility_salvage_fraction(year), 12)]) == pytest.approx(0.1)  # 1 step

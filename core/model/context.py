@@ -187,6 +187,16 @@ class ModelContext:
         """Nominal capex of one facility block at a region (model money)."""
         return self.data.block_capex(self.data.region_index(region))
 
+    def grid_capex(self, region: str, year: int) -> Any:
+        """Nominal capex of the grid-connection increases ordered at a region in a period (model money): an
+        expression, or 0 where the grid cannot be raised (``core/model/grid.py``). It is part of the site's
+        capex; its book value at the horizon end is ``facility_salvage_fraction(year)`` of it."""
+        d = self.data
+        r = d.region_index(region)
+        if self.var.grid is None or r not in d.grid_regions():
+            return 0
+        return d.grid_capex(r) * self.var.grid[region, year]
+
     def capex_bound(self, region: str, year: int) -> float:
         """An upper bound of ``ctx.expr.capex[region, year]`` (a valid big-M): the site's facility-MW headroom
         times the largest capex per facility MW among its purchases, the blocks that fit, and the fixed

@@ -41,11 +41,7 @@ def energised_mw(ctx: ModelContext, rid: str, year: int) -> Any:
 
 def capex(ctx: ModelContext, rid: str, year: int) -> Any:
     """Nominal capex of the grid increases ordered at a region in a period (model money)."""
-    d = ctx.data
-    r = d.region_index(rid)
-    if ctx.var.grid is None or r not in d.grid_regions():
-        return 0
-    return d.grid_capex(r) * ctx.var.grid[rid, year]
+    return ctx.grid_capex(rid, year)
 
 
 def net_capex(ctx: ModelContext, rid: str, year: int) -> Any:

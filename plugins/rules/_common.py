@@ -44,7 +44,8 @@ def capex_terms(ctx: ModelContext, region: str, year: int, base: Base) -> tuple[
     - ``domestic_accelerators``: accelerators of chips domestic at the site (price x multipliers x units);
     - ``accelerators``: all accelerators bought there;
     - ``project``: the site's whole capex in the period (``ctx.expr.capex``): accelerators, cooling capex,
-      facility blocks built, and (first period) the cooling fixed costs; bound ``ctx.capex_bound``.
+      facility blocks built, grid-connection increases ordered, and (first period) the cooling fixed costs;
+      bound ``ctx.capex_bound``.
 
     Bound of the accelerator bases: units bought in the period are in service in it, so their facility MW
     is at most the site's headroom (``ctx.expr.headroom_mw``); their capex is at most that times the largest
@@ -79,6 +80,9 @@ def capex_groups(ctx: ModelContext, region: str, year: int, base: Base) -> dict[
         if block > 0:
             groups.setdefault(round(ctx.facility_salvage_fraction(year), 12), []).append(
                 block * ctx.var.blocks[region, year])
+        grid = ctx.grid_capex(region, year)  # grid-connection increases: written off like the facility
+        if not isinstance(grid, int | float):
+            groups.setdefault(round(ctx.facility_salvage_fraction(year), 12), []).append(grid)
         if year == ctx.periods[0]:
             for cost, on in ctx.cooling_fixed_costs(region):
                 if cost > 0:
