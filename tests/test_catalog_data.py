@@ -276,18 +276,26 @@ def test_cli_catalog_lists_coolings_and_regions(kind: str, monkeypatch: pytest.M
 def test_every_sold_chip_pays_for_its_scale_out_fabric_and_optics(chips: dict[str, Chip]) -> None:
     # issue 13 item 4: an HGX server, an NVL72 rack and a CloudMatrix 384 all reach the rest of a cluster over
     # a scale-out fabric that none of their prices includes; cloud-only chips are not bought, so have no bill
-    from tokenplan.plugins.chips._common import OPTICS_PER_ACCEL, OPTICS_USD, OPTICS_W, SCALE_OUT_USD, SCALE_OUT_W
+    from tokenplan.plugins.chips._common import (
+        OPTICS_PER_ACCEL,
+        OPTICS_USD,
+        OPTICS_W,
+        SCALE_OUT_USD,
+        SCALE_OUT_W,
+        STORAGE_USD,
+    )
 
     for chip in chips.values():
         if chip.cloud_only:
             assert not chip.bill, chip.id
             continue
         added = chip.bill_added()
-        assert "scale_out" in added and "optics" in added, (chip.id, added)
+        assert {"scale_out", "optics", "storage"} <= set(added), (chip.id, added)
         rate = 1.0 if chip.price_currency == "USD" else 7.1
         assert chip.bill["scale_out"].price_each == pytest.approx(SCALE_OUT_USD * rate, abs=1), chip.id
         assert chip.bill["optics"].count_per_accel * chip.bill["optics"].price_each == pytest.approx(
             OPTICS_PER_ACCEL * OPTICS_USD * rate, abs=2), chip.id
+        assert chip.bill["storage"].price_each == pytest.approx(STORAGE_USD * rate, abs=1), chip.id
         assert chip.bill_w_per_accel == pytest.approx(SCALE_OUT_W + OPTICS_PER_ACCEL * OPTICS_W), chip.id
         assert "bill" in chip.estimate and "scale_out" in chip.sources["bill"], chip.id
     # the system prices still get no server line (they include it), the per-card ones do

@@ -84,26 +84,36 @@ PER_CARD_BASIS_SOURCE = "the price source quotes a price per card (accelerator),
 #: - scale_out: the switches, $2,250 per accelerator (midpoint of $1.7-2.8k of 400G InfiniBand switches per GPU in
 #:   the same sheet; weak source), and 110 W: storage servers, switches and optics draw about 10 % of an H100
 #:   cluster's power (SemiAnalysis, "100,000 H100 Clusters", Jun 2024), 0.1 / 0.9 x 1,275 W = 142 W per GPU, less
-#:   the optics' 32 W. Storage has no price in any source found, so its price is not in the bill (its power is).
+#:   the optics' 32 W;
+#: - storage: the networked flash an inference fleet keeps beside its servers (whose own NVMe drives are in the
+#:   server's price): a model repository of about 0.5 PB per 1,000 GPUs, 0.5 TB per accelerator, at $0.08-0.15
+#:   per GB of enterprise flash ("Storage geometry of a 100k-GPU cluster", manishklach.github.io, 2026; weak
+#:   source): $60 per accelerator at the midpoint; its power is in scale_out's 110 W (the 10 % share counts
+#:   storage servers). Training clusters keep far more (checkpoints, datasets: 2.5-3 EB per 100,000 GPUs, the
+#:   same source), which a problem can set in [chips.overrides].
 USD_PER_CNY = 1 / 7.1
 SCALE_OUT_USD = 2250.0
 SCALE_OUT_W = 110.0
 OPTICS_PER_ACCEL = 2.0
 OPTICS_USD = 1600.0
 OPTICS_W = 16.0
+STORAGE_USD = 60.0
 SCALE_OUT_SOURCE = ("EST (plugins/chips/_common.py): scale_out = 400G switches $2,250 per accelerator (midpoint of "
                     "$1.7-2.8k per GPU, Aug-2024 InfiniBand cluster cost sheet, weak) and 110 W (storage, switches "
                     "and optics ~10 % of an H100 cluster's power, SemiAnalysis Jun-2024, less the optics); optics = "
                     "2 x 800G-equivalent modules per accelerator (two-tier fat tree, NVIDIA transceiver docs), "
-                    "16 W each (NVIDIA datasheets 15-17 W), $1,600 each with fibre (weak); storage unpriced")
+                    "16 W each (NVIDIA datasheets 15-17 W), $1,600 each with fibre (weak); storage = 0.5 TB of "
+                    "networked flash per accelerator (a model repository) at $0.08-0.15/GB, $60 (weak; its power "
+                    "is in scale_out)")
 
 
 def scale_out_bill(currency: str) -> dict[str, dict[str, float]]:
-    """The scale-out and optics lines of a sold chip's bill, in its price currency (USD or CNY at 7.1)."""
+    """The scale-out, optics and storage lines of a sold chip's bill, in its price currency (USD or CNY at 7.1)."""
     rate = 1.0 if currency == "USD" else 1 / USD_PER_CNY
     return {"scale_out": {"price_each": round(SCALE_OUT_USD * rate), "w_each": SCALE_OUT_W},
             "optics": {"count_per_accel": OPTICS_PER_ACCEL, "price_each": round(OPTICS_USD * rate),
-                       "w_each": OPTICS_W}}
+                       "w_each": OPTICS_W},
+            "storage": {"price_each": round(STORAGE_USD * rate)}}
 
 
 def chip(**fields: Any) -> dict[str, Any]:
