@@ -29,6 +29,7 @@ import pandas as pd
 from tokenplan.coefficients import HOURS_PER_YEAR, MONEY, Data
 from tokenplan.model.context import value_of as _value
 from tokenplan.model.grid import ordered as grid_ordered
+from tokenplan.model.grid import site_mw as grid_site_mw
 from tokenplan.model.installed import installed_kept
 from tokenplan.model.rentals import rented_rows
 
@@ -235,20 +236,17 @@ def sites(model: Any, data: Data, plan: pd.DataFrame) -> pd.DataFrame:
     the grid increases energised by then, ``grid_raised_mw``) and the built capacity (existing MW plus the
     facility blocks in service), the blocks built and the grid MW ordered in the period."""
     rows = []
-    increases = grid_ordered(model, data)
+    grid_mw = grid_site_mw(model, data)
     load = plan.groupby(["period", "region"])[["it_mw", "facility_mw"]].sum() if len(plan) else None
     for r, t in data.build:
         rid, year = data.region_ids[r], data.periods[t]
         built = float(data.existing_mw[r]) + sum(float(data.block_mw[r]) * _value(model.blocks[rid, data.periods[s]])
                                                  for s in data.blocks_active(t, r))
         it, fac = (load.loc[(year, rid)].tolist() if load is not None and (year, rid) in load.index else [0.0, 0.0])
-        step = float(data.grid_step[r]) if increases else math.nan
-        raised = (sum(increases[rid, data.periods[s]] for s in data.grid_active(t, r)) * step
-                  if (rid, year) in increases else 0.0)
+        ordered_mw, raised = grid_mw.get((rid, year), (0.0, 0.0))
         cap = float(data.power_mw[r, t]) + raised
         rows.append({"period": year, "region": rid, "it_mw": float(it), "facility_mw": float(fac),
-                     "grid_cap_mw": cap, "grid_raised_mw": raised,
-                     "grid_ordered_mw": increases.get((rid, year), 0) * step if (rid, year) in increases else 0.0,
+                     "grid_cap_mw": cap, "grid_raised_mw": raised, "grid_ordered_mw": ordered_mw,
                      "built_mw": built,
                      "blocks_built": round(_value(model.blocks[rid, year])),
                      "facility_share_of_cap": fac / cap if cap > 0 else math.nan,

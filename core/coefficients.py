@@ -243,9 +243,13 @@ class Data:
         lag = float(self.block_lead[r]) if r is not None and len(self.block_lead) else 0.0
         return [s for s in range(h.n) if h.active(s, t, self.facility_lifetime) and h.years[s] + lag <= h.years[t]]
 
+    def has_grid(self, r: int) -> bool:
+        """Can region r's grid connection be raised (``grid_increase_mw`` set)?"""
+        return r < len(self.grid_step) and math.isfinite(self.grid_step[r])
+
     def grid_regions(self) -> list[int]:
-        """Regions whose grid connection can be raised (``grid_increase_mw`` set)."""
-        return [r for r in range(len(self.grid_step)) if math.isfinite(self.grid_step[r])]
+        """Regions whose grid connection can be raised."""
+        return [r for r in range(len(self.grid_step)) if self.has_grid(r)]
 
     def grid_steps_max(self, r: int) -> int:
         """Most grid increases region r can order over the horizon."""
@@ -265,7 +269,7 @@ class Data:
         """The most the grid cap of region r can be in period t: ``power_mw`` plus every increase that can be
         energised by then."""
         cap = float(self.power_mw[r, t])
-        if r in self.grid_regions() and self.grid_active(t, r):
+        if self.has_grid(r) and self.grid_active(t, r):
             cap += self.grid_steps_max(r) * float(self.grid_step[r])
         return cap
 

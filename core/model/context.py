@@ -193,7 +193,7 @@ class ModelContext:
         capex; its book value at the horizon end is ``facility_salvage_fraction(year)`` of it."""
         d = self.data
         r = d.region_index(region)
-        if self.var.grid is None or r not in d.grid_regions():
+        if self.var.grid is None or not d.has_grid(r):
             return 0
         return d.grid_capex(r) * self.var.grid[region, year]
 
@@ -212,7 +212,7 @@ class ModelContext:
             bound += block * math.ceil((mw - float(d.existing_mw[r])) / float(d.block_mw[r]) - 1e-9)
         if year == self.periods[0]:
             bound += sum(float(d.site_fixed_cost[k]) / MONEY for k, rr in d.cool_sites if rr == r)
-        if r in d.grid_regions():
+        if d.has_grid(r):
             bound += d.grid_capex(r) * d.grid_steps_max(r)
         return bound
 

@@ -33,20 +33,16 @@ def energised_mw(ctx: ModelContext, rid: str, year: int) -> Any:
     """MW of grid increases energised at a region in a period (0 where the grid cannot be raised)."""
     d = ctx.data
     r = d.region_index(rid)
-    if ctx.var.grid is None or r not in d.grid_regions():
+    if ctx.var.grid is None or not d.has_grid(r):
         return 0
     step = float(d.grid_step[r])
     return ctx.sum(step * ctx.var.grid[rid, ctx.periods[s]] for s in d.grid_active(ctx.periods.index(year), r))
 
 
-def capex(ctx: ModelContext, rid: str, year: int) -> Any:
-    """Nominal capex of the grid increases ordered at a region in a period (model money)."""
-    return ctx.grid_capex(rid, year)
-
-
 def net_capex(ctx: ModelContext, rid: str, year: int) -> Any:
-    """Present value of that capex net of its salvage at the horizon end (model money)."""
-    return (ctx.df(year) - ctx.salvage_df() * ctx.facility_salvage_fraction(year)) * capex(ctx, rid, year)
+    """Present value of the capex of the grid increases ordered at a region in a period (``ctx.grid_capex``) net
+    of its salvage at the horizon end (model money)."""
+    return (ctx.df(year) - ctx.salvage_df() * ctx.facility_salvage_fraction(year)) * ctx.grid_capex(rid, year)
 
 
 def max_rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
@@ -74,8 +70,8 @@ def define_costs(ctx: ModelContext) -> None:
     for r in d.grid_regions():
         rid = d.region_ids[r]
         for y in ctx.periods:
-            paid[rid, y] = ctx.df(y) * capex(ctx, rid, y)
-            salvage[rid, y] = -ctx.salvage_df() * ctx.facility_salvage_fraction(y) * capex(ctx, rid, y)
+            paid[rid, y] = ctx.df(y) * ctx.grid_capex(rid, y)
+            salvage[rid, y] = -ctx.salvage_df() * ctx.facility_salvage_fraction(y) * ctx.grid_capex(rid, y)
     ctx.add_cost("grid_capex", "capex", ctx.sum(paid.values()), parts=paid, timing="at")
     ctx.add_cost("grid_salvage", "salvage", ctx.sum(salvage.values()), parts=salvage, timing="at")
 
@@ -87,3 +83,16 @@ def ordered(model: Any, data: Any) -> dict[tuple[str, int], int]:
         return {}
     return {(data.region_ids[r], y): round(value_of(grid[data.region_ids[r], y]))
             for r in data.grid_regions() for y in data.periods}
+
+
+def site_mw(model: Any, data: Any) -> dict[tuple[str, int], tuple[float, float]]:
+    """(region id, period year) -> (grid MW ordered then, grid MW energised by then), at the regions whose grid
+    can be raised (the result's ``sites`` table)."""
+    counts = ordered(model, data)
+    out = {}
+    for r in data.grid_regions():
+        rid, step = data.region_ids[r], float(data.grid_step[r])
+        for t, y in enumerate(data.periods):
+            raised = sum(counts[rid, data.periods[s]] for s in data.grid_active(t, r))
+            out[rid, y] = (counts[rid, y] * step, raised * step)
+    return out

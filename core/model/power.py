@@ -39,13 +39,14 @@ def cap_rows(ctx: ModelContext) -> dict[tuple[Any, ...], Row]:
     out = {}
     for rid, y in _sites(ctx):
         r, t = d.region_index(rid), ctx.periods.index(y)
-        raised = grid.energised_mw(ctx, rid, y)
-        if isinstance(raised, (int, float)):
-            headroom = whole_blocks(float(d.power_mw[r, t] - d.existing_mw[r]), float(d.block_mw[r]))
-            if math.isfinite(headroom):
-                out[rid, y] = Row(ctx.expr.capacity_mw[rid, y], headroom)
-        else:  # the cap moves with the increases: no whole-block rounding of a constant
-            out[rid, y] = Row(ctx.expr.capacity_mw[rid, y] - raised, float(d.power_mw[r, t] - d.existing_mw[r]))
+        if ctx.var.grid is not None and d.has_grid(r) and d.grid_active(t, r):
+            # the cap moves with the increases: no whole-block rounding of a constant
+            out[rid, y] = Row(ctx.expr.capacity_mw[rid, y] - grid.energised_mw(ctx, rid, y),
+                              float(d.power_mw[r, t] - d.existing_mw[r]))
+            continue
+        headroom = whole_blocks(float(d.power_mw[r, t] - d.existing_mw[r]), float(d.block_mw[r]))
+        if math.isfinite(headroom):
+            out[rid, y] = Row(ctx.expr.capacity_mw[rid, y], headroom)
     return out
 
 

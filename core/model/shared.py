@@ -124,7 +124,7 @@ def site_capex(ctx: ModelContext, rid: str, year: int) -> Any:
     d = ctx.data
     r = d.region_index(rid)
     expr = pyo.quicksum((p.capex_accel + p.capex_cooling) * p.var for p in ctx.bought(rid, year))
-    expr += d.block_capex(r) * ctx.var.blocks[rid, year] + grid.capex(ctx, rid, year)
+    expr += d.block_capex(r) * ctx.var.blocks[rid, year] + ctx.grid_capex(rid, year)
     if year == ctx.periods[0]:
         expr += pyo.quicksum(float(d.site_fixed_cost[k]) / MONEY * ctx.var.cool_on[d.cooling_ids[k], rid]
                              for k, rr in d.cool_sites if rr == r)
