@@ -63,8 +63,16 @@ CLOUD_ONLY_SOURCE = f"{REF} (export column 'n/a-cloud-only'): rented, not sold"
 #: scale-up), per accelerator: an 8 x H20 server costs CNY 1.2-1.4 M against $12-15k per card (both in
 #: {DOMAIN_DATA} section 1, H20 row: Reuters Jan-2024): (1.3 M / 7.1 - 8 x $13.5k) / 8 = $9,387 per
 #: accelerator, CNY 66,648 at 7.1 CNY per USD (the fx of the shipped problems).
-SERVER_SHARE_USD = round((1_300_000 / 7.1 - 8 * 13_500) / 8)
-SERVER_SHARE_CNY = round(SERVER_SHARE_USD * 7.1)
+#: CNY per USD: the rate at which the built-in bill's USD figures are given in CNY (the shipped problems' fx)
+CNY_PER_USD = 7.1
+SERVER_SHARE_USD = round((1_300_000 / CNY_PER_USD - 8 * 13_500) / 8)
+
+
+def in_currency(usd: float, currency: str) -> float:
+    """A built-in bill figure given in USD, in a chip's price currency (USD, or CNY at :data:`CNY_PER_USD`),
+    rounded to a whole unit."""
+    return round(usd * (1.0 if currency == "USD" else CNY_PER_USD))
+
 SERVER_SHARE_SOURCE = (f"EST: server share per accelerator of an 8-card server, from the H20 row of {DOMAIN_DATA} "
                        "section 1 (8-GPU server CNY 1.2-1.4 M vs $12-15k per card, Reuters Jan-2024 [R]): "
                        "(1.3 M / 7.1 - 8 x 13.5k) / 8 = $9,387 (CNY 66,648)")
@@ -91,7 +99,6 @@ PER_CARD_BASIS_SOURCE = "the price source quotes a price per card (accelerator),
 #:   source): $60 per accelerator at the midpoint; its power is in scale_out's 110 W (the 10 % share counts
 #:   storage servers). Training clusters keep far more (checkpoints, datasets: 2.5-3 EB per 100,000 GPUs, the
 #:   same source), which a problem can set in [chips.overrides].
-USD_PER_CNY = 1 / 7.1
 SCALE_OUT_USD = 2250.0
 SCALE_OUT_W = 110.0
 OPTICS_PER_ACCEL = 2.0
@@ -108,12 +115,11 @@ SCALE_OUT_SOURCE = ("EST (plugins/chips/_common.py): scale_out = 400G switches $
 
 
 def scale_out_bill(currency: str) -> dict[str, dict[str, float]]:
-    """The scale-out, optics and storage lines of a sold chip's bill, in its price currency (USD or CNY at 7.1)."""
-    rate = 1.0 if currency == "USD" else 1 / USD_PER_CNY
-    return {"scale_out": {"price_each": round(SCALE_OUT_USD * rate), "w_each": SCALE_OUT_W},
-            "optics": {"count_per_accel": OPTICS_PER_ACCEL, "price_each": round(OPTICS_USD * rate),
+    """The scale-out, optics and storage lines of a sold chip's bill, in its price currency (``in_currency``)."""
+    return {"scale_out": {"price_each": in_currency(SCALE_OUT_USD, currency), "w_each": SCALE_OUT_W},
+            "optics": {"count_per_accel": OPTICS_PER_ACCEL, "price_each": in_currency(OPTICS_USD, currency),
                        "w_each": OPTICS_W},
-            "storage": {"price_each": round(STORAGE_USD * rate)}}
+            "storage": {"price_each": in_currency(STORAGE_USD, currency)}}
 
 
 def chip(**fields: Any) -> dict[str, Any]:
@@ -131,7 +137,7 @@ def chip(**fields: Any) -> dict[str, Any]:
         if currency in ("USD", "CNY"):
             fields["price_basis"] = "accelerator"
             fields["sources"].setdefault("price_basis", PER_CARD_BASIS_SOURCE)
-            share = SERVER_SHARE_USD if currency == "USD" else SERVER_SHARE_CNY
+            share = in_currency(SERVER_SHARE_USD, currency)
             fields.setdefault("bill", {"server": {"price_each": share}})
             fields["sources"].setdefault("bill", SERVER_SHARE_SOURCE)
             fields["estimate"] = [*fields.get("estimate", []), "bill"]
