@@ -324,3 +324,16 @@ def assert_light(imports: str, heavy: tuple[str, ...]) -> None:
             "assert not heavy, heavy\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def solve_error(path: str, capsys: Any) -> str:
+    """``tokenplan solve PATH``, which must stop on bad input: exit 2 and one line on stderr; that line."""
+    import pytest
+
+    from tokenplan.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["solve", path])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert info.value.code == 2 and len(err) == 1, err
+    return err[0]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from builders import M, base_problem, bought, by_chip, chip, solve, write_toml
+from builders import M, base_problem, bought, by_chip, chip, solve, solve_error, write_toml
 from test_accounts import reconciles
 
 import tokenplan
@@ -218,10 +218,8 @@ def test_bad_installed_values_exit_2_with_one_line(tmp_path, capsys, field, valu
         f.write("[fleet]\n\"allow_retirement\" = false\n[[fleet.installed]]\n")
         for k, v in fleet["installed"][0].items():
             f.write(f'"{k}" = {v!r}\n'.replace("'", '"'))
-    with pytest.raises(SystemExit) as info:
-        main(["solve", path])
-    err = capsys.readouterr().err.strip().splitlines()
-    assert info.value.code == 2 and len(err) == 1 and words in err[0], err
+    line = solve_error(path, capsys)
+    assert words in line, line
 
 
 def test_no_fleet_is_todays_model():

@@ -4,10 +4,9 @@ test; rules apply to rented capacity as docs/rules.md says; the money adds up; b
 from __future__ import annotations
 
 import pytest
-from builders import M, base_problem, bought, by_chip, chip, solve, write_toml
+from builders import M, base_problem, bought, by_chip, chip, solve, solve_error, write_toml
 from test_accounts import reconciles
 
-from tokenplan.cli import main
 from tokenplan.errors import InputError
 
 HOURS = 8760.0
@@ -193,10 +192,8 @@ def test_bad_offers_are_one_line_errors(change, key, words):
 def test_bad_offer_values_exit_2_with_one_line(tmp_path, capsys, field, value, words):
     p = problem({**offer(20.0), field: value})
     path = write_toml(tmp_path, p)
-    with pytest.raises(SystemExit) as info:
-        main(["solve", path])
-    err = capsys.readouterr().err.strip().splitlines()
-    assert info.value.code == 2 and len(err) == 1 and words in err[0], err
+    line = solve_error(path, capsys)
+    assert words in line, line
 
 
 def test_the_diagnosis_names_a_rental_cap_that_must_grow():
