@@ -3,6 +3,7 @@
     python benchmarks/race.py                                  # ladder, shipped problems, 20 perturbed national
     python benchmarks/race.py --rungs 0 1 --shipped quickstart --perturbed 0 --time-limit 30
     python benchmarks/race.py --rungs --shipped --perturbed 20 # only the perturbed national variants
+    python benchmarks/race.py --rungs --shipped --seeds 5 13   # only perturbed national variants 5 and 13
     python benchmarks/race.py --json out.json                  # also write every measurement
     python benchmarks/race.py --portfolio --highs-from out.json # HiGHS alone's side taken from a previous run
 
@@ -292,6 +293,7 @@ def main() -> None:
     ap.add_argument("--rungs", type=int, nargs="*", default=list(range(len(RUNGS))))
     ap.add_argument("--shipped", nargs="*", default=list(SHIPPED))
     ap.add_argument("--perturbed", type=int, default=20, help="how many perturbed national variants")
+    ap.add_argument("--seeds", type=int, nargs="*", help="these perturbed national variants instead (e.g. 5 13)")
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--json", help="write every measurement to this file")
     ap.add_argument("--portfolio", action="store_true", help="tokenplan with the two-thread portfolio")
@@ -304,7 +306,7 @@ def main() -> None:
     if args.portfolio:
         os.environ["RACE_PORTFOLIO"] = "1"
     names = ([f"rung:{i}" for i in args.rungs] + [f"shipped:{s}" for s in args.shipped]
-             + [f"perturbed:{k}" for k in range(args.perturbed)])
+             + [f"perturbed:{k}" for k in (range(args.perturbed) if args.seeds is None else args.seeds)])
     print(machine(), flush=True)
     results = []
     for name in names:

@@ -146,6 +146,17 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None, *, matrix
     violation = limit_violation(matrix)
     if violation is not None:
         raise ModelLimitError(violation)
+    solution = _run_worker(worker_payload(model, matrix, options), matrix, options)
+    solution.timings["compile_s"] = t_compile
+    if solution.x is not None:
+        load_values(matrix, solution.x)
+    return solution
+
+
+def worker_payload(model: pyo.ConcreteModel, matrix: Matrix, options: SolveOptions) -> dict[str, Any]:
+    """What the worker process gets (``highs_worker.Worker``'s payload): the matrix, the options, the start,
+    and which columns are counts (with their (chip, cooling, region, period) keys and accelerators per unit,
+    found once per matrix: a fast re-solve keeps its columns)."""
     start = None
     if options.start is not None:
         start = np.array([options.start.get(name, 0.0) for name in column_names(matrix)])
@@ -158,7 +169,6 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None, *, matrix
         "start": start, "heuristic_start": options.heuristic_start, "duals": options.duals, "iis": options.iis,
         "binary_cols": matrix.binary_cols,
     }
-    # once per matrix (a fast re-solve keeps its columns)
     counts = matrix.positions.get(("counts", tuple(options.count_vars)))
     if counts is None:
         cols = [i for i, v in enumerate(matrix.columns)
@@ -166,11 +176,7 @@ def run(model: pyo.ConcreteModel, options: SolveOptions | None = None, *, matrix
         counts = matrix.positions[("counts", tuple(options.count_vars))] = (
             cols, count_keys(model, matrix, cols), count_sizes(model, matrix, cols))
     payload["count_cols"], payload["count_keys"], payload["count_sizes"] = counts
-    solution = _run_worker(payload, matrix, options)
-    solution.timings["compile_s"] = t_compile
-    if solution.x is not None:
-        load_values(matrix, solution.x)
-    return solution
+    return payload
 
 
 def count_keys(model: pyo.ConcreteModel, matrix: Matrix, count_cols: list[int]) -> list[tuple[Any, ...]] | None:

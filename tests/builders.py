@@ -46,6 +46,17 @@ def cooling(**changes: Any) -> dict[str, Any]:
     return out
 
 
+REGION: dict[str, Any] = {"id": "r1", "country": "CN", "power_mw": 100, "block_mw": 1,
+                          "facility_capex_per_mw": 0, "power_price_per_kwh": 0.0}
+
+
+def region(**changes: Any) -> dict[str, Any]:
+    """A copy of the base problem's region r1 with changes (e.g. ``region(id="r2", power_mw=5)``)."""
+    out = copy.deepcopy(REGION)
+    out.update(changes)
+    return out
+
+
 def base_problem() -> dict[str, Any]:
     return {
         "problem": {"name": "t", "currency": "CNY", "periods": [2030], "discount_rate": 0.0,
@@ -53,8 +64,7 @@ def base_problem() -> dict[str, Any]:
                     "time_limit_s": 30, "mip_gap": 0.0},
         "workloads": [{"id": "w", "tokens_per_day": 86400 * 1000.0, "flops_per_token": 1e12,
                        "utilisation": 1.0, "precision": "fp8"}],
-        "regions": [{"id": "r1", "country": "CN", "power_mw": 100, "block_mw": 1,
-                     "facility_capex_per_mw": 0, "power_price_per_kwh": 0.0}],
+        "regions": [region()],
         "chips": {"allow": ["t.*"], "custom": [chip()]},
         "coolings": {"allow": ["t.*"], "custom": [cooling()]},
     }

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyomo.environ as pyo
 import pytest
-from builders import M, base_problem, chip, hard_problem, solve
+from builders import M, base_problem, chip, hard_problem, region, solve
 
 import tokenplan
 from tokenplan.catalog import select
@@ -22,6 +22,20 @@ SHIPPED = sorted((ROOT / "problems").glob("*.toml"))
 
 def _model(problem):
     return build(compute(select(tokenplan.load(problem))))
+
+
+def _worker(problem, mip_gap):
+    """The worker process's solver, in this process, with the model of ``problem`` (messages to a buffer)."""
+    import io
+
+    from tokenplan.highs_worker import Worker
+    from tokenplan.matrix import compile_matrix
+    from tokenplan.solver import worker_payload
+
+    model = _model(problem)
+    matrix = compile_matrix(model)
+    payload = worker_payload(model, matrix, SolveOptions(time_limit_s=30.0, mip_gap=mip_gap, duals=False))
+    return Worker(payload, io.BytesIO()), matrix
 
 
 @pytest.mark.slow
@@ -85,6 +99,33 @@ def test_the_floor_repair_steps_in_when_the_lps_tuples_cannot_take_the_rounding(
     sol = run(_model(p), SolveOptions(time_limit_s=30, mip_gap=0.0))
     assert sol.incumbents[0][2] == "repaired relaxation"
     assert sol.status == "optimal" and sol.objective == pytest.approx(12.0)
+
+
+def test_the_structure_mip_chooses_blocks_for_integer_counts_where_the_support_mip_keeps_the_lps_site():
+    # 10 accelerators of a (1 kW each) need 10 kW. r1 sells 1 MW blocks at 0.05 M per MW, r2 1 kW blocks at
+    # 1 M per MW (facility life 20 years, one period: a twentieth of the capex). The LP buys in r1 with a
+    # hundredth of a block: 10 + 0.01 x 0.05 / 20 = 10.000025 M. The support MIP keeps r1 and pays a whole
+    # block: 10 + 0.05 / 20 = 10.0025 M (0.025 % above the bound: within SUPPORT_GAP, beyond a 0.01 % gap).
+    # The relaxed-counts MIP (blocks integer) puts the 10 kW in r2 (0.0005 M against 0.0025 M); with its
+    # structure fixed the counts MIP buys the 10 accelerators there: 10.0005 M, the optimum
+    from tokenplan.highs_worker import read_message
+
+    p = base_problem()
+    p["regions"] = [region(id="r1", block_mw=1, facility_capex_per_mw=0.05 * M),
+                    region(id="r2", block_mw=0.001, facility_capex_per_mw=1 * M)]
+    worker, matrix = _worker(p, mip_gap=1e-4)
+    names = [v.name for v in matrix.columns]
+    worker.first_incumbents()
+    worker.out.seek(0)
+    plans = []
+    while (m := read_message(worker.out)) is not None:
+        if m[0] == "incumbent":
+            plans.append((m[4], round(m[1], 7)))
+    assert plans == [("support MIP", 10.0025), ("structure MIP", 10.0005)]
+    assert worker.lower_bound == pytest.approx(10.000025)
+    plan = dict(zip(names, worker.best_x))
+    assert round(plan["buy['t.a','t.air',r2,2030]"]) == 10 and round(plan["blocks[r2,2030]"]) == 10
+    assert round(plan["buy['t.a','t.air',r1,2030]"]) == 0 and round(plan["blocks[r1,2030]"]) == 0
 
 
 def test_status_mapping():
@@ -333,12 +374,7 @@ def _dust_worker(mip_gap: float, supply_a: float | None = None, b_units: float =
     """A worker holding the plan 1,250 units of a (8 accelerators of 100 tok/s, 1 M each) and 1 unit of b
     (1 accelerator, 1.001 M) for 10,000.5 accelerators of demand: 10,001.001 M, the optimum; without b,
     1,251 units of a: 10,008 M, 0.075 % above the LP bound (10,000.5 M)."""
-    import io
-
     import numpy as np
-
-    from tokenplan.highs_worker import Worker
-    from tokenplan.matrix import compile_matrix
 
     p = base_problem()
     p["workloads"][0]["tokens_per_day"] = 86400 * 1_000_050.0
@@ -346,15 +382,8 @@ def _dust_worker(mip_gap: float, supply_a: float | None = None, b_units: float =
     p["chips"]["custom"].append(chip(id="t.b", price_per_accel=1.001 * M))
     if supply_a is not None:
         p["chips"]["supply_accelerators"] = {"t.a": supply_a}
-    matrix = compile_matrix(_model(p))
-    names = [v.name for v in matrix.columns]
-    counts = [i for i, n in enumerate(names) if n.startswith("buy[")]
-    payload = {"lp": matrix.lp, "options": {"time_limit": 30.0, "mip_rel_gap": mip_gap, "threads": 1,
-                                            "random_seed": 0, "highs_time_limit": None, "duals_time_limit": 5,
-                                            "portfolio": False},
-               "start": None, "heuristic_start": True, "duals": False, "binary_cols": matrix.binary_cols,
-               "count_cols": counts, "count_keys": [matrix.columns[i].index() for i in counts]}
-    worker = Worker(payload, io.BytesIO())
+    worker, matrix = _worker(p, mip_gap)
+    counts = worker.payload["count_cols"]
     units = np.array([1250.0 if matrix.columns[i].index()[0] == "t.a" else b_units for i in counts])
     x = worker.repair(np.array(counts), units, units, seconds=10.0, gap=0.0)  # blocks and switches to fit
     assert x is not None
