@@ -470,7 +470,7 @@ class Worker:
         (to a quarter of the gap). The support MIP keeps the LP's purchases and lets the structure follow;
         this keeps a structure chosen for integer blocks and switches and lets the purchases follow. On the
         20 perturbed national variants its plan was the better one on 17 (median 0.10 % above the LP bound
-        against 0.14 %; within 0.1 % of it on 10, against 2), in 3-10 s (docs/solving.md)."""
+        against 0.14 %; within 0.1 % of it on 10, against 2), in 3-11 s (docs/solving.md)."""
         gap = float(self.opts["mip_rel_gap"])
         structural = self.integer[~np.isin(self.integer, counts)]
         if not len(structural) or not len(counts):
