@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import io
+import math
 import statistics
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -52,13 +51,11 @@ def measure(name: str, time_limit: float) -> dict[str, float]:
 
     other = Worker(payload, io.BytesIO())  # knows no plan, so the structure MIP runs whatever the support found
     t0 = time.perf_counter()
-    other.structure_plan(other.counts)
+    other.structure_plan()
     t_structure = time.perf_counter() - t0
 
-    def objective(plan: np.ndarray | None) -> float:
-        return float("nan") if plan is None else float(worker.lp["col_cost"] @ plan + worker.lp["offset"])
-
-    return {"bound": bound, "support": objective(support), "support_s": t_support,
+    return {"bound": bound, "support": math.nan if support is None else worker.objective(support),
+            "support_s": t_support,
             "structure": other.best, "structure_s": t_structure}
 
 

@@ -142,6 +142,8 @@ class Worker:
         self.integer = np.flatnonzero(self.lp["integrality"] > 0)
         #: the count columns (``buy``): what the support MIP, the neighbourhoods and the dust step restrict
         self.counts = np.asarray(payload.get("count_cols") or [], dtype=int)
+        #: the other integer columns, the structure (blocks, cooling switches, lots, rule binaries)
+        self.structural = self.integer[~np.isin(self.integer, self.counts)]
         #: set once the relaxed-counts MIP has run (:meth:`relaxed_counts`; :meth:`structure_plan` then does not)
         self.relaxed_structure = False
         self.best = math.inf
@@ -459,11 +461,11 @@ class Worker:
         if self.bb_done.is_set():
             return
         if self.gap_to(self.lower_bound) > SUPPORT_GAP:
-            self.relaxed_counts(counts)
+            self.relaxed_counts()
         elif structure:
-            self.structure_plan(counts)
+            self.structure_plan()
 
-    def structure_plan(self, counts: np.ndarray) -> None:
+    def structure_plan(self) -> None:
         """A second plan when the support MIP's is within :data:`SUPPORT_GAP` of the LP bound but not within
         the MIP gap: the structure (facility blocks, cooling switches, lots, rule binaries) of the
         relaxed-counts MIP solved to the MIP gap (at its root, as a rule), fixed, and the counts MIP under it
@@ -472,7 +474,7 @@ class Worker:
         20 perturbed national variants its plan was the better one on 17 (median 0.10 % above the LP bound
         against 0.14 %; within 0.1 % of it on 10, against 2), in 3-11 s (docs/solving.md)."""
         gap = float(self.opts["mip_rel_gap"])
-        structural = self.integer[~np.isin(self.integer, counts)]
+        counts, structural = self.counts, self.structural
         if not len(structural) or not len(counts):
             return  # no structure to choose: the support MIP is the model's own MIP
         if self.bb_done.is_set() or self.gap_to(self.lower_bound) <= gap or self.relaxed_structure:
@@ -490,7 +492,7 @@ class Worker:
             self.offer(plan, "structure MIP")
         self.note("structure MIP")
 
-    def relaxed_counts(self, counts: np.ndarray) -> None:
+    def relaxed_counts(self) -> None:
         """When the support MIP's plan is not within :data:`SUPPORT_GAP` of the LP bound, the structure
         (facility blocks, cooling switches, rule binaries) is what the LP got wrong: the model with the counts
         continuous and the other integers integer gives a better bound and a plan whose counts are rounded up
@@ -498,8 +500,8 @@ class Worker:
         structure as it is or one more of each, with the counts between their floor and ceiling + 1 (HiGHS
         solves these in a blink); then the counts free; then the structure free above the plan's."""
         gap = float(self.opts["mip_rel_gap"])
-        is_count = np.isin(self.integer, counts)
-        if is_count.all() or self.bb_done.is_set():
+        counts, structural = self.counts, self.structural
+        if not len(structural) or self.bb_done.is_set():
             return  # the LP relaxation was the relaxation of the counts (or the search has ended)
         self.phase("the relaxed-counts MIP")
         self.relaxed_structure = True
@@ -516,7 +518,6 @@ class Worker:
         # its structure (blocks, switches, rule binaries) as it is or one more of each, with the counts
         # between their floor and ceiling + 1 (HiGHS solves these in a blink); then the counts free; then
         # the structure free above the plan's
-        structural = self.integer[~is_count]
         values = np.round(x[structural])
         both = np.concatenate([structural, counts])
         low = np.concatenate([values, np.floor(x[counts] + INT_TOL)])
@@ -572,8 +573,12 @@ class Worker:
         bound = f"{self.lower_bound:.6g}" if math.isfinite(self.lower_bound) else "none"
         self.send("log", f"tokenplan: {phase} done at {self.elapsed():.2f} s; best plan {best}, bound {bound}")
 
+    def objective(self, x: np.ndarray) -> float:
+        """The model's objective at the plan ``x`` (its constant included)."""
+        return float(self.lp["col_cost"] @ x + self.lp["offset"])
+
     def offer(self, x: np.ndarray, source: str, bound: float = -math.inf) -> None:
-        objective = float(self.lp["col_cost"] @ x + self.lp["offset"])
+        objective = self.objective(x)
         with self.lock:
             if objective < self.best - 1e-12 * max(1.0, abs(objective)):
                 self.best = objective
@@ -597,7 +602,7 @@ class Worker:
         if seconds is None:
             return
         x = self.best_x
-        structural = self.integer[~np.isin(self.integer, counts)]
+        structural = self.structural
         cols = np.concatenate([structural, counts])
         lower = np.concatenate([np.round(x[structural]), np.zeros(len(counts))])
         upper = np.concatenate([np.round(x[structural]), np.round(x[counts])])
@@ -630,7 +635,7 @@ class Worker:
         if plan is None:
             self.send("log", f"tokenplan: {int(dust.sum())} dust purchases kept: no plan without them")
             return
-        objective = float(self.lp["col_cost"] @ plan + self.lp["offset"])
+        objective = self.objective(plan)
         gap = max(0.0, objective - self.lower_bound) / max(abs(objective), 1e-9)
         if objective < self.best:
             self.offer(plan, "dust cleared")
@@ -785,7 +790,7 @@ class Worker:
             try:
                 self.first_incumbents(structure=False)
                 self.improve(("periods",))
-                self.structure_plan(self.counts)
+                self.structure_plan()
                 self.improve(("periods",))  # of the structure MIP's plan (or of the first's, with fresh nodes)
                 self.proof_search()
                 self.improve(("sites", "chips"))

@@ -38,6 +38,17 @@ def _worker(problem, mip_gap):
     return Worker(payload, io.BytesIO()), matrix
 
 
+def _messages(worker):
+    """Every message an in-process worker has written (see :func:`_worker`)."""
+    from tokenplan.highs_worker import read_message
+
+    worker.out.seek(0)
+    messages = []
+    while (m := read_message(worker.out)) is not None:
+        messages.append(m)
+    return messages
+
+
 @pytest.mark.slow
 def test_deadline_holds_when_highs_ignores_its_time_limit():
     # HiGHS is told it has 1,000 s (as if it did not honour its limit); the worker is killed at
@@ -108,19 +119,13 @@ def test_the_structure_mip_chooses_blocks_for_integer_counts_where_the_support_m
     # block: 10 + 0.05 / 20 = 10.0025 M (0.025 % above the bound: within SUPPORT_GAP, beyond a 0.01 % gap).
     # The relaxed-counts MIP (blocks integer) puts the 10 kW in r2 (0.0005 M against 0.0025 M); with its
     # structure fixed the counts MIP buys the 10 accelerators there: 10.0005 M, the optimum
-    from tokenplan.highs_worker import read_message
-
     p = base_problem()
     p["regions"] = [region(id="r1", block_mw=1, facility_capex_per_mw=0.05 * M),
                     region(id="r2", block_mw=0.001, facility_capex_per_mw=1 * M)]
     worker, matrix = _worker(p, mip_gap=1e-4)
     names = [v.name for v in matrix.columns]
     worker.first_incumbents()
-    worker.out.seek(0)
-    plans = []
-    while (m := read_message(worker.out)) is not None:
-        if m[0] == "incumbent":
-            plans.append((m[4], round(m[1], 7)))
+    plans = [(m[4], round(m[1], 7)) for m in _messages(worker) if m[0] == "incumbent"]
     assert plans == [("support MIP", 10.0025), ("structure MIP", 10.0005)]
     assert worker.lower_bound == pytest.approx(10.000025)
     plan = dict(zip(names, worker.best_x))
@@ -539,7 +544,6 @@ def test_the_bound_search_stops_at_the_workers_plan_and_the_searchs_bound(monkey
     import io
 
     from tokenplan import highs_worker
-    from tokenplan.highs_worker import read_message
 
     worker, col = _dust_worker(mip_gap=1e-4)
     plan = worker.best_x
@@ -548,10 +552,7 @@ def test_the_bound_search_stops_at_the_workers_plan_and_the_searchs_bound(monkey
     worker.payload.update(start=plan, heuristic_start=False)
     fresh = highs_worker.Worker(worker.payload, io.BytesIO())
     fresh.solve()
-    fresh.out.seek(0)
-    messages = []
-    while (m := read_message(fresh.out)) is not None:
-        messages.append(m)
+    messages = _messages(fresh)
     done = next(m[1] for m in messages if m[0] == "mip_done")
     assert done["status"] == "Optimal" and done["objective"] == pytest.approx(10_001.001)
     assert round(done["x"][col["t.b"]]) == 1
