@@ -1,5 +1,6 @@
-"""The worker's reduced-cost bounds (``Worker.reduced_cost_bounds``): every plan within the cost limit keeps
-them, they bound columns the model leaves unbounded, and a search under them finds the model's optimum."""
+"""The worker's bounds for the plans within a cost limit (``Worker.reduced_cost_bounds``, ``Worker.plan_bounds``):
+every plan within the limit keeps them, they bound columns the model leaves unbounded, and a search under them
+finds the model's optimum."""
 
 from __future__ import annotations
 
@@ -83,6 +84,24 @@ def test_a_column_at_its_upper_bound_is_held_from_below():
             assert min(x[0] for x in plans) == 3
 
 
+def test_the_lp_maxima_under_the_cost_row_bound_the_basic_columns_too():
+    # min 3 x + y, x + y >= 2.5: y is basic in the LP (no reduced-cost bound); with 3 x + y <= L added, the LP's
+    # largest y is L, and x's is (L - 0) / 3 where y may be 0: x <= floor(L / 3), no looser than (L - 2.5) / 2
+    worker = _hand_worker([3.0, 1.0], [([1.0, 1.0], 2.5)], [0, 0], [INF, INF])
+    worker.relaxation(True)
+    for limit in (3.0, 4.5, 6.5, 8.4):
+        lower, upper = worker.plan_bounds(limit)
+        assert upper[1] == math.floor(limit) and upper[0] == min(math.floor(limit / 3), math.floor((limit - 2.5) / 2))
+        plans = list(_plans_within(worker, limit))
+        assert all(lower[j] <= x[j] <= upper[j] for x in plans for j in range(2))
+        assert max(x[1] for x in plans) == upper[1]  # tight: a plan sits on y's bound
+    # the search under them: the optimum (y = 3, cost 3) is found with the bounds of its own cost
+    h = worker.new_highs(log=False, limit=3.0)
+    h.run()
+    assert h.getInfo().objective_function_value == pytest.approx(3.0)
+    assert list(h.getLp().col_upper_) == [0.0, 3.0]
+
+
 def _problem_worker(problem, gap=1e-4):
     model = build(compute(select(tokenplan.load(problem))))
     matrix = compile_matrix(model)
@@ -115,6 +134,10 @@ def test_on_a_fleet_model_the_optimum_keeps_the_bounds_and_the_counts_get_finite
     assert (lower <= x + 1e-6).all() and (x <= upper + 1e-6).all()  # the optimum is inside
     tightened = np.isfinite(upper[counts]) & np.isinf(worker.lp["col_upper"][counts])
     assert tightened.any()  # and some unbounded count now has a bound
+    lower2, upper2 = worker.plan_bounds(optimum)  # the LP maxima: inside those, every count bounded
+    assert (lower2 <= x + 1e-6).all() and (x <= upper2 + 1e-6).all()
+    assert (upper2 <= upper).all() and np.isfinite(upper2[counts]).all() and (upper2 < upper).any()
+    assert _highs_optimum(worker, lower2, upper2)[0] == pytest.approx(optimum, rel=1e-9)
     # the MIP under the bounds of the optimum, or of a limit 1 % above it, has the model's optimum
     assert _highs_optimum(worker, lower, upper)[0] == pytest.approx(optimum, rel=1e-9)
     assert _highs_optimum(worker, *worker.reduced_cost_bounds(1.01 * optimum))[0] == pytest.approx(optimum, rel=1e-9)
@@ -126,8 +149,8 @@ def test_the_worker_solves_to_the_model_optimum_under_the_bounds_of_its_best_pla
     worker = _problem_worker(_fleet(), gap=0.0)
     optimum, _ = _highs_optimum(_problem_worker(_fleet(), gap=0.0))
     limits = []
-    original = Worker.reduced_cost_bounds
-    monkeypatch.setattr(Worker, "reduced_cost_bounds",
+    original = Worker.plan_bounds
+    monkeypatch.setattr(Worker, "plan_bounds",
                         lambda self, limit: (limits.append(limit), original(self, limit))[1])
     worker.solve()
     assert limits and all(limit >= optimum * (1 - 1e-9) for limit in limits)
