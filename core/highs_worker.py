@@ -74,9 +74,10 @@ CUTOFF_SHARE = 0.999
 #: cost that bounds a column (the duals' feasibility tolerance is 1e-7)
 REDUCED_COST_SLACK = 1e-6
 REDUCED_COST_MIN = 1e-6
-#: :meth:`Worker.plan_bounds` tightens the integer columns of models with at most this many integers (on the
-#: small models HiGHS's root reduced-cost fixing over the counts' large domains is most of its time; on the
-#: larger rungs it is not, and the bounds made the 8x10x5x2 rung's cut-off search slower: docs/solving.md)
+#: :meth:`Worker.plan_bounds` tightens the integer columns of models with at most this many integers: the
+#: smallest ladder rung (73), where HiGHS's root reduced-cost fixing over the counts' large domains was most of
+#: its time and the one rung that lost to HiGHS alone; the LP maxima cost an LP per integer column. Larger
+#: models keep their own bounds, as raced (docs/solving.md, section 3, on what the bounds do to them)
 PLAN_BOUNDS_MAX_INTEGERS = 200
 #: HiGHS's primal heuristics, off in a bound search (options HiGHS 1.15 and 1.16 both have)
 HEURISTICS_OFF = {"mip_heuristic_effort": 0.0, "mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False,
@@ -343,11 +344,10 @@ class Worker:
         costs at most ``limit`` keeps, by the LP relaxation's reduced costs: a column at its lower bound with
         reduced cost d > 0 raises every plan's cost by at least d per unit above that bound, over the LP's
         optimum z, so a plan within ``limit`` has at most (limit - z) / d more (at its upper bound with d < 0,
-        the mirror image). The count columns have no upper bounds, and HiGHS's own reduced-cost fixing keeps up
-        to 1,024 bounds per unbounded integer column at its root: on the smallest ladder rung 78 % of its time
-        (docs/solving.md, section 7). These bounds are the same fixing done once, before the search; they hold
-        for every rule, since they come from the model's own relaxation. Before the LP is solved: the model's
-        bounds."""
+        the mirror image). The count columns have no upper bounds, and HiGHS's own root reduced-cost fixing, whose
+        work grows with the columns' domains, was 78 % of its time on the smallest ladder rung (docs/solving.md,
+        section 3). These bounds are that fixing done once, before the search; they hold for every rule, since
+        they come from the model's own relaxation. Before the LP is solved: the model's bounds."""
         lower, upper = self.lp["col_lower"], self.lp["col_upper"]
         if self.lp_reduced is None or not len(self.integer) or not math.isfinite(limit):
             return lower, upper
@@ -368,9 +368,10 @@ class Worker:
         costs at most ``limit`` keeps: the reduced-cost bounds (:meth:`reduced_cost_bounds`), then each
         integer column's largest value in the LP relaxation with the cost row ``cost <= limit`` added (an LP
         per column, warm-started from the one before; every plan within the limit is a point of that LP, so
-        none is cut off). On the smallest ladder rung this took 0.014 s for 73 columns, and the search under
-        the bounds proved the gap in 0.005 s where it took 0.19 s under the reduced-cost bounds alone and 0.8 s
-        under none (docs/solving.md, section 3). Computed once per limit."""
+        none is cut off). On the smallest ladder rung this took 0.016 s for 73 columns, and the cut-off search
+        under the bounds proved the gap in 0.005 s, where it took 0.203 s under the reduced-cost bounds alone and
+        0.591 s under the model's (``benchmarks/plan_bounds.py``, docs/solving.md section 3). Computed once per
+        limit."""
         cached = self.last_plan_bounds
         if cached is not None and cached[0] == limit:
             return cached[1], cached[2]
