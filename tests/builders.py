@@ -76,6 +76,36 @@ def solve(problem: dict[str, Any], **kwargs: Any) -> Any:
     return tokenplan.solve(tokenplan.load(problem), **kwargs)
 
 
+def in_process_worker(problem: dict[str, Any], mip_gap: float, time_limit_s: float = 30.0) -> tuple[Any, Any]:
+    """The worker process's solver (``tokenplan.highs_worker.Worker``), in this process, with the model of
+    ``problem`` and its messages written to a buffer (:func:`worker_messages`); returns (worker, matrix)."""
+    import io
+
+    import tokenplan
+    from tokenplan.catalog import select
+    from tokenplan.coefficients import compute
+    from tokenplan.highs_worker import Worker
+    from tokenplan.matrix import compile_matrix
+    from tokenplan.model import build
+    from tokenplan.solver import SolveOptions, worker_payload
+
+    model = build(compute(select(tokenplan.load(problem))))
+    matrix = compile_matrix(model)
+    payload = worker_payload(model, matrix, SolveOptions(time_limit_s=time_limit_s, mip_gap=mip_gap, duals=False))
+    return Worker(payload, io.BytesIO()), matrix
+
+
+def worker_messages(worker: Any) -> list[tuple[Any, ...]]:
+    """Every message an in-process worker (:func:`in_process_worker`) has written."""
+    from tokenplan.highs_worker import read_message
+
+    worker.out.seek(0)
+    messages = []
+    while (m := read_message(worker.out)) is not None:
+        messages.append(m)
+    return messages
+
+
 def bought(result: Any) -> dict[tuple[Any, ...], int]:
     """(period, region, chip, cooling) -> accelerators bought, for rows with purchases."""
     plan = result.plan

@@ -10,15 +10,9 @@ import math
 
 import numpy as np
 import pytest
-from builders import hard_problem
+from builders import hard_problem, in_process_worker, worker_messages
 
-import tokenplan
-from tokenplan.catalog import select
-from tokenplan.coefficients import compute
 from tokenplan.highs_worker import Worker
-from tokenplan.matrix import compile_matrix
-from tokenplan.model import build
-from tokenplan.solver import SolveOptions, worker_payload
 
 INF = math.inf
 
@@ -103,10 +97,7 @@ def test_the_lp_maxima_under_the_cost_row_bound_the_basic_columns_too():
 
 
 def _problem_worker(problem, gap=1e-4):
-    model = build(compute(select(tokenplan.load(problem))))
-    matrix = compile_matrix(model)
-    payload = worker_payload(model, matrix, SolveOptions(time_limit_s=30.0, mip_gap=gap, duals=False))
-    return Worker(payload, io.BytesIO())
+    return in_process_worker(problem, gap)[0]
 
 
 def _fleet():
@@ -154,16 +145,7 @@ def test_the_worker_solves_to_the_model_optimum_under_the_bounds_of_its_best_pla
                         lambda self, limit: (limits.append(limit), original(self, limit))[1])
     worker.solve()
     assert limits and all(limit >= optimum * (1 - 1e-9) for limit in limits)
-    done = [m for m in _messages(worker) if m[0] == "mip_done"][-1][1]
+    done = [m for m in worker_messages(worker) if m[0] == "mip_done"][-1][1]
     assert done["status"] == "Optimal"
     assert done["objective"] == pytest.approx(optimum, rel=1e-9)
 
-
-def _messages(worker):
-    from tokenplan.highs_worker import read_message
-
-    worker.out.seek(0)
-    out = []
-    while (m := read_message(worker.out)) is not None:
-        out.append(m)
-    return out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyomo.environ as pyo
 import pytest
-from builders import M, base_problem, chip, hard_problem, region, solve
+from builders import M, base_problem, chip, hard_problem, in_process_worker, region, solve, worker_messages
 
 import tokenplan
 from tokenplan.catalog import select
@@ -22,31 +22,6 @@ SHIPPED = sorted((ROOT / "problems").glob("*.toml"))
 
 def _model(problem):
     return build(compute(select(tokenplan.load(problem))))
-
-
-def _worker(problem, mip_gap):
-    """The worker process's solver, in this process, with the model of ``problem`` (messages to a buffer)."""
-    import io
-
-    from tokenplan.highs_worker import Worker
-    from tokenplan.matrix import compile_matrix
-    from tokenplan.solver import worker_payload
-
-    model = _model(problem)
-    matrix = compile_matrix(model)
-    payload = worker_payload(model, matrix, SolveOptions(time_limit_s=30.0, mip_gap=mip_gap, duals=False))
-    return Worker(payload, io.BytesIO()), matrix
-
-
-def _messages(worker):
-    """Every message an in-process worker has written (see :func:`_worker`)."""
-    from tokenplan.highs_worker import read_message
-
-    worker.out.seek(0)
-    messages = []
-    while (m := read_message(worker.out)) is not None:
-        messages.append(m)
-    return messages
 
 
 @pytest.mark.slow
@@ -122,10 +97,10 @@ def test_the_structure_mip_chooses_blocks_for_integer_counts_where_the_support_m
     p = base_problem()
     p["regions"] = [region(id="r1", block_mw=1, facility_capex_per_mw=0.05 * M),
                     region(id="r2", block_mw=0.001, facility_capex_per_mw=1 * M)]
-    worker, matrix = _worker(p, mip_gap=1e-4)
+    worker, matrix = in_process_worker(p, mip_gap=1e-4)
     names = [v.name for v in matrix.columns]
     worker.first_incumbents()
-    plans = [(m[4], round(m[1], 7)) for m in _messages(worker) if m[0] == "incumbent"]
+    plans = [(m[4], round(m[1], 7)) for m in worker_messages(worker) if m[0] == "incumbent"]
     assert plans == [("support MIP", 10.0025), ("structure MIP", 10.0005)]
     assert worker.lower_bound == pytest.approx(10.000025)
     plan = dict(zip(names, worker.best_x))
@@ -387,7 +362,7 @@ def _dust_worker(mip_gap: float, supply_a: float | None = None, b_units: float =
     p["chips"]["custom"].append(chip(id="t.b", price_per_accel=1.001 * M))
     if supply_a is not None:
         p["chips"]["supply_accelerators"] = {"t.a": supply_a}
-    worker, matrix = _worker(p, mip_gap)
+    worker, matrix = in_process_worker(p, mip_gap)
     counts = worker.payload["count_cols"]
     units = np.array([1250.0 if matrix.columns[i].index()[0] == "t.a" else b_units for i in counts])
     x = worker.repair(np.array(counts), units, units, seconds=10.0, gap=0.0)  # blocks and switches to fit
@@ -552,7 +527,7 @@ def test_the_bound_search_stops_at_the_workers_plan_and_the_searchs_bound(monkey
     worker.payload.update(start=plan, heuristic_start=False)
     fresh = highs_worker.Worker(worker.payload, io.BytesIO())
     fresh.solve()
-    messages = _messages(fresh)
+    messages = worker_messages(fresh)
     done = next(m[1] for m in messages if m[0] == "mip_done")
     assert done["status"] == "Optimal" and done["objective"] == pytest.approx(10_001.001)
     assert round(done["x"][col["t.b"]]) == 1
