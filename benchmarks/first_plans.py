@@ -24,21 +24,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from ladder import RUNGS  # noqa: E402
-from race import GAP, case, label  # noqa: E402
+from race import GAP, label, worker_payload_for  # noqa: E402
 
-import tokenplan  # noqa: E402
-from tokenplan.catalog import select  # noqa: E402
-from tokenplan.coefficients import compute  # noqa: E402
 from tokenplan.highs_worker import INT_TOL, Worker  # noqa: E402
-from tokenplan.matrix import compile_matrix  # noqa: E402
-from tokenplan.model import build  # noqa: E402
-from tokenplan.solver import SolveOptions, worker_payload  # noqa: E402
 
 
 def measure(name: str, time_limit: float) -> dict[str, float]:
-    model = build(compute(select(tokenplan.load(case(name)))))
-    matrix = compile_matrix(model)
-    payload = worker_payload(model, matrix, SolveOptions(time_limit_s=time_limit, mip_gap=GAP, duals=False))
+    payload = worker_payload_for(name, time_limit)
 
     worker = Worker(payload, io.BytesIO())
     x, bound = worker.relaxation(True)

@@ -24,19 +24,14 @@ sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 from ladder import RUNGS  # noqa: E402
-from race import GAP, case, label  # noqa: E402
+from race import GAP, label, worker_payload_for  # noqa: E402
 
-import tokenplan  # noqa: E402
-from tokenplan.catalog import select  # noqa: E402
-from tokenplan.coefficients import compute  # noqa: E402
 from tokenplan.highs_worker import CUTOFF_SHARE, Worker, bound_search  # noqa: E402
-from tokenplan.matrix import compile_matrix  # noqa: E402
-from tokenplan.model import build  # noqa: E402
-from tokenplan.solver import SolveOptions, worker_payload  # noqa: E402
 
 
 def timed_run(worker: Worker, lower: np.ndarray | None, upper: np.ndarray | None, cutoff: float | None,
-              time_limit: float) -> tuple[float, str]:
+              time_limit: float) -> tuple[float, str, float]:
+    """One HiGHS run of the worker's model (under these bounds and cut-off): seconds, status, objective."""
     h = worker.new_highs(log=False)
     n = int(worker.lp["n_col"])
     if lower is not None:
@@ -47,19 +42,15 @@ def timed_run(worker: Worker, lower: np.ndarray | None, upper: np.ndarray | None
     h.setOptionValue("time_limit", time_limit)
     t0 = time.perf_counter()
     h.run()
-    return time.perf_counter() - t0, h.modelStatusToString(h.getModelStatus())
+    seconds = time.perf_counter() - t0
+    return seconds, h.modelStatusToString(h.getModelStatus()), h.getInfo().objective_function_value
 
 
 def measure(name: str, time_limit: float, repeat: int) -> dict[str, object]:
-    model = build(compute(select(tokenplan.load(case(name)))))
-    matrix = compile_matrix(model)
-    payload = worker_payload(model, matrix, SolveOptions(time_limit_s=time_limit, mip_gap=GAP, duals=False))
+    payload = worker_payload_for(name, time_limit)
     worker = Worker(payload, io.BytesIO())
-    alone = min(timed_run(worker, None, None, None, time_limit)[0] for _ in range(repeat))
-    h = worker.new_highs(log=False)
-    h.setOptionValue("time_limit", time_limit)
-    h.run()
-    plan = h.getInfo().objective_function_value
+    runs = [timed_run(worker, None, None, None, time_limit) for _ in range(repeat)]
+    alone, plan = min(r[0] for r in runs), runs[0][2]
     cutoff = plan - CUTOFF_SHARE * GAP * abs(plan)
     worker.relaxation(True)
     out: dict[str, object] = {"case": label(name), "ints": len(worker.integer), "alone_s": alone}
@@ -71,7 +62,7 @@ def measure(name: str, time_limit: float, repeat: int) -> dict[str, object]:
             t0 = time.perf_counter()
             lower, upper = bounds()
             t_bounds = time.perf_counter() - t0
-            seconds, status = timed_run(worker, lower, upper, cutoff, time_limit)
+            seconds, status, _ = timed_run(worker, lower, upper, cutoff, time_limit)
             if best is None or t_bounds + seconds < best[0] + best[1]:
                 best = (t_bounds, seconds, status)
         out[key] = best

@@ -86,6 +86,21 @@ def case(name: str) -> Any:
     raise SystemExit(f"unknown case {name!r}")
 
 
+def worker_payload_for(name: str, time_limit: float) -> dict[str, Any]:
+    """What the solver process gets for case ``name`` (one HiGHS thread, the race's gap): ``first_plans.py``
+    and ``plan_bounds.py`` run the worker's steps on it in process (``tokenplan.highs_worker.Worker``)."""
+    import tokenplan
+    from tokenplan.catalog import select
+    from tokenplan.coefficients import compute
+    from tokenplan.matrix import compile_matrix
+    from tokenplan.model import build
+    from tokenplan.solver import SolveOptions, worker_payload
+
+    model = build(compute(select(tokenplan.load(case(name)))))
+    matrix = compile_matrix(model)
+    return worker_payload(model, matrix, SolveOptions(time_limit_s=time_limit, mip_gap=GAP, duals=False))
+
+
 def label(name: str) -> str:
     kind, _, arg = name.partition(":")
     if kind == "rung":

@@ -333,9 +333,7 @@ class Worker:
         bound = bound if math.isfinite(bound) else -math.inf
         if relax is True and h.getModelStatus() == self.hs.HighsModelStatus.kOptimal:
             self.lp_reduced = (bound, np.array(h.getSolution().col_dual))
-        if bound > self.lower_bound:
-            self.lower_bound = bound
-            self.send("bound", bound, self.elapsed(), "relaxation")
+        self.raise_bound(bound, "relaxation")
         x = np.array(h.getSolution().col_value) if info.primal_solution_status == 2 else None
         return x, bound
 
@@ -668,6 +666,22 @@ class Worker:
                 self.best_x = x
                 self.send("incumbent", objective, max(bound, self.lower_bound), x, source, self.elapsed())
 
+    def raise_bound(self, bound: float, source: str) -> None:
+        """Take ``bound`` as the best valid lower bound when it is better than the one so far, and say so."""
+        with self.lock:
+            if math.isfinite(bound) and bound > self.lower_bound:
+                self.lower_bound = bound
+                self.send("bound", bound, self.elapsed(), source)
+
+    def proved(self, h: Any, limit: float | None) -> float:
+        """The lower bound that the finished search in ``h``, for the plans that cost at most ``limit`` (a
+        cut-off), proves for the whole model: the limit itself when HiGHS found no plan within it
+        (``Infeasible``), else HiGHS's dual bound, no higher than the limit (:func:`below`; HiGHS 1.16 can end
+        ``Optimal`` at a point above the cut-off, its search done, which proves the limit too)."""
+        if limit is not None and h.getModelStatus() == self.hs.HighsModelStatus.kInfeasible:
+            return limit
+        return below(h.getInfo().mip_dual_bound, limit)
+
     def gap_to(self, bound: float) -> float:
         if not math.isfinite(self.best) or not math.isfinite(bound):
             return math.inf
@@ -834,14 +848,7 @@ class Worker:
             x = np.array(h.getSolution().col_value)
             if cutoff is None or self.feasible(x):  # under a cut-off HiGHS 1.16 once returned a point above it
                 self.offer(x, "highs")
-        final = below(info.mip_dual_bound, limit)
-        if math.isfinite(final) and final > self.lower_bound:
-            self.lower_bound = final
-            self.send("bound", final, self.elapsed(), "highs")
-        if limit is not None and h.getModelStatus() == self.hs.HighsModelStatus.kInfeasible:
-            # no plan below the cut-off (or the limit): a proof that the best plan is within the gap
-            self.lower_bound = max(self.lower_bound, limit)
-            self.send("bound", limit, self.elapsed(), "highs (cut-off)")
+        self.raise_bound(self.proved(h, limit), "highs")
         if self.best_x is not None and self.gap_to(self.lower_bound) <= gap:
             status = "Optimal"  # also when our callback stopped HiGHS at the relaxation's bound
         return self.finish(status, nodes=int(info.mip_node_count))
@@ -909,10 +916,8 @@ class Worker:
                 e.interrupt()  # the bound search has ended
                 return
             bound = below(e.data_out.mip_dual_bound, cutoff)
-            with self.lock:
-                if math.isfinite(bound) and bound > self.lower_bound and self.gap_to(bound) <= gap:
-                    self.lower_bound = bound
-                    self.send("bound", bound, self.elapsed(), "highs (cut-off search)")
+            if self.gap_to(bound) <= gap:
+                self.raise_bound(bound, "highs (cut-off search)")
             if self.gap_to(self.lower_bound) <= gap:
                 e.interrupt()
 
@@ -920,14 +925,7 @@ class Worker:
         h.cbMipInterrupt.subscribe(interrupt)
         h.setOptionValue("time_limit", self.remaining())
         h.run()
-        status = h.getModelStatus()
-        # no plan below the cut-off (Infeasible; or HiGHS 1.16's Optimal at a point above it, the search done):
-        # the best plan is within the gap; at the limit, the search's bound below the cut-off
-        final = cutoff if status == self.hs.HighsModelStatus.kInfeasible else below(h.getInfo().mip_dual_bound, cutoff)
-        with self.lock:
-            if math.isfinite(final) and final > self.lower_bound:
-                self.lower_bound = final
-                self.send("bound", final, self.elapsed(), "highs (cut-off search)")
+        self.raise_bound(self.proved(h, cutoff), "highs (cut-off search)")
         self.note("cut-off search")
 
     def cutoff(self) -> float:
